@@ -1,0 +1,340 @@
+//! The rules a `saga!` must satisfy, one `check_*` function each, and the lowering into
+//! [`model::Saga`](crate::model::Saga).
+//!
+//! Every rule runs even when an earlier one failed, so the user sees all problems in one
+//! compile. Messages are lower case, quote the DSL and say how to fix it.
+
+use std::collections::HashMap;
+
+use heck::ToSnakeCase;
+use proc_macro2::Span;
+use syn::{Ident, LitInt, Path};
+
+use crate::model::{Compensation, Function, FunctionKind, Jitter, RetryPolicy, Saga, Step};
+use crate::syntax::{RetryDef, SagaDef, StepDef};
+
+/// State names the generated state machine uses for itself.
+pub const RESERVED_STATE_NAMES: [&str; 5] = ["Start", "CheckCompensations", "Escalate", "Compensated", "CompensationFailed"];
+
+/// Longest state name Step Functions accepts.
+pub const MAX_STATE_NAME_LEN: usize = 80;
+
+/// Characters refused in state names. Step Functions forbids these in the names of its resources
+/// (executions, state machines, activities); we refuse them in state names as well, because the
+/// state name is part of every idempotency key and is embedded in `States.Format` templates.
+pub const FORBIDDEN_STATE_NAME_CHARS: &str = "<>{}[]?*\"#%\\^|~`$&,;:/'";
+
+/// Longest Task `TimeoutSeconds`: a Lambda function runs at most 15 minutes.
+pub const MAX_TASK_TIMEOUT_SECONDS: u32 = 900;
+
+/// Longest execution of a Standard workflow: one year.
+pub const MAX_SAGA_TIMEOUT_SECONDS: u32 = 31_536_000;
+
+/// Bounds of retry policies. Step Functions accepts wider ranges; these are the ranges in which a
+/// saga still finishes in reasonable time, so a typo like `interval_seconds: 3600000` is caught.
+pub mod retry_bounds {
+    /// `max_attempts`
+    pub const MAX_ATTEMPTS: u32 = 25;
+    /// `interval_seconds` (Step Functions' minimum is 1)
+    pub const INTERVAL_SECONDS: (u32, u32) = (1, 3_600);
+    /// `backoff_rate` (Step Functions' minimum is 1.0)
+    pub const BACKOFF_RATE: (f64, f64) = (1.0, 10.0);
+    /// `max_delay_seconds`
+    pub const MAX_DELAY_SECONDS: (u32, u32) = (1, 86_400);
+}
+
+/// Collects errors so that every rule can report.
+#[derive(Default)]
+struct Errors(Vec<syn::Error>);
+
+impl Errors {
+    fn at(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.0.push(syn::Error::new(span, message));
+    }
+
+    fn push(&mut self, error: syn::Error) {
+        self.0.push(error);
+    }
+
+    fn finish<T>(self, value: T) -> syn::Result<T> {
+        let mut errors = self.0.into_iter();
+        match errors.next() {
+            None => Ok(value),
+            Some(mut first) => {
+                first.extend(errors);
+                Err(first)
+            }
+        }
+    }
+}
+
+/// Checks `def` and lowers it into the model.
+///
+/// # Errors
+/// Every rule violation, combined into one [`syn::Error`] whose parts each carry the span of the
+/// offending token.
+pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
+    let mut errors = Errors::default();
+    check_input(def, &mut errors);
+    check_not_empty(def, &mut errors);
+    check_unique_names(def, &mut errors);
+    for step in &def.steps {
+        check_step_has_action(step, &mut errors);
+        check_compensation_or_irreversible(step, &mut errors);
+        check_error_lists(step, &mut errors);
+        check_state_name(&step_state(step), state_span(step), &mut errors);
+        if let Some(c) = &step.compensation {
+            check_state_name(&c.name.to_string(), c.name.span(), &mut errors);
+        }
+    }
+    check_escalation_reachable(def, &mut errors);
+    let timeout = check_timeout(def.timeout_seconds.as_ref(), MAX_SAGA_TIMEOUT_SECONDS, "an execution", &mut errors);
+    let compensation_retry = retry_policy(def.compensation_retry.as_ref(), RetryPolicy::COMPENSATION_DEFAULT, &mut errors);
+    let steps = def
+        .steps
+        .iter()
+        .map(|step| lower_step(step, compensation_retry, &mut errors))
+        .collect();
+    let saga = Saga {
+        name: def.name.to_string(),
+        module: def.name.to_string().to_snake_case(),
+        crate_name: crate_name.to_owned(),
+        doc: def.doc.clone(),
+        timeout_seconds: timeout,
+        steps,
+        escalation: def.escalation.as_ref().map(|e| function(e.name.to_string(), &e.path, FunctionKind::Escalation)),
+        compensation_retry,
+    };
+    errors.finish(saga)
+}
+
+/// A saga needs a typed input: the state machine's execution input and every request carry it.
+fn check_input(def: &SagaDef, errors: &mut Errors) {
+    if def.input.is_none() {
+        errors.at(def.name.span(), format!("saga `{}` has no `input`; add `input: YourInputType,`", def.name));
+    }
+}
+
+/// A saga without steps would be a state machine that does nothing.
+fn check_not_empty(def: &SagaDef, errors: &mut Errors) {
+    if def.steps.is_empty() {
+        errors.at(
+            def.name.span(),
+            format!("saga `{}` has no steps; add `step Name {{ action: path::to::function, … }}`", def.name),
+        );
+    }
+}
+
+/// Every function name and state name is unique: logical names key results, binaries and ARN
+/// placeholders, and ASL requires unique state names.
+fn check_unique_names(def: &SagaDef, errors: &mut Errors) {
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut claim = |name: String, span: Span, what: &str, errors: &mut Errors| {
+        if RESERVED_STATE_NAMES.contains(&name.as_str()) {
+            errors.at(span, format!("`{name}` is a state of the generated state machine; give the {what} another name"));
+        } else if seen.insert(name.clone(), span).is_some() {
+            errors.at(
+                span,
+                format!("duplicate name `{name}`; every step, compensation and escalation needs its own name"),
+            );
+        }
+    };
+    for step in &def.steps {
+        claim(step.name.to_string(), step.name.span(), "step", errors);
+        if let Some(state) = &step.state {
+            if state.value() != step.name.to_string() {
+                claim(state.value(), state.span(), "step's state", errors);
+            }
+        }
+        if let Some(c) = &step.compensation {
+            claim(c.name.to_string(), c.name.span(), "compensation", errors);
+        }
+    }
+    if let Some(e) = &def.escalation {
+        claim(e.name.to_string(), e.name.span(), "escalation", errors);
+    }
+}
+
+/// Step Functions refuses state names over 80 characters; we also refuse the characters listed
+/// in [`FORBIDDEN_STATE_NAME_CHARS`] and control characters.
+fn check_state_name(name: &str, span: Span, errors: &mut Errors) {
+    let len = name.chars().count();
+    if len == 0 {
+        errors.at(span, "a state name cannot be empty");
+    } else if len > MAX_STATE_NAME_LEN {
+        errors.at(
+            span,
+            format!("state name `{name}` is {len} characters long; Step Functions allows at most {MAX_STATE_NAME_LEN}"),
+        );
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control() || FORBIDDEN_STATE_NAME_CHARS.contains(*c)) {
+        errors.at(
+            span,
+            format!("state name `{}` contains `{}`, which Step Functions names cannot contain; use letters, digits, spaces, `-`, `_` or `.`", name.escape_debug(), c.escape_debug()),
+        );
+    }
+}
+
+/// A step without an action has nothing to run.
+fn check_step_has_action(step: &StepDef, errors: &mut Errors) {
+    if step.action.is_none() {
+        errors.at(step.name.span(), format!("step `{}` has no `action`; add `action: path::to::function,`", step.name));
+    }
+}
+
+/// Forgetting a compensation must be a decision, not an accident: a step either says how it is
+/// undone or says that it cannot be.
+fn check_compensation_or_irreversible(step: &StepDef, errors: &mut Errors) {
+    match (&step.compensation, &step.irreversible) {
+        (None, None) => errors.at(
+            step.name.span(),
+            format!(
+                "step `{0}` has no compensation; add `compensation: Undo{0} => path::to::function,` or mark the step `irreversible,`",
+                step.name
+            ),
+        ),
+        (Some(_), Some(mark)) => errors.at(
+            mark.span,
+            format!("step `{}` is marked `irreversible` but also has a compensation; keep one of them", step.name),
+        ),
+        _ => {}
+    }
+}
+
+/// An error name is either business (caught, compensated) or transient (retried), once.
+fn check_error_lists(step: &StepDef, errors: &mut Errors) {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    let lists = [("business_errors", &step.business_errors), ("transient_errors", &step.transient_errors)];
+    for (list_name, list) in lists {
+        for error in list {
+            let name = error.to_string();
+            match seen.insert(name.clone(), list_name) {
+                None => {}
+                Some(previous) if previous == list_name => {
+                    errors.at(error.span(), format!("error `{name}` is listed twice in `{list_name}`"));
+                }
+                Some(_) => errors.at(
+                    error.span(),
+                    format!(
+                        "error `{name}` is declared both business and transient in step `{}`; a business error starts compensation, a transient one is retried: keep it in one list",
+                        step.name
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// The escalation runs only when a compensation fails; with no compensation it would be
+/// unreachable, and ASL refuses unreachable states.
+fn check_escalation_reachable(def: &SagaDef, errors: &mut Errors) {
+    if let Some(e) = &def.escalation {
+        if def.steps.iter().all(|s| s.compensation.is_none()) {
+            errors.at(
+                e.name.span(),
+                format!("escalation `{}` can never run because no step has a compensation; remove it", e.name),
+            );
+        }
+    }
+}
+
+fn check_timeout(lit: Option<&LitInt>, max: u32, what: &str, errors: &mut Errors) -> Option<u32> {
+    let lit = lit?;
+    match lit.base10_parse::<u32>() {
+        Ok(value) if (1..=max).contains(&value) => Some(value),
+        _ => {
+            errors.at(lit.span(), format!("`timeout_seconds: {lit}` is out of range; {what} may last 1 to {max} seconds"));
+            None
+        }
+    }
+}
+
+fn lower_step(step: &StepDef, compensation_default: RetryPolicy, errors: &mut Errors) -> Step {
+    let action_path = step.action.clone().unwrap_or_else(|| Path::from(step.name.clone()));
+    let mut action = function(step.name.to_string(), &action_path, FunctionKind::Action);
+    action.state = step_state(step);
+    Step {
+        action,
+        doc: step.doc.clone(),
+        business_errors: step.business_errors.iter().map(Ident::to_string).collect(),
+        transient_errors: step.transient_errors.iter().map(Ident::to_string).collect(),
+        retry: retry_policy(step.retry.as_ref(), RetryPolicy::ACTION_DEFAULT, errors),
+        timeout_seconds: check_timeout(step.timeout_seconds.as_ref(), MAX_TASK_TIMEOUT_SECONDS, "a Lambda task", errors),
+        compensation: step.compensation.as_ref().map(|c| Compensation {
+            function: function(c.name.to_string(), &c.path, FunctionKind::Compensation),
+            retry: retry_policy(step.compensation_retry.as_ref(), compensation_default, errors),
+        }),
+    }
+}
+
+fn step_state(step: &StepDef) -> String {
+    step.state.as_ref().map_or_else(|| step.name.to_string(), syn::LitStr::value)
+}
+
+fn state_span(step: &StepDef) -> Span {
+    step.state.as_ref().map_or_else(|| step.name.span(), syn::LitStr::span)
+}
+
+fn function(name: String, path: &Path, kind: FunctionKind) -> Function {
+    Function { state: name.clone(), name, kind, handler: path_string(path) }
+}
+
+/// `a :: b` as written in source, without the spaces a token stream puts around `::`.
+pub fn path_string(path: &Path) -> String {
+    let segments = path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
+    if path.leading_colon.is_some() { format!("::{segments}") } else { segments }
+}
+
+/// Resolves a retry block against `default`, checking every value it sets.
+fn retry_policy(def: Option<&RetryDef>, default: RetryPolicy, errors: &mut Errors) -> RetryPolicy {
+    use retry_bounds::{BACKOFF_RATE, INTERVAL_SECONDS, MAX_ATTEMPTS, MAX_DELAY_SECONDS};
+    let Some(def) = def else { return default };
+    let mut policy = default;
+    if let Some(lit) = &def.max_attempts {
+        policy.max_attempts = int_in(lit, 0, MAX_ATTEMPTS, "max_attempts", "retries", errors).unwrap_or(default.max_attempts);
+    }
+    if let Some(lit) = &def.interval_seconds {
+        policy.interval_seconds = int_in(lit, INTERVAL_SECONDS.0, INTERVAL_SECONDS.1, "interval_seconds", "seconds", errors)
+            .unwrap_or(default.interval_seconds);
+    }
+    if let Some(lit) = &def.max_delay_seconds {
+        policy.max_delay_seconds = int_in(lit, MAX_DELAY_SECONDS.0, MAX_DELAY_SECONDS.1, "max_delay_seconds", "seconds", errors)
+            .unwrap_or(default.max_delay_seconds);
+    }
+    if let Some(number) = &def.backoff_rate {
+        match number.value() {
+            Ok(v) if (BACKOFF_RATE.0..=BACKOFF_RATE.1).contains(&v) => policy.backoff_rate = v,
+            _ => errors.at(
+                number.span(),
+                format!("`backoff_rate` must be between {:.1} and {:.1}", BACKOFF_RATE.0, BACKOFF_RATE.1),
+            ),
+        }
+    }
+    if let Some(jitter) = &def.jitter {
+        match jitter.to_string().as_str() {
+            "full" => policy.jitter = Jitter::Full,
+            "none" => policy.jitter = Jitter::None,
+            other => errors.at(jitter.span(), format!("unknown jitter `{other}`; expected `full` or `none`")),
+        }
+    }
+    if policy.max_delay_seconds < policy.interval_seconds {
+        errors.at(
+            def.span,
+            format!(
+                "`max_delay_seconds` ({}) is shorter than `interval_seconds` ({}); the first retry would already be capped",
+                policy.max_delay_seconds, policy.interval_seconds
+            ),
+        );
+    }
+    policy
+}
+
+fn int_in(lit: &LitInt, min: u32, max: u32, key: &str, unit: &str, errors: &mut Errors) -> Option<u32> {
+    match lit.base10_parse::<u32>() {
+        Ok(v) if (min..=max).contains(&v) => Some(v),
+        _ => {
+            errors.push(syn::Error::new(lit.span(), format!("`{key}: {lit}` is out of range; use {min} to {max} {unit}")));
+            None
+        }
+    }
+}
