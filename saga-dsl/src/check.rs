@@ -14,7 +14,13 @@ use crate::model::{Compensation, Function, FunctionKind, Jitter, RetryPolicy, Sa
 use crate::syntax::{RetryDef, SagaDef, StepDef};
 
 /// State names the generated state machine uses for itself.
-pub const RESERVED_STATE_NAMES: [&str; 5] = ["Start", "CheckCompensations", "Escalate", "Compensated", "CompensationFailed"];
+pub const RESERVED_STATE_NAMES: [&str; 5] = [
+    "Start",
+    "CheckCompensations",
+    "Escalate",
+    "Compensated",
+    "CompensationFailed",
+];
 
 /// Longest state name Step Functions accepts.
 pub const MAX_STATE_NAME_LEN: usize = 80;
@@ -88,8 +94,17 @@ pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
         }
     }
     check_escalation_reachable(def, &mut errors);
-    let timeout = check_timeout(def.timeout_seconds.as_ref(), MAX_SAGA_TIMEOUT_SECONDS, "an execution", &mut errors);
-    let compensation_retry = retry_policy(def.compensation_retry.as_ref(), RetryPolicy::COMPENSATION_DEFAULT, &mut errors);
+    let timeout = check_timeout(
+        def.timeout_seconds.as_ref(),
+        MAX_SAGA_TIMEOUT_SECONDS,
+        "an execution",
+        &mut errors,
+    );
+    let compensation_retry = retry_policy(
+        def.compensation_retry.as_ref(),
+        RetryPolicy::COMPENSATION_DEFAULT,
+        &mut errors,
+    );
     let steps = def
         .steps
         .iter()
@@ -102,7 +117,10 @@ pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
         doc: def.doc.clone(),
         timeout_seconds: timeout,
         steps,
-        escalation: def.escalation.as_ref().map(|e| function(e.name.to_string(), &e.path, FunctionKind::Escalation)),
+        escalation: def
+            .escalation
+            .as_ref()
+            .map(|e| function(e.name.to_string(), &e.path, FunctionKind::Escalation)),
         compensation_retry,
     };
     errors.finish(saga)
@@ -111,7 +129,13 @@ pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
 /// A saga needs a typed input: the state machine's execution input and every request carry it.
 fn check_input(def: &SagaDef, errors: &mut Errors) {
     if def.input.is_none() {
-        errors.at(def.name.span(), format!("saga `{}` has no `input`; add `input: YourInputType,`", def.name));
+        errors.at(
+            def.name.span(),
+            format!(
+                "saga `{}` has no `input`; add `input: YourInputType,`",
+                def.name
+            ),
+        );
     }
 }
 
@@ -120,7 +144,10 @@ fn check_not_empty(def: &SagaDef, errors: &mut Errors) {
     if def.steps.is_empty() {
         errors.at(
             def.name.span(),
-            format!("saga `{}` has no steps; add `step Name {{ action: path::to::function, … }}`", def.name),
+            format!(
+                "saga `{}` has no steps; add `step Name {{ action: path::to::function, … }}`",
+                def.name
+            ),
         );
     }
 }
@@ -141,10 +168,10 @@ fn check_unique_names(def: &SagaDef, errors: &mut Errors) {
     };
     for step in &def.steps {
         claim(step.name.to_string(), step.name.span(), "step", errors);
-        if let Some(state) = &step.state {
-            if state.value() != step.name.to_string() {
-                claim(state.value(), state.span(), "step's state", errors);
-            }
+        if let Some(state) = &step.state
+            && step.name != state.value()
+        {
+            claim(state.value(), state.span(), "step's state", errors);
         }
         if let Some(c) = &step.compensation {
             claim(c.name.to_string(), c.name.span(), "compensation", errors);
@@ -167,7 +194,10 @@ fn check_state_name(name: &str, span: Span, errors: &mut Errors) {
             format!("state name `{name}` is {len} characters long; Step Functions allows at most {MAX_STATE_NAME_LEN}"),
         );
     }
-    if let Some(c) = name.chars().find(|c| c.is_control() || FORBIDDEN_STATE_NAME_CHARS.contains(*c)) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || FORBIDDEN_STATE_NAME_CHARS.contains(*c))
+    {
         errors.at(
             span,
             format!("state name `{}` contains `{}`, which Step Functions names cannot contain; use letters, digits, spaces, `-`, `_` or `.`", name.escape_debug(), c.escape_debug()),
@@ -178,7 +208,13 @@ fn check_state_name(name: &str, span: Span, errors: &mut Errors) {
 /// A step without an action has nothing to run.
 fn check_step_has_action(step: &StepDef, errors: &mut Errors) {
     if step.action.is_none() {
-        errors.at(step.name.span(), format!("step `{}` has no `action`; add `action: path::to::function,`", step.name));
+        errors.at(
+            step.name.span(),
+            format!(
+                "step `{}` has no `action`; add `action: path::to::function,`",
+                step.name
+            ),
+        );
     }
 }
 
@@ -204,7 +240,10 @@ fn check_compensation_or_irreversible(step: &StepDef, errors: &mut Errors) {
 /// An error name is either business (caught, compensated) or transient (retried), once.
 fn check_error_lists(step: &StepDef, errors: &mut Errors) {
     let mut seen: HashMap<String, &str> = HashMap::new();
-    let lists = [("business_errors", &step.business_errors), ("transient_errors", &step.transient_errors)];
+    let lists = [
+        ("business_errors", &step.business_errors),
+        ("transient_errors", &step.transient_errors),
+    ];
     for (list_name, list) in lists {
         for error in list {
             let name = error.to_string();
@@ -228,13 +267,16 @@ fn check_error_lists(step: &StepDef, errors: &mut Errors) {
 /// The escalation runs only when a compensation fails; with no compensation it would be
 /// unreachable, and ASL refuses unreachable states.
 fn check_escalation_reachable(def: &SagaDef, errors: &mut Errors) {
-    if let Some(e) = &def.escalation {
-        if def.steps.iter().all(|s| s.compensation.is_none()) {
-            errors.at(
-                e.name.span(),
-                format!("escalation `{}` can never run because no step has a compensation; remove it", e.name),
-            );
-        }
+    if let Some(e) = &def.escalation
+        && def.steps.iter().all(|s| s.compensation.is_none())
+    {
+        errors.at(
+            e.name.span(),
+            format!(
+                "escalation `{}` can never run because no step has a compensation; remove it",
+                e.name
+            ),
+        );
     }
 }
 
@@ -243,14 +285,22 @@ fn check_timeout(lit: Option<&LitInt>, max: u32, what: &str, errors: &mut Errors
     match lit.base10_parse::<u32>() {
         Ok(value) if (1..=max).contains(&value) => Some(value),
         _ => {
-            errors.at(lit.span(), format!("`timeout_seconds: {lit}` is out of range; {what} may last 1 to {max} seconds"));
+            errors.at(
+                lit.span(),
+                format!(
+                    "`timeout_seconds: {lit}` is out of range; {what} may last 1 to {max} seconds"
+                ),
+            );
             None
         }
     }
 }
 
 fn lower_step(step: &StepDef, compensation_default: RetryPolicy, errors: &mut Errors) -> Step {
-    let action_path = step.action.clone().unwrap_or_else(|| Path::from(step.name.clone()));
+    let action_path = step
+        .action
+        .clone()
+        .unwrap_or_else(|| Path::from(step.name.clone()));
     let mut action = function(step.name.to_string(), &action_path, FunctionKind::Action);
     action.state = step_state(step);
     Step {
@@ -259,30 +309,57 @@ fn lower_step(step: &StepDef, compensation_default: RetryPolicy, errors: &mut Er
         business_errors: step.business_errors.iter().map(Ident::to_string).collect(),
         transient_errors: step.transient_errors.iter().map(Ident::to_string).collect(),
         retry: retry_policy(step.retry.as_ref(), RetryPolicy::ACTION_DEFAULT, errors),
-        timeout_seconds: check_timeout(step.timeout_seconds.as_ref(), MAX_TASK_TIMEOUT_SECONDS, "a Lambda task", errors),
+        timeout_seconds: check_timeout(
+            step.timeout_seconds.as_ref(),
+            MAX_TASK_TIMEOUT_SECONDS,
+            "a Lambda task",
+            errors,
+        ),
         compensation: step.compensation.as_ref().map(|c| Compensation {
             function: function(c.name.to_string(), &c.path, FunctionKind::Compensation),
-            retry: retry_policy(step.compensation_retry.as_ref(), compensation_default, errors),
+            retry: retry_policy(
+                step.compensation_retry.as_ref(),
+                compensation_default,
+                errors,
+            ),
         }),
     }
 }
 
 fn step_state(step: &StepDef) -> String {
-    step.state.as_ref().map_or_else(|| step.name.to_string(), syn::LitStr::value)
+    step.state
+        .as_ref()
+        .map_or_else(|| step.name.to_string(), syn::LitStr::value)
 }
 
 fn state_span(step: &StepDef) -> Span {
-    step.state.as_ref().map_or_else(|| step.name.span(), syn::LitStr::span)
+    step.state
+        .as_ref()
+        .map_or_else(|| step.name.span(), syn::LitStr::span)
 }
 
 fn function(name: String, path: &Path, kind: FunctionKind) -> Function {
-    Function { state: name.clone(), name, kind, handler: path_string(path) }
+    Function {
+        state: name.clone(),
+        name,
+        kind,
+        handler: path_string(path),
+    }
 }
 
 /// `a :: b` as written in source, without the spaces a token stream puts around `::`.
 pub fn path_string(path: &Path) -> String {
-    let segments = path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
-    if path.leading_colon.is_some() { format!("::{segments}") } else { segments }
+    let segments = path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    if path.leading_colon.is_some() {
+        format!("::{segments}")
+    } else {
+        segments
+    }
 }
 
 /// Resolves a retry block against `default`, checking every value it sets.
@@ -291,22 +368,40 @@ fn retry_policy(def: Option<&RetryDef>, default: RetryPolicy, errors: &mut Error
     let Some(def) = def else { return default };
     let mut policy = default;
     if let Some(lit) = &def.max_attempts {
-        policy.max_attempts = int_in(lit, 0, MAX_ATTEMPTS, "max_attempts", "retries", errors).unwrap_or(default.max_attempts);
+        policy.max_attempts = int_in(lit, 0, MAX_ATTEMPTS, "max_attempts", "retries", errors)
+            .unwrap_or(default.max_attempts);
     }
     if let Some(lit) = &def.interval_seconds {
-        policy.interval_seconds = int_in(lit, INTERVAL_SECONDS.0, INTERVAL_SECONDS.1, "interval_seconds", "seconds", errors)
-            .unwrap_or(default.interval_seconds);
+        policy.interval_seconds = int_in(
+            lit,
+            INTERVAL_SECONDS.0,
+            INTERVAL_SECONDS.1,
+            "interval_seconds",
+            "seconds",
+            errors,
+        )
+        .unwrap_or(default.interval_seconds);
     }
     if let Some(lit) = &def.max_delay_seconds {
-        policy.max_delay_seconds = int_in(lit, MAX_DELAY_SECONDS.0, MAX_DELAY_SECONDS.1, "max_delay_seconds", "seconds", errors)
-            .unwrap_or(default.max_delay_seconds);
+        policy.max_delay_seconds = int_in(
+            lit,
+            MAX_DELAY_SECONDS.0,
+            MAX_DELAY_SECONDS.1,
+            "max_delay_seconds",
+            "seconds",
+            errors,
+        )
+        .unwrap_or(default.max_delay_seconds);
     }
     if let Some(number) = &def.backoff_rate {
         match number.value() {
             Ok(v) if (BACKOFF_RATE.0..=BACKOFF_RATE.1).contains(&v) => policy.backoff_rate = v,
             _ => errors.at(
                 number.span(),
-                format!("`backoff_rate` must be between {:.1} and {:.1}", BACKOFF_RATE.0, BACKOFF_RATE.1),
+                format!(
+                    "`backoff_rate` must be between {:.1} and {:.1}",
+                    BACKOFF_RATE.0, BACKOFF_RATE.1
+                ),
             ),
         }
     }
@@ -314,7 +409,10 @@ fn retry_policy(def: Option<&RetryDef>, default: RetryPolicy, errors: &mut Error
         match jitter.to_string().as_str() {
             "full" => policy.jitter = Jitter::Full,
             "none" => policy.jitter = Jitter::None,
-            other => errors.at(jitter.span(), format!("unknown jitter `{other}`; expected `full` or `none`")),
+            other => errors.at(
+                jitter.span(),
+                format!("unknown jitter `{other}`; expected `full` or `none`"),
+            ),
         }
     }
     if policy.max_delay_seconds < policy.interval_seconds {
@@ -329,11 +427,21 @@ fn retry_policy(def: Option<&RetryDef>, default: RetryPolicy, errors: &mut Error
     policy
 }
 
-fn int_in(lit: &LitInt, min: u32, max: u32, key: &str, unit: &str, errors: &mut Errors) -> Option<u32> {
+fn int_in(
+    lit: &LitInt,
+    min: u32,
+    max: u32,
+    key: &str,
+    unit: &str,
+    errors: &mut Errors,
+) -> Option<u32> {
     match lit.base10_parse::<u32>() {
         Ok(v) if (min..=max).contains(&v) => Some(v),
         _ => {
-            errors.push(syn::Error::new(lit.span(), format!("`{key}: {lit}` is out of range; use {min} to {max} {unit}")));
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!("`{key}: {lit}` is out of range; use {min} to {max} {unit}"),
+            ));
             None
         }
     }

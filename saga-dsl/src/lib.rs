@@ -84,7 +84,11 @@ pub fn compile(tokens: TokenStream, crate_name: &str) -> syn::Result<Compiled> {
     let def: SagaDef = syn::parse2(tokens)?;
     let saga = check::check(&def, crate_name)?;
     let artifacts = artifacts(&saga);
-    Ok(Compiled { def, saga, artifacts })
+    Ok(Compiled {
+        def,
+        saga,
+        artifacts,
+    })
 }
 
 /// What `saga!` expands to: the generated module, or the errors as `compile_error!`.

@@ -23,9 +23,12 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let root = args
-        .root
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root exists"));
+    let root = args.root.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .canonicalize()
+            .expect("workspace root exists")
+    });
     let out = args.out.unwrap_or_else(|| root.join("generated"));
     match saga_dsl::cli::run(&root, &out, args.check) {
         Err(error) => {
@@ -40,13 +43,21 @@ fn main() -> ExitCode {
                 eprintln!("missing: {}", out.join(name).display());
             }
             for name in &outcome.orphaned {
-                eprintln!("orphaned (no saga generates it): {}", out.join(name).display());
+                eprintln!(
+                    "orphaned (no saga generates it): {}",
+                    out.join(name).display()
+                );
             }
             if outcome.is_clean() {
-                println!("generated/ is up to date ({} files)", outcome.unchanged.len());
+                println!(
+                    "generated/ is up to date ({} files)",
+                    outcome.unchanged.len()
+                );
                 ExitCode::SUCCESS
             } else {
-                eprintln!("generated/ is out of date: run `cargo run -p saga-dsl` and commit the result");
+                eprintln!(
+                    "generated/ is out of date: run `cargo run -p saga-dsl` and commit the result"
+                );
                 ExitCode::FAILURE
             }
         }

@@ -153,7 +153,9 @@ impl Saga {
     pub fn functions(&self) -> impl Iterator<Item = &Function> {
         self.steps
             .iter()
-            .flat_map(|step| std::iter::once(&step.action).chain(step.compensation.as_ref().map(|c| &c.function)))
+            .flat_map(|step| {
+                std::iter::once(&step.action).chain(step.compensation.as_ref().map(|c| &c.function))
+            })
             .chain(self.escalation.as_ref())
     }
 

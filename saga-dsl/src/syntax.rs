@@ -7,7 +7,10 @@
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitFloat, LitInt, LitStr, Meta, Path, Token, Type, Visibility, braced, bracketed};
+use syn::{
+    Attribute, Expr, ExprLit, Ident, Lit, LitFloat, LitInt, LitStr, Meta, Path, Token, Type,
+    Visibility, braced, bracketed,
+};
 
 /// Keywords of the DSL that are not Rust keywords.
 #[allow(missing_docs)]
@@ -139,10 +142,12 @@ impl Number {
     }
 }
 
-const SAGA_KEYS: &str = "`input`, `context`, `timeout_seconds`, `escalation`, `compensation_retry` or `step`";
+const SAGA_KEYS: &str =
+    "`input`, `context`, `timeout_seconds`, `escalation`, `compensation_retry` or `step`";
 const STEP_KEYS: &str = "`action`, `compensation`, `irreversible`, `business_errors`, `transient_errors`, `retry`, \
                          `compensation_retry`, `timeout_seconds` or `state`";
-const RETRY_KEYS: &str = "`max_attempts`, `interval_seconds`, `backoff_rate`, `max_delay_seconds` or `jitter`";
+const RETRY_KEYS: &str =
+    "`max_attempts`, `interval_seconds`, `backoff_rate`, `max_delay_seconds` or `jitter`";
 
 impl Parse for SagaDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -169,14 +174,18 @@ impl Parse for SagaDef {
         while !body.is_empty() {
             let attrs = body.call(Attribute::parse_outer)?;
             if body.peek(kw::step) {
-                saga.steps.push(StepDef::parse_with_doc(&body, doc_lines(&attrs)?)?);
+                saga.steps
+                    .push(StepDef::parse_with_doc(&body, doc_lines(&attrs)?)?);
                 if body.peek(Token![,]) {
                     body.parse::<Token![,]>()?;
                 }
                 continue;
             }
             if let Some(attr) = attrs.first() {
-                return Err(syn::Error::new_spanned(attr, "doc comments go above `saga` or `step` only"));
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "doc comments go above `saga` or `step` only",
+                ));
             }
             let key: Ident = body.parse()?;
             body.parse::<Token![:]>()?;
@@ -185,7 +194,9 @@ impl Parse for SagaDef {
                 "context" => set_once(&mut saga.context, &key, body.parse()?)?,
                 "timeout_seconds" => set_once(&mut saga.timeout_seconds, &key, body.parse()?)?,
                 "escalation" => set_once(&mut saga.escalation, &key, body.parse()?)?,
-                "compensation_retry" => set_once(&mut saga.compensation_retry, &key, body.parse()?)?,
+                "compensation_retry" => {
+                    set_once(&mut saga.compensation_retry, &key, body.parse()?)?;
+                }
                 other => return Err(unknown_key(&key, other, "saga", SAGA_KEYS)),
             }
             end_of_item(&body)?;
@@ -219,7 +230,10 @@ impl StepDef {
             if body.peek(kw::irreversible) {
                 let mark = body.parse::<kw::irreversible>()?;
                 if step.irreversible.is_some() {
-                    return Err(syn::Error::new(mark.span, "`irreversible` is given twice; keep one"));
+                    return Err(syn::Error::new(
+                        mark.span,
+                        "`irreversible` is given twice; keep one",
+                    ));
                 }
                 step.irreversible = Some(mark);
                 end_of_item(&body)?;
@@ -232,7 +246,9 @@ impl StepDef {
                 "compensation" => set_once(&mut step.compensation, &key, body.parse()?)?,
                 "state" => set_once(&mut step.state, &key, body.parse()?)?,
                 "retry" => set_once(&mut step.retry, &key, body.parse()?)?,
-                "compensation_retry" => set_once(&mut step.compensation_retry, &key, body.parse()?)?,
+                "compensation_retry" => {
+                    set_once(&mut step.compensation_retry, &key, body.parse()?)?;
+                }
                 "timeout_seconds" => set_once(&mut step.timeout_seconds, &key, body.parse()?)?,
                 "business_errors" => {
                     set_once(&mut business_seen, &key, ())?;
@@ -260,7 +276,10 @@ impl Parse for FunctionRef {
             ));
         }
         input.parse::<Token![=>]>()?;
-        Ok(FunctionRef { name, path: input.parse()? })
+        Ok(FunctionRef {
+            name,
+            path: input.parse()?,
+        })
     }
 }
 
@@ -303,12 +322,17 @@ impl Parse for RetryDef {
 fn parse_ident_list(input: ParseStream<'_>) -> syn::Result<Vec<Ident>> {
     let list;
     bracketed!(list in input);
-    Ok(Punctuated::<Ident, Token![,]>::parse_terminated(&list)?.into_iter().collect())
+    Ok(Punctuated::<Ident, Token![,]>::parse_terminated(&list)?
+        .into_iter()
+        .collect())
 }
 
 fn set_once<T>(slot: &mut Option<T>, key: &Ident, value: T) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(syn::Error::new(key.span(), format!("`{key}` is given twice; keep one")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` is given twice; keep one"),
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -326,7 +350,10 @@ fn end_of_item(input: ParseStream<'_>) -> syn::Result<()> {
 }
 
 fn unknown_key(key: &Ident, found: &str, block: &str, expected: &str) -> syn::Error {
-    syn::Error::new(key.span(), format!("unknown {block} key `{found}`; expected {expected}"))
+    syn::Error::new(
+        key.span(),
+        format!("unknown {block} key `{found}`; expected {expected}"),
+    )
 }
 
 fn doc_lines(attrs: &[Attribute]) -> syn::Result<Vec<String>> {
@@ -334,10 +361,18 @@ fn doc_lines(attrs: &[Attribute]) -> syn::Result<Vec<String>> {
         .iter()
         .map(|attr| match &attr.meta {
             Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
-                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.value().trim().to_owned()),
-                _ => Err(syn::Error::new_spanned(attr, "expected a `///` doc comment")),
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Ok(s.value().trim().to_owned()),
+                _ => Err(syn::Error::new_spanned(
+                    attr,
+                    "expected a `///` doc comment",
+                )),
             },
-            _ => Err(syn::Error::new_spanned(attr, "only `///` doc comments are allowed here")),
+            _ => Err(syn::Error::new_spanned(
+                attr,
+                "only `///` doc comments are allowed here",
+            )),
         })
         .collect()
 }
@@ -382,7 +417,16 @@ mod tests {
         assert_eq!(flight.doc, ["Takes seats."]);
         assert_eq!(flight.compensation.as_ref().unwrap().name, "CancelFlight");
         assert_eq!(flight.transient_errors.len(), 2);
-        assert_eq!(flight.retry.as_ref().unwrap().backoff_rate.as_ref().unwrap().value().unwrap(), 1.5);
+        let backoff = flight
+            .retry
+            .as_ref()
+            .unwrap()
+            .backoff_rate
+            .as_ref()
+            .unwrap()
+            .value()
+            .unwrap();
+        assert!((backoff - 1.5).abs() < f64::EPSILON);
         assert_eq!(flight.state.as_ref().unwrap().value(), "Reserve flight");
         assert!(saga.steps[1].irreversible.is_some());
     }
@@ -392,7 +436,11 @@ mod tests {
         let Err(err) = parse(quote! { saga S { input: I, step A { acton: f } } }) else {
             panic!("expected an error");
         };
-        assert!(err.to_string().starts_with("unknown step key `acton`; expected `action`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("unknown step key `acton`; expected `action`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -408,6 +456,9 @@ mod tests {
         let Err(err) = parse(quote! { saga S { step A { action: f, compensation: g } } }) else {
             panic!("expected an error");
         };
-        assert_eq!(err.to_string(), "expected `=>` after `g`: write `g => path::to::function`");
+        assert_eq!(
+            err.to_string(),
+            "expected `=>` after `g`: write `g => path::to::function`"
+        );
     }
 }

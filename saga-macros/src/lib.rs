@@ -34,9 +34,12 @@ pub fn saga(input: TokenStream) -> TokenStream {
 pub fn derive_step_error(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     let Data::Enum(data) = &input.data else {
-        return syn::Error::new_spanned(&input.ident, "`StepError` can only be derived for an enum: one variant per error name")
-            .to_compile_error()
-            .into();
+        return syn::Error::new_spanned(
+            &input.ident,
+            "`StepError` can only be derived for an enum: one variant per error name",
+        )
+        .to_compile_error()
+        .into();
     };
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();

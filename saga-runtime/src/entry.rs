@@ -22,7 +22,11 @@ use crate::request::{
 /// # Errors
 /// `Saga.InvalidPayload` when the payload does not decode; the action's own error, named by
 /// [`StepError::name`], when it fails.
-pub async fn action<'a, C, I, O, E, F, Fut>(context: &'a C, f: F, payload: Value) -> Result<Value, Diagnostic>
+pub async fn action<'a, C, I, O, E, F, Fut>(
+    context: &'a C,
+    f: F,
+    payload: Value,
+) -> Result<Value, Diagnostic>
 where
     F: FnOnce(&'a C, ActionRequest<I>) -> Fut,
     Fut: Future<Output = Result<O, E>>,
@@ -56,7 +60,10 @@ where
     E: StepError,
 {
     let wire: CompensationPayload<I> = decode(payload)?;
-    let output = wire.results.get::<O>(step_state).map_err(|e| invalid_payload(&e))?;
+    let output = wire
+        .results
+        .get::<O>(step_state)
+        .map_err(|e| invalid_payload(&e))?;
     let request = CompensationRequest {
         input: wire.input,
         output,
@@ -74,7 +81,11 @@ where
 ///
 /// # Errors
 /// As [`action`].
-pub async fn escalation<'a, C, I, O, E, H, Fut>(context: &'a C, h: H, payload: Value) -> Result<Value, Diagnostic>
+pub async fn escalation<'a, C, I, O, E, H, Fut>(
+    context: &'a C,
+    h: H,
+    payload: Value,
+) -> Result<Value, Diagnostic>
 where
     H: FnOnce(&'a C, EscalationRequest<I>) -> Fut,
     Fut: Future<Output = Result<O, E>>,
@@ -100,7 +111,8 @@ where
 fn undone_list(map: Map<String, Value>) -> Result<Vec<Undone>, Diagnostic> {
     map.into_iter()
         .map(|(state, failure)| {
-            let failure: Failure = serde_json::from_value(failure).map_err(|e| invalid_payload(&e))?;
+            let failure: Failure =
+                serde_json::from_value(failure).map_err(|e| invalid_payload(&e))?;
             Ok(Undone { state, failure })
         })
         .collect()

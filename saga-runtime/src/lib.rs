@@ -73,8 +73,8 @@ pub mod assert;
 
 pub use error::{StepError, reserved};
 pub use request::{
-    ActionRequest, CompensationRequest, EscalationRequest, Failure, ResultError, Results, StepContext,
-    Undone,
+    ActionRequest, CompensationRequest, EscalationRequest, Failure, ResultError, Results,
+    StepContext, Undone,
 };
 pub use saga_macros::{StepError, saga};
 

@@ -82,7 +82,11 @@ impl Results {
     ///
     /// # Errors
     /// When `output` cannot be serialised.
-    pub fn insert<T: Serialize>(&mut self, state: &str, output: &T) -> Result<(), serde_json::Error> {
+    pub fn insert<T: Serialize>(
+        &mut self,
+        state: &str,
+        output: &T,
+    ) -> Result<(), serde_json::Error> {
         let output = serde_json::to_value(output)?;
         let mut slot = Map::new();
         slot.insert("output".to_owned(), output);
@@ -194,14 +198,19 @@ mod tests {
         assert_eq!(seats, Some(json!({ "seats": 2 })));
         assert_eq!(results.get::<Value>("ReserveHotel").unwrap(), None);
         let err = results.require::<Value>("ReserveHotel").unwrap_err();
-        assert_eq!(err.to_string(), "result of state `ReserveHotel`: the step has not completed");
+        assert_eq!(
+            err.to_string(),
+            "result of state `ReserveHotel`: the step has not completed"
+        );
         assert!(results.get::<u32>("ReserveFlight").is_err());
     }
 
     #[test]
     fn insert_writes_the_shape_the_state_machine_stores() {
         let mut results = Results::default();
-        results.insert("ReserveHotel", &json!({ "room": 7 })).unwrap();
+        results
+            .insert("ReserveHotel", &json!({ "room": 7 }))
+            .unwrap();
         assert_eq!(
             serde_json::to_value(&results).unwrap(),
             json!({ "ReserveHotel": { "output": { "room": 7 } } })

@@ -8,7 +8,14 @@ use syn::visit::Visit;
 use crate::Compiled;
 
 /// Directories never searched: build output, dependencies, generated files, tooling.
-const SKIPPED_DIRS: [&str; 6] = ["target", "node_modules", "generated", ".git", ".venv", "cdk.out"];
+const SKIPPED_DIRS: [&str; 6] = [
+    "target",
+    "node_modules",
+    "generated",
+    ".git",
+    ".venv",
+    "cdk.out",
+];
 
 /// A `saga!` found in a source file, compiled.
 pub struct Found {
@@ -37,7 +44,14 @@ impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let gutter = self.line.to_string().len();
         writeln!(f, "error: {}", self.message)?;
-        writeln!(f, "{:gutter$}--> {}:{}:{}", "", self.file.display(), self.line, self.column)?;
+        writeln!(
+            f,
+            "{:gutter$}--> {}:{}:{}",
+            "",
+            self.file.display(),
+            self.line,
+            self.column
+        )?;
         writeln!(f, "{:gutter$} |", "")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
         write!(f, "{:gutter$} | {:>col$}", "", "^", col = self.column)
@@ -61,7 +75,9 @@ pub fn discover(root: &Path) -> std::io::Result<Discovery> {
     let mut discovery = Discovery::default();
     for manifest in package_manifests(root)? {
         let package_dir = manifest.parent().expect("a manifest is in a directory");
-        let Some(crate_name) = package_name(&manifest)? else { continue };
+        let Some(crate_name) = package_name(&manifest)? else {
+            continue;
+        };
         let src = package_dir.join("src");
         if !src.is_dir() {
             continue;
@@ -72,7 +88,9 @@ pub fn discover(root: &Path) -> std::io::Result<Discovery> {
             scan_file(&relative, &text, &crate_name, &mut discovery);
         }
     }
-    discovery.sagas.sort_by(|a, b| a.compiled.saga.module.cmp(&b.compiled.saga.module));
+    discovery
+        .sagas
+        .sort_by(|a, b| a.compiled.saga.module.cmp(&b.compiled.saga.module));
     Ok(discovery)
 }
 
@@ -87,8 +105,13 @@ pub fn scan_file(file: &Path, text: &str, crate_name: &str, discovery: &mut Disc
     finder.visit_file(&syntax);
     for tokens in finder.found {
         match crate::compile(tokens, crate_name) {
-            Ok(compiled) => discovery.sagas.push(Found { file: file.to_path_buf(), compiled }),
-            Err(error) => discovery.invalid.extend(error.into_iter().map(|e| locate(file, text, &e))),
+            Ok(compiled) => discovery.sagas.push(Found {
+                file: file.to_path_buf(),
+                compiled,
+            }),
+            Err(error) => discovery
+                .invalid
+                .extend(error.into_iter().map(|e| locate(file, text, &e))),
         }
     }
 }
@@ -99,7 +122,11 @@ fn locate(file: &Path, text: &str, error: &syn::Error) -> Invalid {
         file: file.to_path_buf(),
         line: start.line,
         column: start.column + 1,
-        source_line: text.lines().nth(start.line.saturating_sub(1)).unwrap_or_default().to_owned(),
+        source_line: text
+            .lines()
+            .nth(start.line.saturating_sub(1))
+            .unwrap_or_default()
+            .to_owned(),
         message: error.to_string(),
     }
 }
@@ -120,11 +147,17 @@ impl<'ast> Visit<'ast> for SagaMacros {
 
 fn package_manifests(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut manifests = Vec::new();
-    let walker = walkdir::WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|entry| {
-        !(entry.file_type().is_dir()
-            && entry.depth() > 0
-            && entry.file_name().to_str().is_some_and(|name| SKIPPED_DIRS.contains(&name) || name.starts_with('.')))
-    });
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            !(entry.file_type().is_dir()
+                && entry.depth() > 0
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| SKIPPED_DIRS.contains(&name) || name.starts_with('.')))
+        });
     for entry in walker {
         let entry = entry.map_err(std::io::Error::other)?;
         if entry.file_type().is_file() && entry.file_name() == "Cargo.toml" {
@@ -136,9 +169,12 @@ fn package_manifests(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn package_name(manifest: &Path) -> std::io::Result<Option<String>> {
     let text = fs::read_to_string(manifest)?;
-    let value: toml::Table = text
-        .parse()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", manifest.display())))?;
+    let value: toml::Table = text.parse().map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: {e}", manifest.display()),
+        )
+    })?;
     Ok(value
         .get("package")
         .and_then(|p| p.get("name"))

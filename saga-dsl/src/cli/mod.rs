@@ -58,7 +58,11 @@ impl std::fmt::Display for Error {
                 for error in errors {
                     writeln!(f, "{error}\n")?;
                 }
-                write!(f, "{} error(s) in saga! declarations; nothing was written", errors.len())
+                write!(
+                    f,
+                    "{} error(s) in saga! declarations; nothing was written",
+                    errors.len()
+                )
             }
             Error::Duplicate { module, files } => write!(
                 f,
@@ -91,7 +95,10 @@ pub fn expected_files(root: &Path) -> Result<BTreeMap<String, String>, Error> {
     for found in discovery.sagas {
         let module = found.compiled.saga.module.clone();
         if let Some(first) = declared_in.insert(module.clone(), found.file.clone()) {
-            return Err(Error::Duplicate { module, files: [first, found.file] });
+            return Err(Error::Duplicate {
+                module,
+                files: [first, found.file],
+            });
         }
         let a = found.compiled.artifacts;
         files.insert(format!("{module}.asl.json"), a.asl);
@@ -113,7 +120,9 @@ pub fn run(root: &Path, out: &Path, check: bool) -> Result<Outcome, Error> {
         match fs::read_to_string(&path) {
             Ok(current) if current == *contents => outcome.unchanged.push(name.clone()),
             Ok(_) => outcome.changed.push(name.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => outcome.missing.push(name.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                outcome.missing.push(name.clone());
+            }
             Err(e) => return Err(e.into()),
         }
     }

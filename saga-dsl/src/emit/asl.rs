@@ -14,8 +14,8 @@
 //! Each Task writes only its own slot (`ResultSelector` + `ResultPath`), so the state stays small
 //! and nothing earlier is lost.
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use crate::model::{Jitter, RetryPolicy, Saga, Step};
@@ -218,35 +218,65 @@ pub fn state_machine(saga: &Saga) -> StateMachine {
     let mut states = States::default();
     states.0.push((START.to_owned(), State::Pass(start(saga))));
     for (index, step) in saga.steps.iter().enumerate() {
-        states.0.push((step.action.state.clone(), State::Task(action_task(saga, index))));
+        states.0.push((
+            step.action.state.clone(),
+            State::Task(action_task(saga, index)),
+        ));
     }
     let chain = compensation_chain(saga);
     for (position, step) in chain.iter().enumerate() {
-        let next = chain.get(position + 1).map_or(CHECK_COMPENSATIONS, |s| compensation_state(s));
-        states.0.push((compensation_state(step).to_owned(), State::Task(compensation_task(saga, step, next))));
+        let next = chain
+            .get(position + 1)
+            .map_or(CHECK_COMPENSATIONS, |s| compensation_state(s));
+        states.0.push((
+            compensation_state(step).to_owned(),
+            State::Task(compensation_task(saga, step, next)),
+        ));
     }
     if saga.has_compensations() {
-        states.0.push((CHECK_COMPENSATIONS.to_owned(), State::Choice(check_compensations(&chain))));
+        let escalation = saga
+            .escalation
+            .as_ref()
+            .map_or(ESCALATE, |f| f.state.as_str());
+        states.0.push((
+            CHECK_COMPENSATIONS.to_owned(),
+            State::Choice(check_compensations(&chain, escalation)),
+        ));
         match &saga.escalation {
-            Some(function) => states.0.push((function.state.clone(), State::Task(escalation_task(saga)))),
-            None => states.0.push((ESCALATE.to_owned(), State::Pass(escalation_record()))),
+            Some(function) => states
+                .0
+                .push((function.state.clone(), State::Task(escalation_task(saga)))),
+            None => states
+                .0
+                .push((ESCALATE.to_owned(), State::Pass(escalation_record()))),
         }
     }
-    states.0.push((COMPENSATED.to_owned(), State::Fail(compensated())));
+    states
+        .0
+        .push((COMPENSATED.to_owned(), State::Fail(compensated())));
     if saga.has_compensations() {
-        states.0.push((COMPENSATION_FAILED.to_owned(), State::Fail(compensation_failed(saga))));
+        states.0.push((
+            COMPENSATION_FAILED.to_owned(),
+            State::Fail(compensation_failed(saga)),
+        ));
     }
     let mut comment = generated_marker(saga);
     if !saga.doc.is_empty() {
         comment.push(' ');
         comment.push_str(&saga.doc.join(" "));
     }
-    StateMachine { comment, start_at: START.to_owned(), timeout_seconds: saga.timeout_seconds, states }
+    StateMachine {
+        comment,
+        start_at: START.to_owned(),
+        timeout_seconds: saga.timeout_seconds,
+        states,
+    }
 }
 
 /// The definition as it is written to `generated/<saga>.asl.json` and embedded in the crate.
 pub fn to_json(saga: &Saga) -> String {
-    let mut json = serde_json::to_string_pretty(&state_machine(saga)).expect("the ASL model always serialises");
+    let mut json = serde_json::to_string_pretty(&state_machine(saga))
+        .expect("the ASL model always serialises");
     json.push('\n');
     json
 }
@@ -258,7 +288,8 @@ fn start(saga: &Saga) -> Pass {
         parameters["compensation_failures"] = json!({});
     }
     Pass {
-        comment: "Keeps the execution input under $.input so that no result can overwrite it.".to_owned(),
+        comment: "Keeps the execution input under $.input so that no result can overwrite it."
+            .to_owned(),
         parameters,
         result_path: None,
         transition: Transition::Next(saga.steps[0].action.state.clone()),
@@ -267,7 +298,13 @@ fn start(saga: &Saga) -> Pass {
 
 fn action_task(saga: &Saga, index: usize) -> Task {
     let step = &saga.steps[index];
-    let mut retry = vec![retrier(LAMBDA_SERVICE_ERRORS.iter().map(ToString::to_string).collect(), &step.retry)];
+    let mut retry = vec![retrier(
+        LAMBDA_SERVICE_ERRORS
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        &step.retry,
+    )];
     if !step.transient_errors.is_empty() {
         retry.push(retrier(step.transient_errors.clone(), &step.retry));
     }
@@ -279,7 +316,7 @@ fn action_task(saga: &Saga, index: usize) -> Task {
     Task {
         comment: (!step.doc.is_empty()).then(|| step.doc.join(" ")),
         resource: LAMBDA_INVOKE.to_owned(),
-        parameters: invoke(&step.action.substitution_key(), payload),
+        parameters: invoke(&step.action.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
         result_path: format!("$.results.{}", step.action.name),
         timeout_seconds: step.timeout_seconds,
@@ -289,12 +326,17 @@ fn action_task(saga: &Saga, index: usize) -> Task {
             result_path: "$.failure".to_owned(),
             next: compensation_entry(saga, index),
         }],
-        transition: saga.steps.get(index + 1).map_or(Transition::End, |next| Transition::Next(next.action.state.clone())),
+        transition: saga.steps.get(index + 1).map_or(Transition::End, |next| {
+            Transition::Next(next.action.state.clone())
+        }),
     }
 }
 
 fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
-    let compensation = step.compensation.as_ref().expect("the chain holds compensated steps only");
+    let compensation = step
+        .compensation
+        .as_ref()
+        .expect("the chain holds compensated steps only");
     let payload = json!({
         "input.$": "$.input",
         "results.$": "$.results",
@@ -308,7 +350,7 @@ fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
             step.action.state
         )),
         resource: LAMBDA_INVOKE.to_owned(),
-        parameters: invoke(&compensation.function.substitution_key(), payload),
+        parameters: invoke(&compensation.function.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
         result_path: format!("$.compensations.{}", compensation.function.name),
         timeout_seconds: None,
@@ -323,7 +365,10 @@ fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
 }
 
 fn escalation_task(saga: &Saga) -> Task {
-    let function = saga.escalation.as_ref().expect("called only with an escalation");
+    let function = saga
+        .escalation
+        .as_ref()
+        .expect("called only with an escalation");
     let payload = json!({
         "input.$": "$.input",
         "results.$": "$.results",
@@ -334,7 +379,7 @@ fn escalation_task(saga: &Saga) -> Task {
     Task {
         comment: Some("Some compensations failed after all their retries: hands what is left undone to an operator.".to_owned()),
         resource: LAMBDA_INVOKE.to_owned(),
-        parameters: invoke(&function.substitution_key(), payload),
+        parameters: invoke(&function.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
         result_path: "$.escalation".to_owned(),
         timeout_seconds: None,
@@ -350,27 +395,33 @@ fn escalation_task(saga: &Saga) -> Task {
 
 fn escalation_record() -> Pass {
     Pass {
-        comment: "Some compensations failed after all their retries: records what is left undone.".to_owned(),
+        comment: "Some compensations failed after all their retries: records what is left undone."
+            .to_owned(),
         parameters: json!({ "undone.$": "$.compensation_failures", "failure.$": "$.failure" }),
         result_path: Some("$.escalation".to_owned()),
         transition: Transition::Next(COMPENSATION_FAILED.to_owned()),
     }
 }
 
-fn check_compensations(chain: &[&Step]) -> Choice {
+fn check_compensations(chain: &[&Step], escalation: &str) -> Choice {
     let rules: Vec<Value> = chain
         .iter()
         .map(|step| {
-            let name = &step.compensation.as_ref().expect("compensated").function.name;
+            let name = &step
+                .compensation
+                .as_ref()
+                .expect("compensated")
+                .function
+                .name;
             json!({ "Variable": format!("$.compensation_failures.{name}"), "IsPresent": true })
         })
         .collect();
     let choice = if let [only] = rules.as_slice() {
         let mut rule = only.clone();
-        rule["Next"] = json!(ESCALATE);
+        rule["Next"] = json!(escalation);
         rule
     } else {
-        json!({ "Or": rules, "Next": ESCALATE })
+        json!({ "Or": rules, "Next": escalation })
     };
     Choice {
         comment: "Escalates when any compensation failed after all its retries.".to_owned(),
@@ -401,7 +452,11 @@ fn compensation_failed(saga: &Saga) -> Fail {
 
 /// The compensation chain, newest first.
 fn compensation_chain(saga: &Saga) -> Vec<&Step> {
-    saga.steps.iter().rev().filter(|s| s.compensation.is_some()).collect()
+    saga.steps
+        .iter()
+        .rev()
+        .filter(|s| s.compensation.is_some())
+        .collect()
 }
 
 /// Where a failure of step `index` goes: its own compensation, or the nearest earlier one, or
@@ -411,14 +466,22 @@ fn compensation_entry(saga: &Saga, index: usize) -> String {
         .iter()
         .rev()
         .find(|s| s.compensation.is_some())
-        .map_or_else(|| COMPENSATED.to_owned(), |s| compensation_state(s).to_owned())
+        .map_or_else(
+            || COMPENSATED.to_owned(),
+            |s| compensation_state(s).to_owned(),
+        )
 }
 
 fn compensation_state(step: &Step) -> &str {
-    &step.compensation.as_ref().expect("compensated").function.state
+    &step
+        .compensation
+        .as_ref()
+        .expect("compensated")
+        .function
+        .state
 }
 
-fn invoke(substitution_key: &str, payload: Value) -> Value {
+fn invoke(substitution_key: &str, payload: &Value) -> Value {
     json!({ "FunctionName": format!("${{{substitution_key}}}"), "Payload": payload })
 }
 

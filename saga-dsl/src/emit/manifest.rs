@@ -67,7 +67,8 @@ pub fn manifest(saga: &Saga) -> Manifest<'_> {
 
 /// The manifest as written to `generated/<saga>.functions.json`.
 pub fn to_json(saga: &Saga) -> String {
-    let mut json = serde_json::to_string_pretty(&manifest(saga)).expect("the manifest always serialises");
+    let mut json =
+        serde_json::to_string_pretty(&manifest(saga)).expect("the manifest always serialises");
     json.push('\n');
     json
 }

@@ -18,13 +18,21 @@ pub fn flowchart(saga: &Saga) -> String {
         let _ = writeln!(w, "    {}[\"{}\"]", step.action.name, step.action.state);
     }
     let _ = writeln!(w, "    _succeeded([\"Succeeded\"])");
-    let chain: Vec<_> = saga.steps.iter().rev().filter_map(|s| s.compensation.as_ref()).collect();
+    let chain: Vec<_> = saga
+        .steps
+        .iter()
+        .rev()
+        .filter_map(|s| s.compensation.as_ref())
+        .collect();
     for c in &chain {
         let _ = writeln!(w, "    {}[/\"{}\"/]", c.function.name, c.function.state);
     }
     if !chain.is_empty() {
         let _ = writeln!(w, "    _check{{\"CheckCompensations\"}}");
-        let escalation = saga.escalation.as_ref().map_or("Escalate", |e| e.state.as_str());
+        let escalation = saga
+            .escalation
+            .as_ref()
+            .map_or("Escalate", |e| e.state.as_str());
         let _ = writeln!(w, "    _escalate[[\"{escalation}\"]]");
         let _ = writeln!(w, "    _compensation_failed([\"CompensationFailed\"])");
     }
@@ -45,7 +53,9 @@ pub fn flowchart(saga: &Saga) -> String {
         let _ = writeln!(w, "    {} -. error .-> {entry}", step.action.name);
     }
     for (position, c) in chain.iter().enumerate() {
-        let next = chain.get(position + 1).map_or("_check", |n| n.function.name.as_str());
+        let next = chain
+            .get(position + 1)
+            .map_or("_check", |n| n.function.name.as_str());
         let _ = writeln!(w, "    {} --> {next}", c.function.name);
     }
     if !chain.is_empty() {

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the test tools that are not Rust crates, pinned by lock files, on a fresh machine:
+# asl-validator (npm) and moto's DynamoDB-compatible server (PyPI, in .venv/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for dir in tools/asl-validator asl-executor/conformance-node; do
+  if [[ -f "$dir/package-lock.json" ]]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -m pip show moto >/dev/null 2>&1 || ! cmp -s tools/requirements-test.txt .venv/.installed; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-test.txt
+  cp tools/requirements-test.txt .venv/.installed
+fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Run `make test` (which installs the tools first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# insta must never write snapshots in CI: a changed snapshot is a failure to review.
+export INSTA_UPDATE=no
+export MOTO_SERVER="$PWD/.venv/bin/moto_server"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format";              cargo fmt --all --check
+step "lints";               cargo clippy --workspace --all-targets --all-features -- -D warnings
+step "generated/ is fresh"; cargo run -q -p saga-dsl -- --check
+step "tests";               cargo test --workspace --all-features

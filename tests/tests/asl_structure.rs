@@ -1,0 +1,203 @@
+//! Properties every generated state machine has, checked on the graph of states rather than on
+//! text: every Catch leads through compensations to a Fail, every compensation retries and has a
+//! path to the escalation, and every state is reachable.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use fixtures::{FIXTURES, compile_fixture};
+use serde_json::Value;
+
+struct Machine(Value);
+
+impl Machine {
+    fn state(&self, name: &str) -> &Value {
+        let state = &self.0["States"][name];
+        assert!(state.is_object(), "no state `{name}`");
+        state
+    }
+
+    fn names(&self) -> BTreeSet<String> {
+        self.0["States"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Every state control can go to from `name`: Next, Default, Choice rules and Catch targets.
+    fn successors(&self, name: &str) -> Vec<String> {
+        let state = self.state(name);
+        let mut next: Vec<String> = Vec::new();
+        for key in ["Next", "Default"] {
+            if let Some(n) = state[key].as_str() {
+                next.push(n.to_owned());
+            }
+        }
+        for list in ["Choices", "Catch"] {
+            for entry in state[list].as_array().into_iter().flatten() {
+                next.push(entry["Next"].as_str().unwrap().to_owned());
+            }
+        }
+        next
+    }
+
+    fn reachable_from(&self, start: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::from([start.to_owned()]);
+        let mut queue = VecDeque::from([start.to_owned()]);
+        while let Some(name) = queue.pop_front() {
+            for next in self.successors(&name) {
+                if seen.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Follows only `Next`/`Default` (no error edges) from `start` to the end.
+    fn normal_path(&self, start: &str) -> Vec<String> {
+        let mut path = vec![start.to_owned()];
+        let mut current = start.to_owned();
+        loop {
+            let state = self.state(&current);
+            match state["Next"].as_str().or(state["Default"].as_str()) {
+                Some(next) => {
+                    assert!(!path.contains(&next.to_owned()), "loop at {next}");
+                    path.push(next.to_owned());
+                    current = next.to_owned();
+                }
+                None => return path,
+            }
+        }
+    }
+}
+
+fn machines() -> Vec<(&'static str, Machine, saga_dsl::Saga)> {
+    FIXTURES
+        .iter()
+        .map(|stem| {
+            let compiled = compile_fixture(stem);
+            (
+                *stem,
+                Machine(serde_json::from_str(&compiled.artifacts.asl).unwrap()),
+                compiled.saga,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_state_is_reachable() {
+    for (stem, machine, _) in machines() {
+        let start = machine.0["StartAt"].as_str().unwrap();
+        assert_eq!(machine.reachable_from(start), machine.names(), "{stem}");
+    }
+}
+
+#[test]
+fn every_catch_leads_through_the_compensations_to_a_fail() {
+    for (stem, machine, saga) in machines() {
+        for (index, step) in saga.steps.iter().enumerate() {
+            let catch = &machine.state(&step.action.state)["Catch"];
+            assert_eq!(catch.as_array().unwrap().len(), 1, "{stem}");
+            assert_eq!(catch[0]["ErrorEquals"], serde_json::json!(["States.ALL"]));
+            assert_eq!(
+                catch[0]["ResultPath"], "$.failure",
+                "{stem}: the error must not overwrite input or results"
+            );
+            let path = machine.normal_path(catch[0]["Next"].as_str().unwrap());
+            let expected: Vec<String> = saga.steps[..=index]
+                .iter()
+                .rev()
+                .filter_map(|s| s.compensation.as_ref().map(|c| c.function.state.clone()))
+                .collect();
+            let compensations: Vec<String> = path
+                .iter()
+                .filter(|s| expected.contains(s))
+                .cloned()
+                .collect();
+            assert_eq!(
+                compensations, expected,
+                "{stem}: failure of {} undoes newest first",
+                step.action.state
+            );
+            assert_eq!(
+                machine.state(path.last().unwrap())["Type"],
+                "Fail",
+                "{stem}: {path:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_compensation_retries_and_can_escalate() {
+    for (stem, machine, saga) in machines() {
+        for step in &saga.steps {
+            let Some(compensation) = &step.compensation else {
+                continue;
+            };
+            let task = machine.state(&compensation.function.state);
+            let retry = task["Retry"].as_array().unwrap();
+            assert_eq!(retry.len(), 1, "{stem}");
+            assert_eq!(retry[0]["ErrorEquals"], serde_json::json!(["States.ALL"]));
+            assert!(retry[0]["MaxAttempts"].as_u64().unwrap() > 0, "{stem}");
+            assert!(
+                task["Catch"][0]["ResultPath"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("$.compensation_failures.")
+            );
+            let escalation = saga
+                .escalation
+                .as_ref()
+                .map_or("Escalate", |e| e.state.as_str());
+            let reachable = machine.reachable_from(&compensation.function.state);
+            assert!(
+                reachable.contains(escalation),
+                "{stem}: {} cannot escalate",
+                compensation.function.state
+            );
+            assert!(reachable.contains("CompensationFailed"), "{stem}");
+            assert_eq!(machine.state("CompensationFailed")["Type"], "Fail");
+        }
+    }
+}
+
+#[test]
+fn each_step_keeps_only_its_own_result() {
+    for (stem, machine, saga) in machines() {
+        for step in &saga.steps {
+            let task = machine.state(&step.action.state);
+            assert_eq!(
+                task["ResultSelector"],
+                serde_json::json!({ "output.$": "$.Payload" }),
+                "{stem}"
+            );
+            assert_eq!(
+                task["ResultPath"],
+                format!("$.results.{}", step.action.name),
+                "{stem}"
+            );
+            assert_eq!(
+                task["Parameters"]["FunctionName"],
+                format!("${{{}FunctionArn}}", step.action.name)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_comment_says_generated_do_not_edit() {
+    for (stem, machine, _) in machines() {
+        let comment = machine.0["Comment"].as_str().unwrap();
+        assert!(
+            comment.starts_with("Generated by saga-dsl") && comment.contains("Do not edit"),
+            "{stem}"
+        );
+    }
+}
