@@ -13,7 +13,7 @@ done
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -m pip show moto >/dev/null 2>&1 || ! cmp -s tools/requirements-test.txt .venv/.installed; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-test.txt
-  cp tools/requirements-test.txt .venv/.installed
+if ! .venv/bin/python -m pip show moto >/dev/null 2>&1 || ! cmp -s tools/requirements-test.lock .venv/.installed; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-test.lock
+  cp tools/requirements-test.lock .venv/.installed
 fi
