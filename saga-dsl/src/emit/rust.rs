@@ -224,20 +224,22 @@ fn functions(def: &SagaDef) -> Vec<FunctionDef<'_>> {
 
 fn dispatch_arm(f: &FunctionDef<'_>) -> TokenStream {
     let (ident, path) = (&f.ident, &f.path);
-    match &f.role {
-        Role::Action => quote! {
-            Function::#ident => ::saga_runtime::__private::action::<Context, Input, _, _, _, _>(context, #path, payload).await,
+    // Spanned on the DSL path: if the user's function does not fit, the error points there.
+    let call = match &f.role {
+        Role::Action => quote_spanned! {path.span()=>
+            ::saga_runtime::__private::action::<Context, Input, _, _, _, _>(context, #path, payload).await
         },
         Role::Compensation { step } => {
             let results_key = step.name.to_string();
-            quote! {
-                Function::#ident => ::saga_runtime::__private::compensation::<Context, Input, _, _, _, _, _>(context, #results_key, #path, payload).await,
+            quote_spanned! {path.span()=>
+                ::saga_runtime::__private::compensation::<Context, Input, _, _, _, _, _>(context, #results_key, #path, payload).await
             }
         }
-        Role::Escalation => quote! {
-            Function::#ident => ::saga_runtime::__private::escalation::<Context, Input, _, _, _, _>(context, #path, payload).await,
+        Role::Escalation => quote_spanned! {path.span()=>
+            ::saga_runtime::__private::escalation::<Context, Input, _, _, _, _>(context, #path, payload).await
         },
-    }
+    };
+    quote! { Function::#ident => #call, }
 }
 
 /// Type and error-name checks, each spanned on the DSL token it is about so that rustc reports
