@@ -1,0 +1,16 @@
+//! DynamoDB helpers for the single table: key design and access patterns ([`keys`]), item mapping
+//! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), and the
+//! table definition ([`table`]).
+
+pub mod idempotency;
+pub mod item;
+pub mod keys;
+pub mod outbox;
+pub mod table;
+pub mod transaction;
+
+pub use idempotency::{IdempotencyKey, stored_result};
+pub use item::{Item, ItemBuilder, ItemError, ItemProblem, ItemReader};
+pub use keys::Key;
+pub use table::create_table;
+pub use transaction::{ConditionFailed, StepTransaction, TransactionOutcome, Write};

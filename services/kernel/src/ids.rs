@@ -1,0 +1,191 @@
+//! Typed entity ids: one newtype per entity, so a booking id can never be passed where a trip id
+//! is expected.
+//!
+//! Every id is a UUID written in the canonical hyphenated lower-case form
+//! (`0192f0c4-7b1e-7c3a-9d2e-3f4a5b6c7d8e`). New ids are UUIDv7: they begin with the creation
+//! time in milliseconds, so sort keys built from them sort by creation time and DynamoDB spreads
+//! them evenly over partitions. Parsing accepts any UUID version (ids minted elsewhere, e.g. by a
+//! client, stay valid) but only the canonical form, so one id has exactly one spelling and one key.
+//! The `TRIP#` style prefixes belong to the table's keys ([`crate::dynamo::Key`]), not to ids.
+//!
+//! Services declare their own ids with [`entity_id!`](crate::entity_id):
+//!
+//! ```
+//! kernel::entity_id! {
+//!     /// A seat held for a trip.
+//!     pub struct SeatHoldId("seat hold id");
+//! }
+//! let id = SeatHoldId::new();
+//! assert_eq!(id.to_string().parse::<SeatHoldId>().unwrap(), id);
+//! assert!("TRIP-1".parse::<SeatHoldId>().is_err());
+//! ```
+
+use uuid::Uuid;
+
+/// An id string that is not a canonical, non-nil UUID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} `{input}`: expected a UUID like 0192f0c4-7b1e-7c3a-9d2e-3f4a5b6c7d8e")]
+pub struct IdError {
+    what: &'static str,
+    input: String,
+}
+
+/// Parses the canonical form of a non-nil UUID; the shared rule behind every
+/// [`entity_id!`](crate::entity_id).
+///
+/// # Errors
+/// When `input` is not 36 characters of lower-case hyphenated hex, or is the nil UUID.
+pub fn parse_uuid(what: &'static str, input: &str) -> Result<Uuid, IdError> {
+    let error = || IdError {
+        what,
+        input: input.chars().take(64).collect(),
+    };
+    let uuid = Uuid::try_parse(input).map_err(|_| error())?;
+    // `Uuid::try_parse` also accepts the simple, braced and URN forms and upper case; one
+    // spelling per id keeps `TRIP#<id>` keys unique, so only the form we print is accepted.
+    if uuid.is_nil() || uuid.hyphenated().to_string() != input {
+        return Err(error());
+    }
+    Ok(uuid)
+}
+
+/// Declares a UUID-backed id newtype with `new` (UUIDv7), `parse`, `Display`, `FromStr` and serde
+/// as a string. See the [module docs](crate::ids).
+#[macro_export]
+macro_rules! entity_id {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident($what:literal);) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis struct $name($crate::__private::Uuid);
+
+        impl $name {
+            /// A new, time-ordered id (UUIDv7).
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> Self {
+                Self($crate::__private::Uuid::now_v7())
+            }
+
+            /// Parses the canonical hyphenated lower-case form.
+            ///
+            /// # Errors
+            /// When `input` is not a canonical, non-nil UUID.
+            pub fn parse(input: &str) -> ::core::result::Result<Self, $crate::ids::IdError> {
+                $crate::ids::parse_uuid($what, input).map(Self)
+            }
+
+            /// The UUID inside.
+            pub fn as_uuid(&self) -> $crate::__private::Uuid {
+                self.0
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::ids::IdError;
+            fn from_str(input: &str) -> ::core::result::Result<Self, Self::Err> {
+                Self::parse(input)
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let text =
+                    <::std::string::String as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(&text).map_err($crate::__private::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+entity_id! {
+    /// A trip: the aggregate the booking saga creates. Keys: `TRIP#<id>`.
+    pub struct TripId("trip id");
+}
+
+entity_id! {
+    /// A flight or hotel booking made for a trip.
+    pub struct BookingId("booking id");
+}
+
+entity_id! {
+    /// A payment taken for a trip.
+    pub struct PaymentId("payment id");
+}
+
+entity_id! {
+    /// A domain event; also its outbox item's identity.
+    pub struct EventId("event id");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn only_the_canonical_form_parses() {
+        let id = TripId::new();
+        let text = id.to_string();
+        assert_eq!(TripId::parse(&text), Ok(id));
+        assert!(TripId::parse(&text.to_uppercase()).is_err());
+        assert!(TripId::parse(&text.replace('-', "")).is_err());
+        assert!(TripId::parse(&format!("{{{text}}}")).is_err());
+        assert!(TripId::parse("00000000-0000-0000-0000-000000000000").is_err());
+        assert!(TripId::parse("").is_err());
+        let message = TripId::parse("TRIP-1").unwrap_err().to_string();
+        assert!(message.starts_with("invalid trip id `TRIP-1`"), "{message}");
+    }
+
+    #[test]
+    fn new_ids_sort_by_creation_time() {
+        let ids: Vec<TripId> = (0..50).map(|_| TripId::new()).collect();
+        let mut by_text: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        by_text.sort();
+        assert_eq!(
+            by_text,
+            ids.iter().map(ToString::to_string).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn serde_uses_the_string_and_validates() {
+        let id = BookingId::new();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<BookingId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<BookingId>("\"nope\"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_uuid_round_trips(bits in any::<u128>().prop_filter("nil", |b| *b != 0)) {
+            let uuid = Uuid::from_u128(bits);
+            let id = PaymentId::parse(&uuid.hyphenated().to_string()).unwrap();
+            prop_assert_eq!(id.as_uuid(), uuid);
+            prop_assert_eq!(PaymentId::parse(&id.to_string()), Ok(id));
+        }
+
+        #[test]
+        fn parsed_ids_print_as_their_input(input in "\\PC{0,40}") {
+            if let Ok(id) = EventId::parse(&input) {
+                prop_assert_eq!(id.to_string(), input);
+            }
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! A real DynamoDB-compatible server for tests: `moto_server`, started on a free loopback port.
+//!
+//! ```no_run
+//! # async fn test() {
+//! let table = kernel::testing::test_table().await; // a fresh, uniquely named single table
+//! table.client.list_tables().send().await.unwrap();
+//! # }
+//! ```
+//!
+//! One server per test binary ([`shared_server`]): starting moto takes about a second, a table
+//! per test keeps tests independent. Each test gets its own [`Client`], because an SDK client's
+//! connections belong to the tokio runtime that opened them and every `#[tokio::test]` has its own.
+//!
+//! The binary is looked up in `$MOTO_SERVER`, then `.venv/bin/moto_server` in the workspace (or any
+//! ancestor directory of the crate under test), then `PATH`. If it is missing or does not start,
+//! the test fails with a message that says how to install it: a test that silently skips would
+//! report a green build that tested nothing.
+//!
+//! moto handles requests on parallel threads without a lock around a table, and undoes a cancelled
+//! transaction by restoring a copy of the whole table taken before it, wiping out transactions that
+//! committed meanwhile: 100 concurrent conditional decrements of 10 seats let 12 through. DynamoDB
+//! applies each request atomically, and that is what our inventory relies on, so the harness puts
+//! a lock around moto's WSGI application (a `sitecustomize.py` on `PYTHONPATH` that wraps
+//! `werkzeug.serving.run_simple`): requests still arrive concurrently and in any order, each one is
+//! applied whole. The server prints a marker when the lock is in place and the harness refuses to
+//! run without it.
+//!
+//! moto runs under a small `sh` watchdog that holds a pipe from this process and kills moto when
+//! the pipe closes. Rust never runs destructors of statics, so this is what stops the shared
+//! server when the test binary exits, however it exits (even `SIGKILL`).
+
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+
+/// The region every test client uses; moto keeps each region's tables apart.
+pub const REGION: &str = "us-east-1";
+
+/// How to get moto when it is missing; also printed by the failing test.
+pub const INSTALL_HINT: &str = "run `make setup` (scripts/setup.sh installs tools/requirements-test.txt, \
+     moto[server]==5.2.1, into .venv/ at the workspace root), or set MOTO_SERVER to a moto_server binary";
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts moto and kills it (by closing its watchdog's pipe) when dropped.
+const WATCHDOG: &str = r#"exec 3<&0
+"$0" "$@" </dev/null 3<&- &
+child=$!
+{ read -r _ <&3; kill "$child" 2>/dev/null; } </dev/null &
+wait "$child""#;
+
+/// Makes moto apply one request at a time (see the module docs). Python imports `sitecustomize`
+/// at start-up, before `moto.server` imports `run_simple`, so moto gets the wrapped one.
+const SERIALISE_REQUESTS: &str = r"# Written by kernel::testing: apply one moto request at a time, as DynamoDB applies each atomically.
+import sys
+import threading
+
+try:
+    import werkzeug.serving as _serving
+except ImportError:
+    pass
+else:
+    _run_simple = _serving.run_simple
+
+    def _serialised_run_simple(hostname, port, application, *args, **kwargs):
+        lock = threading.Lock()
+
+        def serialised(environ, start_response):
+            with lock:
+                # Drain the response inside the lock: the work may happen while iterating.
+                return list(application(environ, start_response))
+
+        print(SERIALISED_MARKER, file=sys.stderr, flush=True)
+        return _run_simple(hostname, port, serialised, *args, **kwargs)
+
+    _serving.run_simple = _serialised_run_simple
+";
+
+/// What the patched server prints once the lock is in place.
+const SERIALISED_MARKER: &str = "kernel-testing: moto requests serialised";
+
+/// A running moto server. Dropping it stops the server.
+#[derive(Debug)]
+pub struct MotoServer {
+    watchdog: Child,
+    endpoint: String,
+    log: PathBuf,
+    _log_file: tempfile::TempPath,
+    _python_path: tempfile::TempDir,
+}
+
+impl MotoServer {
+    /// Starts a server on a free loopback port and waits until it accepts connections.
+    ///
+    /// # Errors
+    /// When `moto_server` cannot be found or does not come up within 30 s; the message includes
+    /// the server's output.
+    pub fn start() -> Result<Self, String> {
+        let binary = find_moto_server()?;
+        // The port is free when we look and taken by moto a moment later; another process may
+        // win the race in between, so try a few ports before giving up.
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            match Self::start_on(&binary, free_port()?) {
+                Ok(server) => return Ok(server),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+
+    fn start_on(binary: &Path, port: u16) -> Result<Self, String> {
+        let log_file = tempfile::Builder::new()
+            .prefix("moto-server-")
+            .suffix(".log")
+            .tempfile()
+            .map_err(|e| format!("creating the moto log file: {e}"))?;
+        let (file, log) = log_file.into_parts();
+        let stderr = file
+            .try_clone()
+            .map_err(|e| format!("moto log file: {e}"))?;
+        let python_path = tempfile::Builder::new()
+            .prefix("moto-site-")
+            .tempdir()
+            .map_err(|e| format!("creating moto's sitecustomize directory: {e}"))?;
+        let script =
+            SERIALISE_REQUESTS.replace("SERIALISED_MARKER", &format!("{SERIALISED_MARKER:?}"));
+        std::fs::write(python_path.path().join("sitecustomize.py"), script)
+            .map_err(|e| format!("writing moto's sitecustomize.py: {e}"))?;
+        let mut search_path = vec![python_path.path().to_path_buf()];
+        search_path.extend(
+            std::env::var_os("PYTHONPATH")
+                .iter()
+                .flat_map(std::env::split_paths),
+        );
+        let search_path =
+            std::env::join_paths(search_path).map_err(|e| format!("PYTHONPATH: {e}"))?;
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("PYTHONPATH", search_path)
+            .stdin(Stdio::piped())
+            .stdout(file)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+        let log_path = log.to_path_buf();
+        let mut server = Self {
+            watchdog,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log: log_path,
+            _log_file: log,
+            _python_path: python_path,
+        };
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                // The marker is printed before the socket is bound, so it is in the log by now.
+                if !server.output().contains(SERIALISED_MARKER) {
+                    return Err(format!(
+                        "moto_server ({}) started without the request lock (is it a Python moto with \
+                         werkzeug, honouring PYTHONPATH?); concurrent tests would not be meaningful:\n{}",
+                        binary.display(),
+                        server.output()
+                    ));
+                }
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.watchdog.try_wait() {
+                return Err(format!(
+                    "moto_server ({}) exited with {status} before listening on port {port}:\n{}",
+                    binary.display(),
+                    server.output()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "moto_server ({}) did not listen on port {port} within {}s:\n{}",
+                    binary.display(),
+                    STARTUP_TIMEOUT.as_secs(),
+                    server.output()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// A DynamoDB client for this server: dummy credentials, region [`REGION`].
+    pub fn client(&self) -> Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "kernel-testing",
+            ))
+            .endpoint_url(&self.endpoint)
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// What the server printed so far (its request log and errors).
+    pub fn output(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = std::fs::File::open(&self.log) {
+            let _ = file.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        // Closing the pipe makes the watchdog kill moto; then reap the watchdog.
+        drop(self.watchdog.stdin.take());
+        let _ = self.watchdog.wait();
+    }
+}
+
+/// The server shared by every test of this binary, started on first use.
+///
+/// # Panics
+/// When the server cannot start, with the reason and [`INSTALL_HINT`].
+pub fn shared_server() -> &'static MotoServer {
+    static SERVER: OnceLock<MotoServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        MotoServer::start().unwrap_or_else(|error| panic!("cannot start moto_server: {error}"))
+    })
+}
+
+/// A uniquely named single table on the shared server, and a client for it.
+#[derive(Debug, Clone)]
+pub struct TestTable {
+    /// A client for the shared server, owned by the calling test's runtime.
+    pub client: Client,
+    /// The table's name.
+    pub name: String,
+}
+
+/// Creates a fresh single table ([`crate::dynamo::create_table`]) on the shared server.
+///
+/// # Panics
+/// When the server cannot start or the table cannot be created.
+pub async fn test_table() -> TestTable {
+    let server = shared_server();
+    let client = server.client();
+    let name = format!("test-{}", uuid::Uuid::new_v4().simple());
+    crate::dynamo::create_table(&client, &name)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "creating table {name} on {}: {e}\n{}",
+                server.endpoint(),
+                server.output()
+            )
+        });
+    TestTable { client, name }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| format!("finding a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("finding a free port: {e}"))
+}
+
+/// `$MOTO_SERVER`, then `.venv/bin/moto_server` above the crate under test or this crate, then
+/// `PATH`.
+fn find_moto_server() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "MOTO_SERVER={} is not a file; {INSTALL_HINT}",
+                path.display()
+            ))
+        };
+    }
+    let crate_dirs = [
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+    ];
+    let in_venv = crate_dirs
+        .iter()
+        .flatten()
+        .flat_map(|dir| dir.ancestors())
+        .map(|dir| dir.join(".venv/bin/moto_server"))
+        .find(|candidate| candidate.is_file());
+    let on_path = || {
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .map(|dir| dir.join("moto_server"))
+            .find(|candidate| candidate.is_file())
+    };
+    in_venv
+        .or_else(on_path)
+        .ok_or_else(|| format!("moto_server not found; {INSTALL_HINT}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_stops_when_dropped() {
+        let server = MotoServer::start().unwrap();
+        let port = server
+            .endpoint()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap();
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        assert!(TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok());
+        drop(server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            assert!(Instant::now() < deadline, "moto still listening after drop");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Structured logs for Lambda: one JSON object per line, carrying the fields of every span the
+//! event happened in, flattened to the top level.
+//!
+//! The generated entrypoints run each step inside a `saga_step` span with `saga`, `execution_id`,
+//! `state_name` and `retry_count`; a service opens a span of its own with `trip_id`. Every line
+//! logged inside both therefore looks like
+//!
+//! ```json
+//! {"timestamp":"2026-05-01T00:00:00.123456Z","level":"INFO","target":"flight::reserve",
+//!  "span":"reserve_seats","saga":"TripBooking","execution_id":"arn:…","state_name":"ReserveFlight",
+//!  "retry_count":0,"trip_id":"0192…","message":"seats reserved","seats":2}
+//! ```
+//!
+//! Flat rather than `tracing-subscriber`'s nested `spans` array, so CloudWatch Logs Insights and
+//! Datadog can filter on `execution_id` or `trip_id` directly. An inner span's field wins over an
+//! outer one of the same name, and the event's own fields win over both.
+//!
+//! The level comes from `RUST_LOG` (full `EnvFilter` syntax), else from Lambda's
+//! `AWS_LAMBDA_LOG_LEVEL` (set by the function's logging config), else `info`.
+
+use std::fmt;
+use std::sync::Once;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Installs the JSON subscriber writing to stdout as the global default. Safe to call more than
+/// once (every Lambda main and every test may call it): only the first call installs anything,
+/// and a subscriber someone else installed first is left in place.
+pub fn init_tracing() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // `Err` means another global subscriber exists already; theirs stays, as documented.
+        let _ = tracing::subscriber::set_global_default(json_subscriber(
+            std::io::stdout,
+            default_filter(),
+        ));
+    });
+}
+
+/// The level filter `init_tracing` uses: `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`.
+pub fn default_filter() -> EnvFilter {
+    if let Ok(filter) = EnvFilter::try_from_default_env() {
+        return filter;
+    }
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .map(|l| l.to_lowercase())
+        .unwrap_or_default();
+    EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// The subscriber `init_tracing` installs, writing to `make_writer` (tests capture with it).
+pub fn json_subscriber<W>(
+    make_writer: W,
+    filter: EnvFilter,
+) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .fmt_fields(JsonFields::new())
+        .event_format(FlatJson)
+        .with_writer(make_writer)
+        .with_env_filter(filter)
+        .finish()
+}
+
+/// Formats an event as one flat JSON object.
+struct FlatJson;
+
+impl<S> FormatEvent<S, JsonFields> for FlatJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, JsonFields>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let metadata = event.metadata();
+        let mut line = Map::new();
+        let timestamp = super::dynamo::keys::sortable_timestamp(OffsetDateTime::now_utc());
+        line.insert("timestamp".to_owned(), Value::String(timestamp));
+        line.insert(
+            "level".to_owned(),
+            Value::String(metadata.level().to_string()),
+        );
+        line.insert(
+            "target".to_owned(),
+            Value::String(metadata.target().to_owned()),
+        );
+        if let Some(scope) = ctx.event_scope() {
+            let mut innermost = None;
+            for span in scope.from_root() {
+                // `JsonFields` stores each span's recorded fields as a JSON object string.
+                if let Some(fields) = span.extensions().get::<FormattedFields<JsonFields>>()
+                    && let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&fields.fields)
+                {
+                    line.extend(fields);
+                }
+                innermost = Some(span.name());
+            }
+            if let Some(name) = innermost {
+                line.insert("span".to_owned(), Value::String(name.to_owned()));
+            }
+        }
+        event.record(&mut FieldVisitor(&mut line));
+        writeln!(writer, "{}", Value::Object(line))
+    }
+}
+
+/// Copies an event's fields into the line, keeping numbers and booleans typed.
+struct FieldVisitor<'a>(&'a mut Map<String, Value>);
+
+impl FieldVisitor<'_> {
+    fn put(&mut self, field: &Field, value: Value) {
+        self.0.insert(field.name().to_owned(), value);
+    }
+}
+
+impl Visit for FieldVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(
+            field,
+            serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number),
+        );
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::from(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.put(field, Value::from(value.to_string()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(field, Value::from(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects everything written, so a test can read the log lines back.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Capture {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Capture {
+        type Writer = Capture;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    impl Capture {
+        fn lines(&self) -> Vec<Value> {
+            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            text.lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_line_carries_the_saga_step_fields_and_the_trip_id() {
+        let capture = Capture::default();
+        let subscriber = json_subscriber(capture.clone(), EnvFilter::new("info"));
+        tracing::subscriber::with_default(subscriber, || {
+            // What the generated entrypoint opens around every step.
+            let step = tracing::info_span!(
+                "saga_step",
+                saga = "TripBooking",
+                execution_id = "arn:aws:states:ap-northeast-1:1:execution:trip:abc",
+                state_name = "ReserveFlight",
+                retry_count = 2_u32,
+            );
+            let _step = step.enter();
+            tracing::info_span!("reserve_seats", trip_id = "t-42").in_scope(|| {
+                tracing::info!(seats = 2, "seats reserved");
+            });
+            tracing::debug!("filtered out");
+            tracing::warn!(error = %crate::InfraError::throttled("slow down"), "outside the service span");
+        });
+        let lines = capture.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line["saga"], "TripBooking");
+        assert_eq!(
+            line["execution_id"],
+            "arn:aws:states:ap-northeast-1:1:execution:trip:abc"
+        );
+        assert_eq!(line["state_name"], "ReserveFlight");
+        assert_eq!(line["retry_count"], 2);
+        assert_eq!(line["trip_id"], "t-42");
+        assert_eq!(line["message"], "seats reserved");
+        assert_eq!(line["seats"], 2);
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["span"], "reserve_seats");
+        assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
+        let outer = &lines[1];
+        assert_eq!(outer["state_name"], "ReserveFlight");
+        assert_eq!(outer["span"], "saga_step");
+        assert!(outer.get("trip_id").is_none());
+        assert_eq!(outer["error"], "StoreThrottled: slow down");
+    }
+
+    #[test]
+    fn fields_recorded_later_are_included() {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(
+            json_subscriber(capture.clone(), EnvFilter::new("info")),
+            || {
+                let span = tracing::info_span!("reserve_seats", trip_id = tracing::field::Empty);
+                span.record("trip_id", "t-7");
+                span.in_scope(|| tracing::info!("known now"));
+            },
+        );
+        assert_eq!(capture.lines()[0]["trip_id"], "t-7");
+    }
+
+    #[test]
+    fn init_twice_is_harmless() {
+        init_tracing();
+        init_tracing();
+        tracing::info!("still fine");
+    }
+}

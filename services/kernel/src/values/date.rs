@@ -1,0 +1,265 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+
+use super::ValueError;
+
+/// `YYYY-MM-DD`, four-digit year (ISO 8601 calendar date, the form our API and keys use).
+const ISO_DATE: &[FormatItem<'static>] = format_description!("[year repr:full]-[month]-[day]");
+
+/// A calendar date without time zone, written `YYYY-MM-DD` (e.g. a departure or check-in date).
+///
+/// Serialises as that string: `time::Date`'s own serde form is a `[year, ordinal]` tuple unless a
+/// feature is enabled, which is not what a JSON API or a sort key wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CalendarDate(time::Date);
+
+impl CalendarDate {
+    /// Parses `YYYY-MM-DD`.
+    ///
+    /// # Errors
+    /// When `input` is not a real date in that form (`2026-02-30` is rejected).
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        // Years before 1000 would print with leading zeros and sort oddly; they never occur here.
+        match time::Date::parse(input, ISO_DATE) {
+            Ok(date) if (1000..=9999).contains(&date.year()) && input.len() == 10 => Ok(Self(date)),
+            _ => Err(ValueError::new(
+                "date",
+                input,
+                "expected a real date written YYYY-MM-DD",
+            )),
+        }
+    }
+
+    /// Wraps a `time::Date` with a four-digit year.
+    ///
+    /// # Errors
+    /// When the year is outside 1000..=9999.
+    pub fn new(date: time::Date) -> Result<Self, ValueError> {
+        if (1000..=9999).contains(&date.year()) {
+            Ok(Self(date))
+        } else {
+            Err(ValueError::new(
+                "date",
+                date,
+                "expected a year from 1000 to 9999",
+            ))
+        }
+    }
+
+    /// The date inside.
+    pub const fn date(self) -> time::Date {
+        self.0
+    }
+
+    /// The following day, if it is still a four-digit year.
+    pub fn next_day(self) -> Option<Self> {
+        self.0.next_day().and_then(|d| Self::new(d).ok())
+    }
+}
+
+impl fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The format has no component that can fail for a four-digit year.
+        let text = self.0.format(ISO_DATE).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl FromStr for CalendarDate {
+    type Err = ValueError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Self::parse(input)
+    }
+}
+
+impl TryFrom<String> for CalendarDate {
+    type Error = ValueError;
+    fn try_from(input: String) -> Result<Self, Self::Error> {
+        Self::parse(&input)
+    }
+}
+
+impl From<CalendarDate> for String {
+    fn from(date: CalendarDate) -> Self {
+        date.to_string()
+    }
+}
+
+/// A stay: from `start` (check-in) to `end` (check-out), end exclusive, at least one night and at
+/// most [`DateRange::MAX_NIGHTS`].
+///
+/// Serialises as `{"start": "2026-05-01", "end": "2026-05-04"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawDateRange", into = "RawDateRange")]
+pub struct DateRange {
+    start: CalendarDate,
+    end: CalendarDate,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RawDateRange {
+    start: CalendarDate,
+    end: CalendarDate,
+}
+
+impl DateRange {
+    /// The longest stay one booking may cover; longer stays are split by the client.
+    pub const MAX_NIGHTS: u16 = 30;
+
+    /// Checks the range.
+    ///
+    /// # Errors
+    /// When `start` is not before `end`, or the stay is longer than [`Self::MAX_NIGHTS`].
+    pub fn new(start: CalendarDate, end: CalendarDate) -> Result<Self, ValueError> {
+        let text = || format!("{start}..{end}");
+        if start >= end {
+            return Err(ValueError::new(
+                "date range",
+                text(),
+                "expected the start before the end",
+            ));
+        }
+        if (end.0 - start.0).whole_days() > i64::from(Self::MAX_NIGHTS) {
+            return Err(ValueError::new(
+                "date range",
+                text(),
+                "expected at most 30 nights",
+            ));
+        }
+        Ok(Self { start, end })
+    }
+
+    /// The first day (check-in).
+    pub const fn start(self) -> CalendarDate {
+        self.start
+    }
+
+    /// The day after the last night (check-out).
+    pub const fn end(self) -> CalendarDate {
+        self.end
+    }
+
+    /// How many nights the stay has: 1..=30.
+    pub fn nights(self) -> u16 {
+        // Bounded by MAX_NIGHTS at construction.
+        u16::try_from((self.end.0 - self.start.0).whole_days()).unwrap_or(Self::MAX_NIGHTS)
+    }
+
+    /// Each night of the stay, by its date: what per-night room inventory is keyed on.
+    pub fn each_night(self) -> impl Iterator<Item = CalendarDate> {
+        std::iter::successors(Some(self.start), |d| d.next_day()).take_while(move |d| *d < self.end)
+    }
+}
+
+impl TryFrom<RawDateRange> for DateRange {
+    type Error = ValueError;
+    fn try_from(raw: RawDateRange) -> Result<Self, Self::Error> {
+        Self::new(raw.start, raw.end)
+    }
+}
+
+impl From<DateRange> for RawDateRange {
+    fn from(range: DateRange) -> Self {
+        Self {
+            start: range.start,
+            end: range.end,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn date(text: &str) -> CalendarDate {
+        CalendarDate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(date("2026-05-01").to_string(), "2026-05-01");
+        for bad in [
+            "2026-5-1",
+            "2026-02-30",
+            "26-05-01",
+            "2026/05/01",
+            "2026-05-01T00:00",
+            "",
+            "+2026-05-01",
+        ] {
+            assert!(CalendarDate::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            serde_json::to_string(&date("2024-02-29")).unwrap(),
+            "\"2024-02-29\""
+        );
+        assert!(serde_json::from_str::<CalendarDate>("\"2025-02-29\"").is_err());
+    }
+
+    #[test]
+    fn ranges_need_a_night_and_at_most_thirty() {
+        assert!(DateRange::new(date("2026-05-01"), date("2026-05-01")).is_err());
+        assert!(DateRange::new(date("2026-05-02"), date("2026-05-01")).is_err());
+        assert_eq!(
+            DateRange::new(date("2026-05-01"), date("2026-05-31"))
+                .unwrap()
+                .nights(),
+            30
+        );
+        assert!(DateRange::new(date("2026-05-01"), date("2026-06-01")).is_err());
+        let range = DateRange::new(date("2026-12-30"), date("2027-01-02")).unwrap();
+        let nights: Vec<String> = range.each_night().map(|d| d.to_string()).collect();
+        assert_eq!(nights, ["2026-12-30", "2026-12-31", "2027-01-01"]);
+    }
+
+    #[test]
+    fn ranges_deserialise_through_the_check() {
+        let range: DateRange =
+            serde_json::from_str(r#"{"start":"2026-05-01","end":"2026-05-03"}"#).unwrap();
+        assert_eq!(range.nights(), 2);
+        assert_eq!(
+            serde_json::to_string(&range).unwrap(),
+            r#"{"start":"2026-05-01","end":"2026-05-03"}"#
+        );
+        assert!(
+            serde_json::from_str::<DateRange>(r#"{"start":"2026-05-03","end":"2026-05-01"}"#)
+                .is_err()
+        );
+    }
+
+    fn any_date() -> impl Strategy<Value = CalendarDate> {
+        let first = time::macros::date!(2000 - 01 - 01).to_julian_day();
+        (first..first + 20_000)
+            .prop_map(|day| CalendarDate::new(time::Date::from_julian_day(day).unwrap()).unwrap())
+    }
+
+    proptest! {
+        #[test]
+        fn dates_round_trip_through_text(d in any_date()) {
+            prop_assert_eq!(CalendarDate::parse(&d.to_string()), Ok(d));
+        }
+
+        #[test]
+        fn a_range_is_valid_exactly_when_one_to_thirty_nights(a in any_date(), b in any_date()) {
+            let days = (b.date() - a.date()).whole_days();
+            let range = DateRange::new(a, b);
+            prop_assert_eq!(range.is_ok(), (1..=30).contains(&days));
+            if let Ok(range) = range {
+                prop_assert_eq!(i64::from(range.nights()), days);
+                prop_assert_eq!(range.each_night().count(), usize::from(range.nights()));
+            }
+        }
+
+        #[test]
+        fn text_order_is_date_order(a in any_date(), b in any_date()) {
+            // Keys embed dates as text; range queries rely on this.
+            prop_assert_eq!(a.cmp(&b), a.to_string().cmp(&b.to_string()));
+        }
+    }
+}
