@@ -1,0 +1,252 @@
+//! Execution history: typed events with virtual timestamps, printable as a readable path.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::clock::format_millis;
+use crate::error::StatesError;
+
+/// How much history an execution records.
+///
+/// Recording is on the hot path of every state, so it can be reduced for benchmarks or
+/// high-volume test runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryMode {
+    /// Every event with state inputs, outputs and task payloads.
+    #[default]
+    Full,
+    /// Every event, without JSON payloads (the `Option<Value>` fields are `None`).
+    WithoutPayloads,
+    /// No events at all.
+    Off,
+}
+
+/// One entry of an execution's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// When it happened, in (virtual) milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// Nesting level: 0 for the top level, +1 inside each Parallel branch or Map iteration.
+    pub depth: u32,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened. Payload fields are `None` when payload capture is off.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The execution began with this input.
+    ExecutionStarted {
+        /// Execution input.
+        input: Option<Value>,
+    },
+    /// A state was entered.
+    StateEntered {
+        /// State name.
+        name: Arc<str>,
+        /// `Task`, `Choice` …
+        state_type: &'static str,
+        /// Raw state input.
+        input: Option<Value>,
+    },
+    /// A state completed and passed this output on.
+    StateExited {
+        /// State name.
+        name: Arc<str>,
+        /// State output.
+        output: Option<Value>,
+    },
+    /// A task was handed to the task handler.
+    TaskScheduled {
+        /// State name.
+        name: Arc<str>,
+        /// The task's `Resource`.
+        resource: Arc<str>,
+        /// Effective input after `Parameters`.
+        input: Option<Value>,
+    },
+    /// The task handler returned a result.
+    TaskSucceeded {
+        /// State name.
+        name: Arc<str>,
+        /// Raw task result (before `ResultSelector`).
+        output: Option<Value>,
+    },
+    /// The task handler failed, or the task timed out.
+    TaskFailed {
+        /// State name.
+        name: Arc<str>,
+        /// The error.
+        error: StatesError,
+    },
+    /// A retrier matched; the state runs again after `delay`.
+    RetryScheduled {
+        /// State name.
+        name: Arc<str>,
+        /// 1 for the first retry of this retrier.
+        attempt: u32,
+        /// Back-off before the retry.
+        delay: Duration,
+        /// The error that triggered it.
+        error: String,
+    },
+    /// A catcher matched and control moves to `next`.
+    CaughtError {
+        /// State name.
+        name: Arc<str>,
+        /// The caught error.
+        error: StatesError,
+        /// The catcher's `Next`.
+        next: Arc<str>,
+    },
+    /// A Parallel branch started.
+    BranchStarted {
+        /// Parallel state name.
+        name: Arc<str>,
+        /// Branch index.
+        index: usize,
+    },
+    /// A Map iteration started.
+    IterationStarted {
+        /// Map state name.
+        name: Arc<str>,
+        /// Item index.
+        index: usize,
+    },
+    /// The execution succeeded.
+    ExecutionSucceeded {
+        /// Final output.
+        output: Option<Value>,
+    },
+    /// The execution failed.
+    ExecutionFailed {
+        /// The unhandled error.
+        error: StatesError,
+    },
+    /// The execution exceeded its `TimeoutSeconds`.
+    ExecutionTimedOut {
+        /// `States.Timeout`.
+        error: StatesError,
+    },
+}
+
+/// The ordered events of one execution.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    events: Vec<Event>,
+}
+
+impl History {
+    /// All events, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Names of the states entered, in order (all nesting levels).
+    pub fn states_visited(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::StateEntered { name, .. } => Some(&**name),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Appends events according to a [`HistoryMode`]; payloads are cloned only when captured.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    mode: HistoryMode,
+    history: History,
+}
+
+impl Recorder {
+    pub(crate) fn new(mode: HistoryMode) -> Self {
+        let capacity = if mode == HistoryMode::Off { 0 } else { 16 };
+        Self {
+            mode,
+            history: History {
+                events: Vec::with_capacity(capacity),
+            },
+        }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.mode != HistoryMode::Off
+    }
+
+    /// A payload for an event, or `None` when payloads are not captured.
+    pub(crate) fn payload(&self, value: &Value) -> Option<Value> {
+        (self.mode == HistoryMode::Full).then(|| value.clone())
+    }
+
+    pub(crate) fn push(&mut self, timestamp_ms: i64, depth: u32, kind: EventKind) {
+        if self.enabled() {
+            self.history.events.push(Event {
+                timestamp_ms,
+                depth,
+                kind,
+            });
+        }
+    }
+
+    pub(crate) fn finish(self) -> History {
+        self.history
+    }
+}
+
+impl fmt::Display for History {
+    /// One line per event, indented by nesting depth, with time relative to the start:
+    ///
+    /// ```text
+    /// +0.000s ExecutionStarted
+    /// +0.000s → Reserve (Task)
+    /// +0.000s     ✗ Lambda.ServiceException: boom
+    /// +0.000s     ↻ retry 1 in 1s after Lambda.ServiceException
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let start = self.events.first().map_or(0, |e| e.timestamp_ms);
+        for e in &self.events {
+            let offset = e.timestamp_ms - start;
+            write!(f, "+{}.{:03}s ", offset / 1000, offset % 1000)?;
+            let indent = "  ".repeat(e.depth as usize);
+            f.write_str(&indent)?;
+            match &e.kind {
+                EventKind::ExecutionStarted { .. } => f.write_str("ExecutionStarted")?,
+                EventKind::StateEntered {
+                    name, state_type, ..
+                } => write!(f, "→ {name} ({state_type})")?,
+                EventKind::StateExited { name, .. } => write!(f, "← {name}")?,
+                EventKind::TaskScheduled { resource, .. } => write!(f, "    ⇢ {resource}")?,
+                EventKind::TaskSucceeded { .. } => f.write_str("    ✓ task succeeded")?,
+                EventKind::TaskFailed { error, .. } => write!(f, "    ✗ {error}")?,
+                EventKind::RetryScheduled {
+                    attempt,
+                    delay,
+                    error,
+                    ..
+                } => write!(f, "    ↻ retry {attempt} in {delay:?} after {error}")?,
+                EventKind::CaughtError { error, next, .. } => {
+                    write!(f, "    ⤷ caught {} → {next}", error.error)?;
+                }
+                EventKind::BranchStarted { name, index } => write!(f, "  ⑂ {name} branch {index}")?,
+                EventKind::IterationStarted { name, index } => {
+                    write!(f, "  ⟳ {name} item {index}")?;
+                }
+                EventKind::ExecutionSucceeded { .. } => f.write_str("ExecutionSucceeded")?,
+                EventKind::ExecutionFailed { error } => write!(f, "ExecutionFailed {error}")?,
+                EventKind::ExecutionTimedOut { error } => write!(f, "ExecutionTimedOut {error}")?,
+            }
+            if e.depth == 0 && matches!(e.kind, EventKind::ExecutionStarted { .. }) {
+                write!(f, " at {}", format_millis(e.timestamp_ms))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

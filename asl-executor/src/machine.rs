@@ -1,0 +1,244 @@
+//! The public entry points: compile a definition, run executions.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::Value;
+
+use crate::clock::{Clock, TimeMode, format_millis};
+use crate::context::ExecutionInfo;
+use crate::definition::{Machine, compile_machine};
+use crate::error::{DefinitionError, StatesError, names};
+use crate::exec::{Exec, Stop};
+use crate::history::{EventKind, History, HistoryMode, Recorder};
+use crate::task::TaskHandler;
+
+/// A compiled state machine. Cheap to clone; compile once, run many times.
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    machine: Arc<Machine>,
+    /// Whether any string of the definition mentions `$$`. When none does, nothing can read
+    /// the context object, so executions skip building it (ARNs, timestamp, input copy).
+    uses_context: bool,
+}
+
+/// Per-execution settings. `Default` gives a deterministic virtual-time execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionOptions {
+    /// `$$.StateMachine.Name`; also part of the ARNs.
+    pub state_machine_name: String,
+    /// `$$.Execution.Name`.
+    pub execution_name: String,
+    /// Region used in the ARNs of `$$.Execution.Id` and `$$.StateMachine.Id`.
+    pub region: String,
+    /// Account used in the same ARNs.
+    pub account_id: String,
+    /// Start time in milliseconds since the Unix epoch (virtual mode; real mode uses now).
+    pub start_time_ms: i64,
+    /// Seed for `States.UUID`, `States.MathRandom` and retry jitter.
+    pub seed: u64,
+    /// Virtual (default) or real time.
+    pub time: TimeMode,
+    /// How much history to record.
+    pub history: HistoryMode,
+}
+
+impl Default for ExecutionOptions {
+    fn default() -> Self {
+        Self {
+            state_machine_name: "StateMachine".into(),
+            execution_name: "local-execution".into(),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            // 2024-01-01T00:00:00Z: a fixed instant keeps histories reproducible.
+            start_time_ms: 1_704_067_200_000,
+            seed: 0,
+            time: TimeMode::Virtual,
+            history: HistoryMode::Full,
+        }
+    }
+}
+
+/// Final status, named as in the Step Functions API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Reached a Succeed state or an `End`.
+    Succeeded,
+    /// An error was not caught.
+    Failed,
+    /// The top-level `TimeoutSeconds` elapsed.
+    TimedOut,
+}
+
+impl Status {
+    /// `SUCCEEDED`, `FAILED` or `TIMED_OUT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one execution.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// How it ended.
+    pub status: Status,
+    /// Final output when `status` is `Succeeded`.
+    pub output: Option<Value>,
+    /// The error when it failed or timed out.
+    pub error: Option<StatesError>,
+    /// Recorded events (see [`HistoryMode`]).
+    pub history: History,
+    /// Start, in (virtual) epoch milliseconds.
+    pub start_ms: i64,
+    /// End, in (virtual) epoch milliseconds.
+    pub stop_ms: i64,
+}
+
+impl StateMachine {
+    /// Compiles an ASL document.
+    ///
+    /// # Errors
+    /// [`DefinitionError`] when the text is not JSON or not a valid state machine.
+    pub fn from_json(text: &str) -> Result<Self, DefinitionError> {
+        Self::from_value(&serde_json::from_str(text)?)
+    }
+
+    /// Compiles an ASL document already parsed as JSON.
+    ///
+    /// # Errors
+    /// [`DefinitionError`] when the value is not a valid state machine.
+    pub fn from_value(definition: &Value) -> Result<Self, DefinitionError> {
+        Ok(Self {
+            machine: Arc::new(compile_machine(definition, "$")?),
+            uses_context: mentions_context(definition),
+        })
+    }
+
+    /// Runs one execution to completion.
+    ///
+    /// Never fails as a Rust call: every outcome, including task errors and timeouts, is an
+    /// [`Execution`] with a status, as `DescribeExecution` would report it.
+    pub async fn run(
+        &self,
+        handler: &dyn TaskHandler,
+        input: Value,
+        options: &ExecutionOptions,
+    ) -> Execution {
+        let (real, sleeper) = match &options.time {
+            TimeMode::Virtual => (false, None),
+            TimeMode::Real(s) => (true, Some(Arc::clone(s))),
+        };
+        let start_ms = if real {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        } else {
+            options.start_time_ms
+        };
+        let arn = |kind: &str, name: &str| {
+            format!(
+                "arn:aws:states:{}:{}:{kind}:{name}",
+                options.region, options.account_id
+            )
+        };
+        let info = if self.uses_context {
+            ExecutionInfo {
+                id: arn(
+                    "execution",
+                    &format!("{}:{}", options.state_machine_name, options.execution_name),
+                ),
+                name: options.execution_name.clone(),
+                input: input.clone(),
+                start_time: format_millis(start_ms),
+                state_machine_id: arn("stateMachine", &options.state_machine_name),
+                state_machine_name: options.state_machine_name.clone(),
+            }
+        } else {
+            ExecutionInfo::default()
+        };
+        let mut recorder = Recorder::new(options.history);
+        if recorder.enabled() {
+            let payload = recorder.payload(&input);
+            recorder.push(start_ms, 0, EventKind::ExecutionStarted { input: payload });
+        }
+        let timeout_ms = self
+            .machine
+            .timeout_seconds
+            .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX));
+        let mut exec = Exec {
+            handler,
+            clock: Clock::new(start_ms, real),
+            sleeper,
+            rng: StdRng::seed_from_u64(options.seed),
+            recorder,
+            info,
+            deadline_ms: timeout_ms.map(|t| start_ms.saturating_add(t)),
+        };
+        let result = exec.run_machine(&self.machine, input, 0).await;
+        let stop_ms = exec.clock.now_millis();
+        let mut recorder = exec.recorder;
+        let (status, output, error) = match result {
+            Ok(output) => {
+                if recorder.enabled() {
+                    let payload = recorder.payload(&output);
+                    recorder.push(
+                        stop_ms,
+                        0,
+                        EventKind::ExecutionSucceeded { output: payload },
+                    );
+                }
+                (Status::Succeeded, Some(output), None)
+            }
+            Err(Stop::Failed(error)) => {
+                recorder.push(
+                    stop_ms,
+                    0,
+                    EventKind::ExecutionFailed {
+                        error: error.clone(),
+                    },
+                );
+                (Status::Failed, None, Some(error))
+            }
+            Err(Stop::TimedOut) => {
+                let error = StatesError::bare(names::TIMEOUT);
+                recorder.push(
+                    stop_ms,
+                    0,
+                    EventKind::ExecutionTimedOut {
+                        error: error.clone(),
+                    },
+                );
+                (Status::TimedOut, None, Some(error))
+            }
+        };
+        Execution {
+            status,
+            output,
+            error,
+            history: recorder.finish(),
+            start_ms,
+            stop_ms,
+        }
+    }
+}
+
+fn mentions_context(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("$$"),
+        Value::Array(items) => items.iter().any(mentions_context),
+        Value::Object(map) => map.values().any(mentions_context),
+        _ => false,
+    }
+}
