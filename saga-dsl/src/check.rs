@@ -87,11 +87,15 @@ pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
     for step in &def.steps {
         check_step_has_action(step, &mut errors);
         check_compensation_or_irreversible(step, &mut errors);
+        check_compensation_retry_has_a_compensation(step, &mut errors);
         check_error_lists(step, &mut errors);
         check_state_name(&step_state(step), state_span(step), &mut errors);
         if let Some(c) = &step.compensation {
             check_state_name(&c.name.to_string(), c.name.span(), &mut errors);
         }
+    }
+    if let Some(e) = &def.escalation {
+        check_state_name(&e.name.to_string(), e.name.span(), &mut errors);
     }
     check_escalation_reachable(def, &mut errors);
     let timeout = check_timeout(
@@ -234,6 +238,19 @@ fn check_compensation_or_irreversible(step: &StepDef, errors: &mut Errors) {
             format!("step `{}` is marked `irreversible` but also has a compensation; keep one of them", step.name),
         ),
         _ => {}
+    }
+}
+
+/// A retry policy for a compensation that does not exist would be silently ignored.
+fn check_compensation_retry_has_a_compensation(step: &StepDef, errors: &mut Errors) {
+    if let (Some(retry), None) = (&step.compensation_retry, &step.compensation) {
+        errors.at(
+            retry.span,
+            format!(
+                "step `{}` has no compensation, so `compensation_retry` would never apply; remove it",
+                step.name
+            ),
+        );
     }
 }
 

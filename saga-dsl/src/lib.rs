@@ -29,6 +29,7 @@
 //! ```
 
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod emit;
 pub mod model;

@@ -20,8 +20,9 @@ pub trait StepError: Display {
 /// Error names the generated entrypoints raise themselves; they never collide with user names
 /// because user names are Rust identifiers and these contain a dot.
 pub mod reserved {
-    /// The task payload does not match the types the step expects. It is never retried: the same
-    /// payload would fail again.
+    /// The task payload does not match the types the step expects. Actions never retry it (the
+    /// same payload would fail again); compensations and the escalation retry every error, so
+    /// they retry it too before escalating.
     pub const INVALID_PAYLOAD: &str = "Saga.InvalidPayload";
     /// The step's output could not be serialised to JSON.
     pub const INVALID_OUTPUT: &str = "Saga.InvalidOutput";

@@ -1,7 +1,7 @@
 //! What a step receives: the typed view of the payload the generated state machine sends.
 //!
 //! The wire shape is fixed by the ASL that `saga-dsl` emits (`Parameters.Payload` of every Task);
-//! the field names below are that contract. `tests/tests/entrypoints.rs` drives the entrypoints
+//! the field names below are that contract. `tests/tests/fixtures.rs` drives the entrypoints
 //! with payloads resolved from the emitted ASL, so the two sides cannot drift apart unnoticed.
 
 use serde::de::DeserializeOwned;
@@ -27,10 +27,11 @@ pub struct StepContext {
     pub retry_count: u32,
 }
 
-/// The outputs of the steps that completed so far, by state name.
+/// The outputs of the steps that completed so far, by the step's logical name.
 ///
-/// The state machine stores each step's output at `$.results.<State>.output`; a step that needs
-/// an earlier result reads it by that state's name.
+/// The state machine stores each step's output at `$.results.<Step>.output`, where `<Step>` is
+/// the name after `step` in the declaration (not a custom `state:` name); a step that needs an
+/// earlier result reads it by that name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Results(Map<String, Value>);
@@ -53,7 +54,7 @@ impl std::fmt::Display for ResultError {
 impl std::error::Error for ResultError {}
 
 impl Results {
-    /// The output of `state`, if that step completed.
+    /// The output of the step named `state`, if it completed.
     ///
     /// # Errors
     /// When the stored output does not deserialise into `T`.
@@ -154,7 +155,8 @@ pub struct EscalationRequest<I> {
     pub results: Results,
     /// The error that started compensation.
     pub failure: Failure,
-    /// Every compensation that failed after its retries, in the order they ran.
+    /// Every compensation that failed after its retries (in the order Step Functions keeps the
+    /// fields of `$.compensation_failures`, which need not be the order they ran).
     pub undone: Vec<Undone>,
     /// Execution, state and idempotency key of the escalation.
     pub context: StepContext,
@@ -178,7 +180,7 @@ pub(crate) struct EscalationPayload<I> {
     pub(crate) results: Results,
     #[serde(default)]
     pub(crate) failure: Failure,
-    /// `$.compensation_failures`: compensation state → its error, in the order they failed.
+    /// `$.compensation_failures`: compensation name → its error.
     pub(crate) undone: Map<String, Value>,
     pub(crate) context: StepContext,
 }
