@@ -1,0 +1,48 @@
+//! The port through which the trip is stored.
+
+use async_trait::async_trait;
+use kernel::dynamo::IdempotencyKey;
+use kernel::{AggregateVersion, InfraError, TripId};
+
+use super::{Trip, TripEvent};
+
+/// One change of a trip, stored with its event and the step's idempotency record.
+#[derive(Clone, Debug)]
+pub struct TripChange {
+    /// The trip as it should be stored.
+    pub trip: Trip,
+    /// The version it was read at; [`AggregateVersion::NEW`] for a trip that must not exist yet.
+    pub expected: AggregateVersion,
+    /// What the change announces.
+    pub event: TripEvent,
+    /// The step invocation making the change.
+    pub key: IdempotencyKey,
+}
+
+/// What storing a change did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveOutcome {
+    /// Stored; the trip with its new version.
+    Saved(Trip),
+    /// This step invocation stored its change before; the trip as it stored it.
+    AlreadyProcessed(Trip),
+    /// The trip changed since it was read (or exists, for a new one): read it again and decide.
+    Stale,
+}
+
+/// Where trips live.
+#[async_trait]
+pub trait TripRepository: Send + Sync {
+    /// The trip, if it exists.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError>;
+
+    /// Stores `change` atomically with its event and idempotency record, if the trip is still at
+    /// `change.expected` and the key was not used before.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError>;
+}

@@ -1,0 +1,191 @@
+//! The trip aggregate and the rules of its status.
+
+use kernel::{AggregateVersion, TripId};
+use serde::{Deserialize, Serialize};
+
+use super::{TripEvent, TripRequest, TripStatus};
+
+/// A trip and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trip {
+    /// The trip's id.
+    pub trip_id: TripId,
+    /// Its status.
+    pub status: TripStatus,
+    /// Why it is cancelled or needs attention.
+    pub reason: Option<String>,
+    /// What was asked for; `None` for a trip whose creation never ran (its saga failed first).
+    pub request: Option<TripRequest>,
+    /// For optimistic locking: the version this value was read at.
+    pub version: AggregateVersion,
+}
+
+/// What a status change did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// The trip changed; store it and announce the event.
+    Changed(TripEvent),
+    /// The trip already had that status: nothing to store (a retried or repeated step).
+    Unchanged,
+    /// The change is not allowed from the current status.
+    Refused {
+        /// The status the trip has.
+        current: TripStatus,
+    },
+}
+
+impl Trip {
+    /// A new trip, pending while its saga runs.
+    pub fn requested(request: TripRequest) -> (Self, TripEvent) {
+        let trip = Trip {
+            trip_id: request.trip_id,
+            status: TripStatus::Pending,
+            reason: None,
+            request: Some(request),
+            version: AggregateVersion::NEW,
+        };
+        let event = TripEvent::TripRequested {
+            trip_id: trip.trip_id,
+        };
+        (trip, event)
+    }
+
+    /// A trip recorded by a compensation or the escalation when its creation never ran, so that
+    /// its final status can be read and a late creation cannot bring it back to life.
+    pub fn settled_without_request(
+        trip_id: TripId,
+        status: TripStatus,
+        reason: String,
+    ) -> (Self, TripEvent) {
+        let trip = Trip {
+            trip_id,
+            status,
+            reason: Some(reason.clone()),
+            request: None,
+            version: AggregateVersion::NEW,
+        };
+        let event = TripEvent::TripSettled {
+            trip_id,
+            status,
+            reason: Some(reason),
+        };
+        (trip, event)
+    }
+
+    /// Pending → confirmed: every booking is in place.
+    pub fn confirm(&mut self) -> Transition {
+        match self.status {
+            TripStatus::Confirmed => Transition::Unchanged,
+            TripStatus::Pending => self.settle(TripStatus::Confirmed, None),
+            current => Transition::Refused { current },
+        }
+    }
+
+    /// Pending → cancelled, with the error that started compensation.
+    ///
+    /// A trip that needs attention stays so: the escalation knows more than the cancellation.
+    pub fn cancel(&mut self, reason: String) -> Transition {
+        match self.status {
+            TripStatus::Cancelled | TripStatus::NeedsAttention => Transition::Unchanged,
+            TripStatus::Pending => self.settle(TripStatus::Cancelled, Some(reason)),
+            current @ TripStatus::Confirmed => Transition::Refused { current },
+        }
+    }
+
+    /// Any status but confirmed → needs attention: compensations were left undone.
+    pub fn needs_attention(&mut self, reason: String) -> Transition {
+        match self.status {
+            TripStatus::NeedsAttention if self.reason.as_deref() == Some(reason.as_str()) => {
+                Transition::Unchanged
+            }
+            TripStatus::Confirmed => Transition::Refused {
+                current: TripStatus::Confirmed,
+            },
+            _ => self.settle(TripStatus::NeedsAttention, Some(reason)),
+        }
+    }
+
+    fn settle(&mut self, status: TripStatus, reason: Option<String>) -> Transition {
+        self.status = status;
+        self.reason.clone_from(&reason);
+        Transition::Changed(TripEvent::TripSettled {
+            trip_id: self.trip_id,
+            status,
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> Trip {
+        Trip {
+            trip_id: TripId::new(),
+            status: TripStatus::Pending,
+            reason: None,
+            request: None,
+            version: AggregateVersion::NEW,
+        }
+    }
+
+    #[test]
+    fn a_pending_trip_confirms_once() {
+        let mut trip = pending();
+        assert!(matches!(
+            trip.confirm(),
+            Transition::Changed(TripEvent::TripSettled {
+                status: TripStatus::Confirmed,
+                ..
+            })
+        ));
+        assert_eq!(trip.confirm(), Transition::Unchanged);
+        assert_eq!(
+            trip.cancel("late".into()),
+            Transition::Refused {
+                current: TripStatus::Confirmed
+            }
+        );
+        assert_eq!(trip.status, TripStatus::Confirmed);
+    }
+
+    #[test]
+    fn a_cancelled_trip_keeps_its_first_reason_and_cannot_be_confirmed() {
+        let mut trip = pending();
+        assert!(matches!(
+            trip.cancel("SoldOut: no seat".into()),
+            Transition::Changed(_)
+        ));
+        assert_eq!(trip.cancel("again".into()), Transition::Unchanged);
+        assert_eq!(trip.reason.as_deref(), Some("SoldOut: no seat"));
+        assert_eq!(
+            trip.confirm(),
+            Transition::Refused {
+                current: TripStatus::Cancelled
+            }
+        );
+    }
+
+    #[test]
+    fn needs_attention_overrides_a_cancellation_but_not_a_confirmation() {
+        let mut trip = pending();
+        trip.cancel("Declined".into());
+        assert!(matches!(
+            trip.needs_attention("CancelHotel failed".into()),
+            Transition::Changed(_)
+        ));
+        assert_eq!(
+            trip.needs_attention("CancelHotel failed".into()),
+            Transition::Unchanged
+        );
+        assert_eq!(trip.cancel("again".into()), Transition::Unchanged);
+        assert_eq!(trip.status, TripStatus::NeedsAttention);
+        let mut confirmed = pending();
+        confirmed.confirm();
+        assert!(matches!(
+            confirmed.needs_attention("x".into()),
+            Transition::Refused { .. }
+        ));
+    }
+}

@@ -1,0 +1,115 @@
+//! Trips in the single table.
+//!
+//! | item | `PK` | `SK` | `GSI1PK` | `GSI1SK` |
+//! |---|---|---|---|---|
+//! | trip | `TRIP#<trip id>` | `META` | `TRIP_STATUS#<status>` | `<trip id>` |
+//!
+//! Attributes: `entity_type = TRIP`, `trip_id`, `status`, `reason` (optional), `request` (the
+//! saga input as JSON, absent for a trip recorded by its compensation), `version`.
+//!
+//! Access patterns:
+//! - Read a trip: `GetItem PK = TRIP#<id>, SK = META`.
+//! - Change a trip: a `StepTransaction` with `Put` on the condition `version = :read` (or
+//!   `attribute_not_exists(PK)` for a new trip), its outbox event and the step's idempotency
+//!   record.
+//! - List the trips with a status, e.g. those that need attention: `Query GSI1 GSI1PK =
+//!   TRIP_STATUS#NEEDS_ATTENTION`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use kernel::dynamo::keys::{GSI1PK, GSI1SK};
+use kernel::dynamo::{
+    Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
+};
+use kernel::{AggregateVersion, EventEnvelope, InfraError, TripId};
+
+use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
+
+const ENTITY: &str = "TRIP";
+
+/// Trips in DynamoDB.
+#[derive(Clone, Debug)]
+pub struct DynamoTripRepository {
+    client: Client,
+    table: String,
+}
+
+impl DynamoTripRepository {
+    /// Trips in `table`, which has the single-table design of [`kernel::dynamo::create_table`].
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl TripRepository for DynamoTripRepository {
+    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::trip(trip_id).to_attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| InfraError::from_sdk("GetItem trip", e))?;
+        output.item.as_ref().map(read_trip).transpose()
+    }
+
+    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
+        let mut stored = change.trip.clone();
+        stored.version = change.expected.next();
+        let event = EventEnvelope::now(&change.event)
+            .map_err(|e| InfraError::failed(format!("serialising an event: {e}")))?;
+        let outcome = StepTransaction::new(&self.table, change.key)
+            .write(
+                "trip",
+                Write::put_versioned(trip_item(&change.trip)?, change.expected),
+            )
+            .event(event)
+            .commit(&self.client, stored)
+            .await?;
+        Ok(match outcome {
+            TransactionOutcome::Committed(trip) => SaveOutcome::Saved(trip),
+            TransactionOutcome::AlreadyProcessed(trip) => SaveOutcome::AlreadyProcessed(trip),
+            TransactionOutcome::ConditionFailed(_) => SaveOutcome::Stale,
+        })
+    }
+}
+
+fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
+    let mut builder = ItemBuilder::new(&Key::trip(trip.trip_id))
+        .entity_type(ENTITY)
+        .display("trip_id", &trip.trip_id)
+        .string("status", trip.status.as_str())
+        .string(GSI1PK, format!("TRIP_STATUS#{}", trip.status))
+        .display(GSI1SK, &trip.trip_id);
+    if let Some(reason) = &trip.reason {
+        builder = builder.string("reason", reason.clone());
+    }
+    if let Some(request) = &trip.request {
+        builder = builder
+            .json("request", request)
+            .map_err(|e| InfraError::failed(format!("serialising a trip request: {e}")))?;
+    }
+    Ok(builder.build())
+}
+
+fn read_trip(item: &Item) -> Result<Trip, InfraError> {
+    let reader = ItemReader::new(item);
+    let request = if reader.optional_string("request")?.is_some() {
+        Some(reader.json("request")?)
+    } else {
+        None
+    };
+    Ok(Trip {
+        trip_id: reader.parse("trip_id")?,
+        status: reader.parse("status")?,
+        reason: reader.optional_string("reason")?.map(ToOwned::to_owned),
+        request,
+        version: AggregateVersion::from_stored(reader.number("version")?),
+    })
+}
