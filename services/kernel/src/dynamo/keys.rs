@@ -11,6 +11,7 @@
 //! | hotel booking of a trip  | `TRIP#<trip id>`                       | `HOTEL#<booking id>`                | hotel service     |
 //! | payment of a trip        | `TRIP#<trip id>`                       | `PAYMENT#<payment id>`              | payment service   |
 //! | seats of a flight on a day | `FLIGHT#<flight number>#<YYYY-MM-DD>` | `INVENTORY`                         | flight service    |
+//! | rooms of a hotel on a night | `HOTEL#<hotel code>#<YYYY-MM-DD>`    | `INVENTORY`                         | hotel service     |
 //! | idempotency record       | `IDEMPOTENCY#<idempotency key>`        | `META`                              | every step ([`super::StepTransaction`]) |
 //! | outbox event             | `OUTBOX#<aggregate type>#<aggregate id>` | `EVENT#<occurred at>#<event id>`  | every step ([`super::StepTransaction`]) |
 //!
@@ -21,7 +22,8 @@
 //!    sorts after `FLIGHT#…`/`HOTEL#…` and before `PAYMENT#…`; callers dispatch on `SK`).
 //! 2. Load one booking: `GetItem TRIP#<id> / FLIGHT#<booking id>`.
 //! 3. Reserve or release seats: conditional `UpdateItem` on `FLIGHT#<number>#<date> / INVENTORY`
-//!    (`available >= :n`), one partition per flight and day so contention stays on that flight.
+//!    (`seats_available >= :n`; hotels the same per night with `rooms_available`), one partition per
+//!    flight and day so contention stays on that flight.
 //! 4. Find what a step invocation did (a retry, or a compensation given the action's key):
 //!    `GetItem IDEMPOTENCY#<key> / META` ([`super::stored_result`]).
 //! 5. Read an aggregate's events in order: `Query PK = OUTBOX#<type>#<id>, SK begins_with EVENT#`

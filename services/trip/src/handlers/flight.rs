@@ -11,6 +11,7 @@ use crate::TripContext;
 use crate::domain::TripRequest;
 
 /// Takes the seats the trip asks for.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn reserve(
     context: &TripContext,
     request: ActionRequest<TripRequest>,
@@ -27,6 +28,7 @@ pub async fn reserve(
 }
 
 /// Releases the seats `ReserveFlight` took, if it took any.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn cancel(
     context: &TripContext,
     request: CompensationRequest<TripRequest, SeatReservation>,

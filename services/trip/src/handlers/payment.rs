@@ -6,7 +6,7 @@ use kernel::{InfraError, Money};
 use payment::{
     PaymentReceipt, RefundError, RefundPayment, RefundReceipt, TakePayment, TakePaymentError,
 };
-use saga_runtime::{ActionRequest, CompensationRequest, StepError};
+use saga_runtime::{ActionRequest, CompensationRequest};
 
 use super::{action_key, step_key};
 use crate::TripContext;
@@ -41,15 +41,15 @@ pub enum ChargeError {
 
 impl From<TakePaymentError> for ChargeError {
     fn from(error: TakePaymentError) -> Self {
-        // By name, so that a new variant of the payment error is a compile error in `saga!`
-        // (undeclared name) rather than a silent misfile here.
-        match error.name() {
-            "PaymentDeclined" => Self::PaymentDeclined(error),
-            "AlreadyRefunded" => Self::AlreadyRefunded(error),
-            "StoreThrottled" => Self::StoreThrottled(error),
-            "StoreUnavailable" => Self::StoreUnavailable(error),
-            "StoreConflict" => Self::StoreConflict(error),
-            _ => Self::StoreFailed(error),
+        // Exhaustive on purpose: a new payment error must be given a name here (and then be
+        // declared in `saga!`), never filed under another one silently.
+        match error {
+            e @ TakePaymentError::PaymentDeclined { .. } => Self::PaymentDeclined(e),
+            e @ TakePaymentError::AlreadyRefunded => Self::AlreadyRefunded(e),
+            e @ TakePaymentError::StoreThrottled(_) => Self::StoreThrottled(e),
+            e @ TakePaymentError::StoreUnavailable(_) => Self::StoreUnavailable(e),
+            e @ TakePaymentError::StoreConflict(_) => Self::StoreConflict(e),
+            e @ TakePaymentError::StoreFailed(_) => Self::StoreFailed(e),
         }
     }
 }
@@ -61,6 +61,7 @@ impl From<InfraError> for ChargeError {
 }
 
 /// Charges the flight's and the hotel's totals to the trip's card.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn charge(
     context: &TripContext,
     request: ActionRequest<TripRequest>,
@@ -88,6 +89,7 @@ pub async fn charge(
 }
 
 /// Refunds what `ProcessPayment` captured, if it captured anything.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn refund(
     context: &TripContext,
     request: CompensationRequest<TripRequest, PaymentReceipt>,

@@ -32,6 +32,7 @@ impl From<Trip> for TripSummary {
 }
 
 /// `CreateTrip`: the trip exists, pending.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn create(
     context: &TripContext,
     request: ActionRequest<TripRequest>,
@@ -41,6 +42,7 @@ pub async fn create(
 }
 
 /// `CancelTrip`: the trip is cancelled with the error that started compensation.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn cancel(
     context: &TripContext,
     request: CompensationRequest<TripRequest, TripSummary>,
@@ -55,6 +57,7 @@ pub async fn cancel(
 }
 
 /// `ConfirmTrip`: every booking is in place.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn confirm(
     context: &TripContext,
     request: ActionRequest<TripRequest>,
@@ -68,6 +71,7 @@ pub async fn confirm(
 }
 
 /// `EscalateTrip`: the trip needs an operator; the reason lists what is left undone.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn escalate(
     context: &TripContext,
     request: EscalationRequest<TripRequest>,

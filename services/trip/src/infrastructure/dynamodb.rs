@@ -9,11 +9,12 @@
 //!
 //! Access patterns:
 //! - Read a trip: `GetItem PK = TRIP#<id>, SK = META`.
-//! - Change a trip: a `StepTransaction` with `Put` on the condition `version = :read` (or
+//! - Change a trip: a `StepTransaction` with `Put` on the condition `#version = :read_version` (or
 //!   `attribute_not_exists(PK)` for a new trip), its outbox event and the step's idempotency
 //!   record.
-//! - List the trips with a status, e.g. those that need attention: `Query GSI1 GSI1PK =
-//!   TRIP_STATUS#NEEDS_ATTENTION`.
+//! - List the trips with a status, e.g. those an operator must finish: `Query GSI1 GSI1PK =
+//!   TRIP_STATUS#NEEDS_ATTENTION` (kept up to date by every change; read from the console or by
+//!   operations tooling, no code path of the saga needs it).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
