@@ -4,9 +4,9 @@ CARGO ?= cargo
 
 .PHONY: run gen check setup test fmt lint pr
 
-## run: generate every saga's artefacts into generated/ and show them
-run: gen
-	@ls -1 generated/
+## run: book trips with the real saga on this machine (generated ASL, real handlers, in-memory store)
+run:
+	$(CARGO) run -q -p trip-local -- demo
 
 ## gen: write generated/ from every saga! in the workspace (commit the result)
 gen:

@@ -1,0 +1,175 @@
+//! `trip-local`: the trip booking saga on this machine. See `trip-local --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use kernel::TripId;
+use serde_json::Value;
+use trip_local::demo::{
+    self, Console, GOOD_CARD, inventory_check, inventory_lines, outcome_lines, path_header,
+    run_demo, summary, trip_request,
+};
+use trip_local::execution::Saga;
+use trip_local::faults::FaultPlan;
+use trip_local::functions::Observer;
+use trip_local::store::{self, HOTEL, ROOMY_FLIGHT, Store};
+
+/// Runs the real trip booking saga on this machine: the generated state machine on a local
+/// interpreter, the real handlers in-process, an in-memory store or a DynamoDB endpoint.
+#[derive(Debug, Parser)]
+#[command(name = "trip-local", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Use the DynamoDB adapters against this endpoint (e.g. http://localhost:8000), with dummy
+    /// credentials and region us-east-1, instead of the in-memory store.
+    #[arg(long, global = true, value_name = "URL")]
+    dynamodb_endpoint: Option<String>,
+    /// The single table on the DynamoDB endpoint; created when it does not exist.
+    #[arg(long, global = true, default_value = "trips")]
+    table: String,
+    /// Really sleep through retry back-offs and delays instead of advancing a virtual clock
+    /// (the escalation scenario then takes tens of seconds).
+    #[arg(long, global = true)]
+    real_time: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Seven trips on one store, one per path through the saga, then a summary and an inventory
+    /// check (the default).
+    Demo,
+    /// One trip with faults injected around the handlers.
+    Run {
+        /// STATE=ERROR[:TIMES[:MESSAGE]], STATE=lose-response[:TIMES] or
+        /// STATE=delay:DURATION[:TIMES]; TIMES is a number or `always`. Repeatable.
+        /// E.g. ReserveHotel=StoreThrottled:2, CancelHotel=StoreUnavailable:always,
+        /// ReserveFlight=lose-response:1, ProcessPayment=delay:5s.
+        #[arg(long = "fault", value_name = "FAULT")]
+        faults: Vec<String>,
+        /// The trip request (JSON, the saga's input); a missing `trip_id` is generated. Default:
+        /// two passengers on NH106 and three nights at TOKYO01, paid with tok_visa_4242.
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("trip-local: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let store = match cli.dynamodb_endpoint {
+        Some(endpoint) => Store::DynamoDb {
+            endpoint,
+            table: cli.table,
+        },
+        None => Store::InMemory,
+    };
+    // Parse everything before touching the store: a typo should not leave half a run behind.
+    let command = match cli.command.unwrap_or(Command::Demo) {
+        Command::Demo => None,
+        Command::Run { faults, request } => {
+            let plan = FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?;
+            Some((plan, read_request(request.as_deref())?))
+        }
+    };
+    let context = store::connect(&store)
+        .await
+        .map_err(|e| format!("connecting to the store ({store}): {e}"))?;
+    let saga = Saga::new(context).in_real_time(cli.real_time);
+    let console = Arc::new(Console::stdout());
+    let time = if cli.real_time { "real" } else { "virtual" };
+    console.line(&format!(
+        "Trip booking saga, generated ASL on the local interpreter; store: {store}; time: {time}"
+    ));
+    match command {
+        None => demo_command(&saga, &console).await,
+        Some((plan, request)) => run_command(&saga, &console, plan, request).await,
+    }
+}
+
+async fn demo_command(saga: &Saga, console: &Arc<Console>) -> Result<ExitCode, String> {
+    let demo = run_demo(saga, console)
+        .await
+        .map_err(|e| format!("the store failed: {e}"))?;
+    console.line("");
+    console.line("Summary");
+    for line in summary(&demo.runs) {
+        console.line(&line);
+    }
+    console.line("");
+    console.line(
+        "Inventory check: what left the stock is held by confirmed trips or awaits an operator",
+    );
+    let checks = inventory_check(&demo);
+    for line in inventory_lines(&checks) {
+        console.line(&line);
+    }
+    Ok(if checks.iter().all(demo::StockCheck::balances) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn run_command(
+    saga: &Saga,
+    console: &Arc<Console>,
+    plan: FaultPlan,
+    request: Value,
+) -> Result<ExitCode, String> {
+    store::seed(saga.context())
+        .await
+        .map_err(|e| format!("seeding the catalogue: {e}"))?;
+    console.line("");
+    console.line(&format!("One trip, faults: {plan}"));
+    console.line(&path_header());
+    let observer: Arc<dyn Observer> = console.clone();
+    let report = saga
+        .run(request, plan, observer, 0)
+        .await
+        .map_err(|e| format!("reading the trip back: {e}"))?;
+    for line in outcome_lines(&report) {
+        console.line(&line);
+    }
+    let holdings = store::holdings(saga.context(), report.trip_id)
+        .await
+        .map_err(|e| format!("reading the reservations back: {e}"))?;
+    console.line(&format!(
+        "    holds:  {} seat(s), {} room(s) a night",
+        holdings.seats, holdings.rooms
+    ));
+    Ok(if report.error().is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn read_request(path: Option<&std::path::Path>) -> Result<Value, String> {
+    let Some(path) = path else {
+        return Ok(trip_request(TripId::new(), ROOMY_FLIGHT, HOTEL, GOOD_CARD));
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut request: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let Some(fields) = request.as_object_mut() else {
+        return Err(format!("{} must hold a JSON object", path.display()));
+    };
+    fields
+        .entry("trip_id")
+        .or_insert_with(|| Value::String(TripId::new().to_string()));
+    Ok(request)
+}
