@@ -9,6 +9,9 @@
 //! - [`values`]: value objects that validate on construction: [`IataAirportCode`],
 //!   [`FlightNumber`], [`Money`] and [`Currency`], [`CalendarDate`] and [`DateRange`],
 //!   [`PassengerCount`] and [`GuestCount`]. [`TripId`] is an id (see [`ids`] for its format).
+//! - [`compensation`]: the protocol every compensation step follows (look up what the action left
+//!   behind, undo it, or void the action so a late run cannot take effect), run by
+//!   [`compensation::compensate`] on a service's [`compensation::CompensationStore`].
 //! - [`tracing_setup`]: [`init_tracing`], flat JSON logs with the saga step's span fields.
 //! - [`dynamo`]: single-table keys and access patterns, item mapping, and [`dynamo::StepTransaction`],
 //!   which writes a step's state change, its outbox events and its idempotency record in one
@@ -41,6 +44,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod compensation;
 pub mod dynamo;
 pub mod error;
 pub mod events;

@@ -378,22 +378,6 @@ impl DynamoFlightRepository {
             TransactionOutcome::ConditionFailed(_) => VoidOutcome::ActionTookEffect,
         })
     }
-
-    async fn commit_cancellation(
-        &self,
-        cancel_key: &IdempotencyKey,
-        result: SeatCancellation,
-    ) -> Result<SeatCancellation, InfraError> {
-        let outcome = StepTransaction::new(&self.table, cancel_key.clone())
-            .commit(&self.client, result)
-            .await?;
-        outcome.into_result().map_err(|failed| {
-            InfraError::failed(format!(
-                "recording {cancel_key}: unexpected condition failure on {}",
-                failed.label
-            ))
-        })
-    }
 }
 
 impl FlightRepository for DynamoFlightRepository {
@@ -456,7 +440,10 @@ impl FlightRepository for DynamoFlightRepository {
         cancel_key: &'a IdempotencyKey,
         result: SeatCancellation,
     ) -> BoxFuture<'a, Result<SeatCancellation, InfraError>> {
-        Box::pin(self.commit_cancellation(cancel_key, result))
+        Box::pin(
+            StepTransaction::new(&self.table, cancel_key.clone())
+                .commit_result(&self.client, result),
+        )
     }
 }
 
@@ -474,9 +461,9 @@ fn record_json(record: &ReserveRecord) -> Result<String, InfraError> {
         .map_err(|e| InfraError::failed(format!("serialising a reservation record: {e}")))
 }
 
-/// The idempotency record that rules out `action_key`: the kernel's record shape (see
-/// `kernel::dynamo::idempotency`), written by hand because it is another invocation's record
-/// than the transaction's own.
+/// The idempotency record that rules out the reservation `action_key` (see
+/// `kernel::dynamo::idempotency::marker_item`): a late reservation finds it and returns
+/// [`ReserveRecord::Cancelled`] as its stored result.
 fn cancelled_marker(
     action_key: &IdempotencyKey,
     cancel_key: &IdempotencyKey,
@@ -485,13 +472,7 @@ fn cancelled_marker(
     let result = record_json(&ReserveRecord::Cancelled {
         cancelled_by: cancel_key.to_string(),
     })?;
-    Ok(ItemBuilder::new(&Key::idempotency(action_key))
-        .entity_type(idempotency::ENTITY_TYPE)
-        .string("idempotency_key", action_key.as_str())
-        .string(RESULT, result)
-        .string("created_at", sortable_timestamp(now))
-        .expires_at(now + idempotency::DEFAULT_TTL)
-        .build())
+    Ok(idempotency::marker_item(action_key, result, now))
 }
 
 fn inventory_item(inventory: &FlightInventory, now: OffsetDateTime) -> Item {

@@ -1,22 +1,16 @@
 //! Cancel rooms: the saga's `CancelHotel` compensation.
 //!
-//! It runs after the reservation step failed or a later step did, and must cope with every state
-//! the reservation can be in:
-//!
-//! | what the action key left behind | what cancelling does                                         |
-//! |---------------------------------|--------------------------------------------------------------|
-//! | a reservation                   | gives its rooms back on every night, marks it and the action cancelled |
-//! | a cancelled action              | nothing (already released or ruled out): `nothing_to_undo`   |
-//! | nothing (the action never committed, or has not *yet*: a timed-out invocation may still be running) | rules the action out, so a late run fails with `AlreadyCancelled` instead of taking rooms: `nothing_to_undo` |
-//!
-//! Each path stores its result under the cancellation's own key, so a retried cancellation
-//! returns the first one's answer.
+//! The protocol is the kernel's ([`kernel::compensation`]): the action's effect is a room
+//! reservation, undoing it gives its rooms back on every night and marks it and the action
+//! cancelled, and voiding rules the action out so a late run fails with `AlreadyCancelled`
+//! instead of taking rooms.
 
+use kernel::compensation::{Action, CompensationStore, Undo, Void, Wording, compensate};
 use kernel::dynamo::IdempotencyKey;
 use kernel::{InfraError, TripId};
 
 use crate::domain::{
-    HotelRepository, ReleaseOutcome, ReserveAction, RoomCancellation, VoidOutcome,
+    HotelRepository, ReleaseOutcome, ReserveAction, RoomCancellation, RoomReservation, VoidOutcome,
 };
 
 /// Cancel the rooms reserved for `trip_id` by the invocation `action_idempotency_key`.
@@ -50,10 +44,77 @@ pub enum CancelRoomsError {
 
 kernel::impl_from_infra_error!(CancelRoomsError);
 
-/// How many look-up-then-write rounds a cancellation makes. A round is lost only when the action
-/// commits between the look-up and the write; the next round then sees the reservation, which
-/// cannot change again, so two rounds suffice and a third is margin.
-const ROUNDS: usize = 3;
+/// The port, as the kernel's compensation protocol sees it: the port keeps its own names for
+/// what an action left behind and for the outcomes (they are this crate's public API), and this
+/// maps them onto the protocol's.
+struct Rooms<'a>(&'a dyn HotelRepository);
+
+impl CompensationStore for Rooms<'_> {
+    type Effect = RoomReservation;
+    type Outcome = RoomCancellation;
+
+    const WORDING: Wording = Wording {
+        effect: "reservation",
+        compensation: "cancellation",
+        action_did: "reserved rooms for",
+        took_effect: "committed",
+        undoing: "releasing",
+    };
+
+    fn trip_of(effect: &RoomReservation) -> TripId {
+        effect.trip_id
+    }
+
+    fn nothing_to_undo() -> RoomCancellation {
+        RoomCancellation::nothing_to_undo()
+    }
+
+    async fn action(
+        &self,
+        action: &IdempotencyKey,
+    ) -> Result<Option<Action<RoomReservation>>, InfraError> {
+        Ok(self
+            .0
+            .reserve_action(action)
+            .await?
+            .map(|found| match found {
+                ReserveAction::Reserved(effect) => Action::TookEffect(effect),
+                ReserveAction::Cancelled => Action::Compensated,
+            }))
+    }
+
+    async fn undo(
+        &self,
+        effect: &RoomReservation,
+        action: &IdempotencyKey,
+        compensation: &IdempotencyKey,
+    ) -> Result<Undo<RoomCancellation>, InfraError> {
+        Ok(match self.0.release(effect, action, compensation).await? {
+            ReleaseOutcome::Released(result) => Undo::Undone(result),
+            ReleaseOutcome::AlreadyReleased => Undo::AlreadyUndone,
+        })
+    }
+
+    async fn void(
+        &self,
+        trip_id: TripId,
+        action: &IdempotencyKey,
+        compensation: &IdempotencyKey,
+    ) -> Result<Void<RoomCancellation>, InfraError> {
+        Ok(match self.0.void(trip_id, action, compensation).await? {
+            VoidOutcome::Voided(result) => Void::Voided(result),
+            VoidOutcome::ActionTookEffect => Void::ActionTookEffect,
+        })
+    }
+
+    async fn record(
+        &self,
+        compensation: &IdempotencyKey,
+        outcome: RoomCancellation,
+    ) -> Result<RoomCancellation, InfraError> {
+        self.0.record_cancellation(compensation, outcome).await
+    }
+}
 
 /// Runs [`CancelRooms`] on `repository`.
 pub(crate) async fn cancel_rooms(
@@ -62,44 +123,14 @@ pub(crate) async fn cancel_rooms(
 ) -> Result<RoomCancellation, CancelRoomsError> {
     let CancelRooms {
         trip_id,
-        action_idempotency_key: action,
-        idempotency_key: cancel,
+        action_idempotency_key,
+        idempotency_key,
     } = command;
-    for _ in 0..ROUNDS {
-        match repository.reserve_action(&action).await? {
-            Some(ReserveAction::Reserved(reservation)) => {
-                if reservation.trip_id != trip_id {
-                    return Err(InfraError::failed(format!(
-                        "action {action} reserved rooms for trip {}, not {trip_id}",
-                        reservation.trip_id
-                    ))
-                    .into());
-                }
-                return match repository.release(&reservation, &action, &cancel).await? {
-                    ReleaseOutcome::Released(result) => Ok(result),
-                    // Another cancellation released it first; answer (and remember) "nothing".
-                    ReleaseOutcome::AlreadyReleased => Ok(repository
-                        .record_cancellation(&cancel, RoomCancellation::nothing_to_undo())
-                        .await?),
-                };
-            }
-            Some(ReserveAction::Cancelled) => {
-                // Released or ruled out already, possibly by this very key: recording returns the
-                // first answer stored under it, so a retry reports what it actually did.
-                return Ok(repository
-                    .record_cancellation(&cancel, RoomCancellation::nothing_to_undo())
-                    .await?);
-            }
-            None => match repository.void(trip_id, &action, &cancel).await? {
-                VoidOutcome::Voided(result) => return Ok(result),
-                VoidOutcome::ActionTookEffect => {
-                    tracing::info!(action_idempotency_key = %action, "the reservation committed during its cancellation; releasing it");
-                }
-            },
-        }
-    }
-    Err(InfraError::conflict(format!(
-        "the reservation {action} kept changing during {ROUNDS} cancellation rounds"
-    ))
-    .into())
+    Ok(compensate(
+        &Rooms(repository),
+        trip_id,
+        &action_idempotency_key,
+        &idempotency_key,
+    )
+    .await?)
 }

@@ -435,23 +435,6 @@ impl DynamoHotelRepository {
             TransactionOutcome::ConditionFailed(_) => VoidOutcome::ActionTookEffect,
         })
     }
-
-    async fn commit_cancellation(
-        &self,
-        cancel_key: &IdempotencyKey,
-        result: RoomCancellation,
-    ) -> Result<RoomCancellation, InfraError> {
-        let outcome = StepTransaction::new(&self.table, cancel_key.clone())
-            .commit(&self.client, result)
-            .await?;
-        outcome.into_result().map_err(|failed| {
-            // There are no writes whose condition could fail; say so if DynamoDB disagrees.
-            InfraError::failed(format!(
-                "recording cancellation {cancel_key}: unexpected failed condition on {}",
-                failed.label
-            ))
-        })
-    }
 }
 
 impl HotelRepository for DynamoHotelRepository {
@@ -526,7 +509,10 @@ impl HotelRepository for DynamoHotelRepository {
         cancel_key: &'a IdempotencyKey,
         result: RoomCancellation,
     ) -> BoxFuture<'a, Result<RoomCancellation, InfraError>> {
-        Box::pin(self.commit_cancellation(cancel_key, result))
+        Box::pin(
+            StepTransaction::new(&self.table, cancel_key.clone())
+                .commit_result(&self.client, result),
+        )
     }
 }
 
@@ -545,9 +531,9 @@ fn record_json(record: &ReserveRecord) -> Result<String, InfraError> {
         .map_err(|e| InfraError::failed(format!("serialising a record: {e}")).with_source(e))
 }
 
-/// The idempotency record that rules out the reservation `action_key`: the kernel's record
-/// shape (`idempotency_key`, `result`, `created_at`, `expires_at`), so that the action's own
-/// `StepTransaction` finds it and returns [`ReserveRecord::Cancelled`] as its stored result.
+/// The idempotency record that rules out the reservation `action_key` (see
+/// `kernel::dynamo::idempotency::marker_item`): the action's own `StepTransaction` finds it and
+/// returns [`ReserveRecord::Cancelled`] as its stored result.
 fn cancelled_marker(
     action_key: &IdempotencyKey,
     cancel_key: &IdempotencyKey,
@@ -556,13 +542,7 @@ fn cancelled_marker(
     let marker = record_json(&ReserveRecord::Cancelled {
         cancelled_by: cancel_key.to_string(),
     })?;
-    Ok(ItemBuilder::new(&Key::idempotency(action_key))
-        .entity_type(idempotency::ENTITY_TYPE)
-        .string("idempotency_key", action_key.as_str())
-        .string("result", marker)
-        .string("created_at", sortable_timestamp(now))
-        .expires_at(now + idempotency::DEFAULT_TTL)
-        .build())
+    Ok(idempotency::marker_item(action_key, marker, now))
 }
 
 fn night_item(night: &RoomNight, now: OffsetDateTime) -> Item {

@@ -90,6 +90,16 @@ pub(crate) fn record_item(
         .build()
 }
 
+/// The record a compensation writes under another invocation's key, `action_key`, to rule that
+/// action out: the shape [`StepTransaction`](super::StepTransaction) gives its own record, with
+/// [`DEFAULT_TTL`], so the action's transaction, should it run late, finds the record and returns
+/// `result_json` (the action's "compensated" answer, already JSON) as its stored result. Write it
+/// with [`Write::put_new`](super::Write::put_new): the condition fails when the action committed
+/// first.
+pub fn marker_item(action_key: &IdempotencyKey, result_json: String, now: OffsetDateTime) -> Item {
+    record_item(action_key, result_json, now, DEFAULT_TTL)
+}
+
 /// The result stored in a record item.
 pub(crate) fn result_of<R: DeserializeOwned>(item: &Item) -> Result<R, InfraError> {
     Ok(ItemReader::new(item).json(RESULT)?)

@@ -321,6 +321,30 @@ impl StepTransaction {
         self
     }
 
+    /// Commits like [`StepTransaction::commit`] and answers the step's result, stored now or
+    /// earlier. For transactions without conditional writes, most often a record alone (a
+    /// compensation that had nothing to undo records that answer under its own key, so a retry
+    /// returns the first answer).
+    ///
+    /// # Errors
+    /// As [`StepTransaction::commit`]; `StoreFailed` if a write's condition fails after all.
+    pub async fn commit_result<R>(self, client: &Client, result: R) -> Result<R, InfraError>
+    where
+        R: Serialize + DeserializeOwned,
+    {
+        let key = self.key.clone();
+        self.commit(client, result)
+            .await?
+            .into_result()
+            .map_err(|failed| {
+                // No write is meant to have a condition that could fail; say so if one did.
+                InfraError::failed(format!(
+                    "recording {key}: unexpected failed condition on {}",
+                    failed.label
+                ))
+            })
+    }
+
     /// Commits the writes, the events and `result` as the step's stored result, all or nothing.
     ///
     /// # Errors

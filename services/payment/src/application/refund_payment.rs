@@ -1,21 +1,17 @@
 //! Refund a payment: the saga's `RefundPayment` compensation.
 //!
-//! It runs after the payment step failed or a later step did, and must cope with every state
-//! the payment can be in:
-//!
-//! | what the action key left behind | what refunding does                                          |
-//! |---------------------------------|--------------------------------------------------------------|
-//! | a captured payment              | refunds it in full, marks it and the action refunded         |
-//! | a refunded action               | nothing (refunded or ruled out already): `nothing_to_undo`   |
-//! | nothing (declined, never ran, or has not *yet*: a timed-out invocation may still be running) | rules the action out, so a late run fails with `AlreadyRefunded` instead of charging: `nothing_to_undo` |
-//!
-//! Each path stores its result under the refund's own key, so a retried refund returns the first
-//! one's answer.
+//! The protocol is the kernel's ([`kernel::compensation`]): the action's effect is a captured
+//! payment, undoing it refunds it in full and marks it and the action refunded, and voiding rules
+//! the action out (a declined charge leaves nothing either) so a late run fails with
+//! `AlreadyRefunded` instead of charging.
 
+use kernel::compensation::{Action, CompensationStore, Undo, Void, Wording, compensate};
 use kernel::dynamo::IdempotencyKey;
 use kernel::{InfraError, TripId};
 
-use crate::domain::{ChargeAction, PaymentProvider, RefundOutcome, RefundReceipt, VoidOutcome};
+use crate::domain::{
+    ChargeAction, PaymentProvider, PaymentReceipt, RefundOutcome, RefundReceipt, VoidOutcome,
+};
 
 /// Refund what the invocation `action_idempotency_key` charged for `trip_id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,10 +44,77 @@ pub enum RefundError {
 
 kernel::impl_from_infra_error!(RefundError);
 
-/// How many look-up-then-write rounds a refund makes. A round is lost only when the action
-/// captures between the look-up and the write; the next round then sees the payment, which
-/// cannot change again, so two rounds suffice and a third is margin.
-const ROUNDS: usize = 3;
+/// The port, as the kernel's compensation protocol sees it: the port keeps its own names for
+/// what an action left behind and for the outcomes (they are this crate's public API), and this
+/// maps them onto the protocol's.
+struct Ledger<'a>(&'a dyn PaymentProvider);
+
+impl CompensationStore for Ledger<'_> {
+    type Effect = PaymentReceipt;
+    type Outcome = RefundReceipt;
+
+    const WORDING: Wording = Wording {
+        effect: "payment",
+        compensation: "refund",
+        action_did: "charged",
+        took_effect: "captured",
+        undoing: "refunding",
+    };
+
+    fn trip_of(effect: &PaymentReceipt) -> TripId {
+        effect.trip_id
+    }
+
+    fn nothing_to_undo() -> RefundReceipt {
+        RefundReceipt::nothing_to_undo()
+    }
+
+    async fn action(
+        &self,
+        action: &IdempotencyKey,
+    ) -> Result<Option<Action<PaymentReceipt>>, InfraError> {
+        Ok(self
+            .0
+            .charge_action(action)
+            .await?
+            .map(|found| match found {
+                ChargeAction::Captured(effect) => Action::TookEffect(effect),
+                ChargeAction::Refunded => Action::Compensated,
+            }))
+    }
+
+    async fn undo(
+        &self,
+        effect: &PaymentReceipt,
+        action: &IdempotencyKey,
+        compensation: &IdempotencyKey,
+    ) -> Result<Undo<RefundReceipt>, InfraError> {
+        Ok(match self.0.refund(effect, action, compensation).await? {
+            RefundOutcome::Refunded(result) => Undo::Undone(result),
+            RefundOutcome::AlreadyRefunded => Undo::AlreadyUndone,
+        })
+    }
+
+    async fn void(
+        &self,
+        trip_id: TripId,
+        action: &IdempotencyKey,
+        compensation: &IdempotencyKey,
+    ) -> Result<Void<RefundReceipt>, InfraError> {
+        Ok(match self.0.void(trip_id, action, compensation).await? {
+            VoidOutcome::Voided(result) => Void::Voided(result),
+            VoidOutcome::ActionTookEffect => Void::ActionTookEffect,
+        })
+    }
+
+    async fn record(
+        &self,
+        compensation: &IdempotencyKey,
+        outcome: RefundReceipt,
+    ) -> Result<RefundReceipt, InfraError> {
+        self.0.record_refund(compensation, outcome).await
+    }
+}
 
 /// Runs [`RefundPayment`] on `provider`.
 pub(crate) async fn refund_payment(
@@ -60,44 +123,14 @@ pub(crate) async fn refund_payment(
 ) -> Result<RefundReceipt, RefundError> {
     let RefundPayment {
         trip_id,
-        action_idempotency_key: action,
-        idempotency_key: refund,
+        action_idempotency_key,
+        idempotency_key,
     } = command;
-    for _ in 0..ROUNDS {
-        match provider.charge_action(&action).await? {
-            Some(ChargeAction::Captured(receipt)) => {
-                if receipt.trip_id != trip_id {
-                    return Err(InfraError::failed(format!(
-                        "action {action} charged trip {}, not {trip_id}",
-                        receipt.trip_id
-                    ))
-                    .into());
-                }
-                return match provider.refund(&receipt, &action, &refund).await? {
-                    RefundOutcome::Refunded(result) => Ok(result),
-                    // Another refund gave the money back first; answer (and remember) "nothing".
-                    RefundOutcome::AlreadyRefunded => Ok(provider
-                        .record_refund(&refund, RefundReceipt::nothing_to_undo())
-                        .await?),
-                };
-            }
-            Some(ChargeAction::Refunded) => {
-                // Refunded or ruled out already, possibly by this very key: recording returns the
-                // first answer stored under it, so a retry reports what it actually did.
-                return Ok(provider
-                    .record_refund(&refund, RefundReceipt::nothing_to_undo())
-                    .await?);
-            }
-            None => match provider.void(trip_id, &action, &refund).await? {
-                VoidOutcome::Voided(result) => return Ok(result),
-                VoidOutcome::ActionTookEffect => {
-                    tracing::info!(action_idempotency_key = %action, "the payment captured during its refund; refunding it");
-                }
-            },
-        }
-    }
-    Err(InfraError::conflict(format!(
-        "the payment {action} kept changing during {ROUNDS} refund rounds"
-    ))
-    .into())
+    Ok(compensate(
+        &Ledger(provider),
+        trip_id,
+        &action_idempotency_key,
+        &idempotency_key,
+    )
+    .await?)
 }

@@ -279,23 +279,6 @@ impl DynamoLedger {
             TransactionOutcome::ConditionFailed(_) => VoidOutcome::ActionTookEffect,
         })
     }
-
-    async fn commit_refund_record(
-        &self,
-        refund_key: &IdempotencyKey,
-        result: RefundReceipt,
-    ) -> Result<RefundReceipt, InfraError> {
-        let outcome = StepTransaction::new(&self.table, refund_key.clone())
-            .commit(&self.client, result)
-            .await?;
-        outcome.into_result().map_err(|failed| {
-            // There are no writes whose condition could fail; say so if DynamoDB disagrees.
-            InfraError::failed(format!(
-                "recording refund {refund_key}: unexpected failed condition on {}",
-                failed.label
-            ))
-        })
-    }
 }
 
 impl PaymentProvider for DynamoLedger {
@@ -344,7 +327,10 @@ impl PaymentProvider for DynamoLedger {
         refund_key: &'a IdempotencyKey,
         result: RefundReceipt,
     ) -> BoxFuture<'a, Result<RefundReceipt, InfraError>> {
-        Box::pin(self.commit_refund_record(refund_key, result))
+        Box::pin(
+            StepTransaction::new(&self.table, refund_key.clone())
+                .commit_result(&self.client, result),
+        )
     }
 }
 
@@ -358,9 +344,9 @@ fn record_json(record: &ChargeRecord) -> Result<String, InfraError> {
         .map_err(|e| InfraError::failed(format!("serialising a record: {e}")).with_source(e))
 }
 
-/// The idempotency record that rules out the payment `action_key`: the kernel's record shape
-/// (`idempotency_key`, `result`, `created_at`, `expires_at`), so that the action finds it and
-/// answers [`ChargeRecord::Refunded`].
+/// The idempotency record that rules out the payment `action_key` (see
+/// `kernel::dynamo::idempotency::marker_item`): the action finds it and answers
+/// [`ChargeRecord::Refunded`].
 fn refunded_marker(
     action_key: &IdempotencyKey,
     refund_key: &IdempotencyKey,
@@ -369,13 +355,7 @@ fn refunded_marker(
     let marker = record_json(&ChargeRecord::Refunded {
         refunded_by: refund_key.to_string(),
     })?;
-    Ok(ItemBuilder::new(&Key::idempotency(action_key))
-        .entity_type(idempotency::ENTITY_TYPE)
-        .string("idempotency_key", action_key.as_str())
-        .string("result", marker)
-        .string("created_at", sortable_timestamp(now))
-        .expires_at(now + idempotency::DEFAULT_TTL)
-        .build())
+    Ok(idempotency::marker_item(action_key, marker, now))
 }
 
 fn payment_item(
