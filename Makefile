@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run gen check setup test fmt lint pr
+.PHONY: run gen check setup test bench fmt lint pr
 
 ## run: book trips with the real saga on this machine (generated ASL, real handlers, in-memory store)
 run:
@@ -23,6 +23,11 @@ setup:
 ## test: everything CI runs: formatting, lints, generated/ freshness, all tests
 test: setup
 	scripts/test.sh
+
+## bench: executions/s of the trip saga: asl-executor vs aws-local-stepfunctions (mocked tasks), and the whole local system (docs/benchmarks.md)
+bench: setup
+	$(CARGO) bench -p asl-executor --bench trip_saga
+	$(CARGO) bench -p trip-local --bench system
 
 fmt:
 	$(CARGO) fmt --all
