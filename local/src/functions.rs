@@ -1,16 +1,16 @@
 //! The saga's Lambda functions, in-process: what the executor's Task states invoke.
 //!
 //! The generated ASL names each function by a `${<Name>FunctionArn}` placeholder that CDK fills
-//! with a real ARN; here the placeholder is resolved to the matching
-//! [`Function`](trip::trip_booking::Function) and the real handler runs on the payload Step
-//! Functions would send. A handler's `Diagnostic` becomes [`LambdaError::Function`], as Lambda's
-//! error envelope (`errorType`, `errorMessage`) would, so `Retry` and `Catch` see the same
-//! error names as on AWS. Faults from a [`FaultPlan`] are applied around the call.
+//! with a real ARN. [`saga_runtime::local::InProcess`] resolves it through the saga's generated
+//! function manifest to the same typed entrypoint the Lambda binary runs, with Lambda's error
+//! envelope, so `Retry` and `Catch` see the same error names as on AWS. This module adds what a
+//! local run needs around that: faults from a [`FaultPlan`], and a record of every call.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use asl_executor::{BoxFuture, LambdaError, LambdaInvocation, LambdaInvoker, StatesError};
+use saga_runtime::local::InProcess;
 use serde_json::Value;
 use trip::TripContext;
 use trip::trip_booking::Function;
@@ -77,7 +77,7 @@ impl Observer for () {
 ///
 /// Attempts are counted per state by the invoker itself, so use one `Functions` per execution.
 pub struct Functions {
-    context: TripContext,
+    functions: InProcess<Function>,
     faults: FaultPlan,
     observer: Arc<dyn Observer>,
     real_time: bool,
@@ -89,7 +89,7 @@ impl Functions {
     /// Functions on `context`, without faults, observed by nobody, in virtual time.
     pub fn new(context: TripContext) -> Self {
         Self {
-            context,
+            functions: InProcess::new(context),
             faults: FaultPlan::none(),
             observer: Arc::new(()),
             real_time: false,
@@ -195,20 +195,10 @@ impl Functions {
                 error_message: message.clone(),
             });
         }
-        let function = resolve(invocation.function_name).ok_or_else(|| {
-            // Lambda's answer to a function that does not exist.
-            LambdaError::Service(StatesError::new(
-                "Lambda.ResourceNotFoundException",
-                format!("no function for `{}`", invocation.function_name),
-            ))
-        })?;
-        let output = function
-            .invoke(&self.context, invocation.payload)
-            .await
-            .map_err(|d| LambdaError::Function {
-                error_type: d.error_type,
-                error_message: d.error_message,
-            })?;
+        let output = self
+            .functions
+            .call(invocation.function_name, invocation.payload)
+            .await?;
         if injection.lose_response {
             // The effect happened and its result is dropped: only the retry's idempotency can
             // keep it from happening twice.
@@ -237,15 +227,6 @@ fn describe(injection: &Injection) -> Option<String> {
         parts.push("ran, response lost".to_owned());
     }
     Some(parts.join(", "))
-}
-
-/// The function a `FunctionName` names: `${ReserveFlightFunctionArn}` → `ReserveFlight`'s.
-pub fn resolve(function_name: &str) -> Option<Function> {
-    let key = function_name.strip_prefix("${")?.strip_suffix('}')?;
-    Function::ALL
-        .iter()
-        .copied()
-        .find(|f| f.substitution_key() == key)
 }
 
 /// By reference, so that the caller keeps the `Functions` and reads its calls afterwards.

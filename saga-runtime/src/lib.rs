@@ -63,15 +63,22 @@
 //! ```
 //!
 //! `booking::Function::Reserve.serve(())` is the whole `main` of that step's Lambda binary.
+//! `booking::Function` also implements [`SagaFunctions`], through which runners written once
+//! for every saga call it: with the `local` feature, [`local::InProcess`] runs a saga's
+//! generated ASL on the local executor with its functions in-process.
 
 mod entry;
 mod error;
+mod functions;
+#[cfg(feature = "local")]
+pub mod local;
 mod request;
 
 #[doc(hidden)]
 pub mod assert;
 
 pub use error::{StepError, reserved};
+pub use functions::{BoxFuture, Manifest, ManifestFunction, SagaFunctions};
 pub use request::{
     ActionRequest, CompensationRequest, EscalationRequest, Failure, ResultError, Results,
     StepContext, Undone,

@@ -147,6 +147,23 @@ pub fn expand(def: &SagaDef, saga: &Saga, artifacts: &Artifacts) -> TokenStream 
                 }
             }
 
+            impl ::saga_runtime::SagaFunctions for Function {
+                type Context = Context;
+                const MANIFEST: &'static str = MANIFEST;
+
+                fn from_name(name: &str) -> ::core::option::Option<Self> {
+                    Function::from_name(name)
+                }
+
+                fn invoke(
+                    self,
+                    context: &Context,
+                    payload: ::saga_runtime::__private::serde_json::Value,
+                ) -> ::saga_runtime::BoxFuture<'_, ::core::result::Result<::saga_runtime::__private::serde_json::Value, ::saga_runtime::__private::lambda_runtime::Diagnostic>> {
+                    ::std::boxed::Box::pin(Function::invoke(self, context, payload))
+                }
+            }
+
             /// One typed Lambda entrypoint per function.
             pub mod entrypoints {
                 #(#entrypoints)*
