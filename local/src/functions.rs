@@ -77,7 +77,7 @@ impl Observer for () {
 ///
 /// Attempts are counted per state by the invoker itself, so use one `Functions` per execution.
 pub struct Functions {
-    functions: InProcess<Function>,
+    in_process: InProcess<Function>,
     faults: FaultPlan,
     observer: Arc<dyn Observer>,
     real_time: bool,
@@ -89,7 +89,7 @@ impl Functions {
     /// Functions on `context`, without faults, observed by nobody, in virtual time.
     pub fn new(context: TripContext) -> Self {
         Self {
-            functions: InProcess::new(context),
+            in_process: InProcess::new(context),
             faults: FaultPlan::none(),
             observer: Arc::new(()),
             real_time: false,
@@ -196,7 +196,7 @@ impl Functions {
             });
         }
         let output = self
-            .functions
+            .in_process
             .call(invocation.function_name, invocation.payload)
             .await?;
         if injection.lose_response {
