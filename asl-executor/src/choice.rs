@@ -1,5 +1,6 @@
 //! Choice rules, compiled into a tree of typed comparisons.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
@@ -165,7 +166,7 @@ impl Rule {
             } => {
                 let value = lookup(variable, input, ctx).ok_or_else(|| invalid_path(variable))?;
                 let other = match operand {
-                    Operand::Literal(v) => v.clone(),
+                    Operand::Literal(v) => Cow::Borrowed(v),
                     Operand::Path(p) => lookup(p, input, ctx).ok_or_else(|| invalid_path(p))?,
                 };
                 Ok(compare(*kind, &value, &other).is_some_and(|ord| cmp.holds(ord)))
@@ -201,10 +202,10 @@ fn compare(kind: Kind, a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-fn lookup(path: &JsonPath, input: &Value, ctx: &StateContext<'_>) -> Option<Value> {
+fn lookup<'v>(path: &JsonPath, input: &'v Value, ctx: &StateContext<'_>) -> Option<Cow<'v, Value>> {
     match path.root() {
-        Root::Input => path.select(input).map(Selection::into_owned),
-        Root::Context => path.select(&ctx.to_value()).map(Selection::into_owned),
+        Root::Input => path.select(input).map(Selection::into_cow),
+        Root::Context => ctx.select(path).map(Cow::Owned),
     }
 }
 

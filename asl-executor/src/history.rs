@@ -1,13 +1,15 @@
 //! Execution history: typed events with virtual timestamps, printable as a readable path.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::clock::format_millis;
 use crate::error::StatesError;
+use crate::snapshot::{Snapshot, Snapshots};
 
 /// How much history an execution records.
 ///
@@ -135,22 +137,46 @@ pub enum EventKind {
 }
 
 /// The ordered events of one execution.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Payloads are kept as compact snapshots while the execution runs and turned into the
+/// events' `Value`s the first time [`History::events`] is called (see [`HistoryMode`] for
+/// what is captured). Printing the history and [`History::states_visited`] never need them.
+#[derive(Clone, Default)]
 pub struct History {
-    events: Vec<Event>,
+    recorded: Vec<Recorded>,
+    snapshots: Snapshots,
+    events: OnceLock<Vec<Event>>,
+}
+
+/// An event as recorded: its payload field is still `None`, the payload beside it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    event: Event,
+    payload: Option<Snapshot>,
 }
 
 impl History {
     /// All events, in order.
     pub fn events(&self) -> &[Event] {
-        &self.events
+        self.events.get_or_init(|| {
+            self.recorded
+                .iter()
+                .map(|r| {
+                    let mut event = r.event.clone();
+                    if let (Some(snapshot), Some(slot)) = (&r.payload, event.kind.payload_mut()) {
+                        *slot = Some(self.snapshots.decode(snapshot));
+                    }
+                    event
+                })
+                .collect()
+        })
     }
 
     /// Names of the states entered, in order (all nesting levels).
     pub fn states_visited(&self) -> Vec<&str> {
-        self.events
+        self.recorded
             .iter()
-            .filter_map(|e| match &e.kind {
+            .filter_map(|r| match &r.event.kind {
                 EventKind::StateEntered { name, .. } => Some(&**name),
                 _ => None,
             })
@@ -158,21 +184,69 @@ impl History {
     }
 }
 
-/// Appends events according to a [`HistoryMode`]; payloads are cloned only when captured.
+impl PartialEq for History {
+    fn eq(&self, other: &Self) -> bool {
+        self.events() == other.events()
+    }
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("History")
+            .field("events", &self.events())
+            .finish()
+    }
+}
+
+impl EventKind {
+    /// The JSON payload field of this kind of event, if it has one.
+    fn payload_mut(&mut self) -> Option<&mut Option<Value>> {
+        match self {
+            EventKind::ExecutionStarted { input }
+            | EventKind::StateEntered { input, .. }
+            | EventKind::TaskScheduled { input, .. } => Some(input),
+            EventKind::StateExited { output, .. }
+            | EventKind::TaskSucceeded { output, .. }
+            | EventKind::ExecutionSucceeded { output } => Some(output),
+            _ => None,
+        }
+    }
+}
+
+/// How large a machine's latest history was. Executions of one machine tend to record
+/// similar histories, so the next one reserves that much up front instead of growing its
+/// buffers step by step.
+#[derive(Debug, Default)]
+pub(crate) struct SizeHint {
+    events: AtomicUsize,
+    snapshot_bytes: AtomicUsize,
+}
+
+/// Appends events according to a [`HistoryMode`]; payloads are captured only in `Full`.
 #[derive(Debug)]
 pub(crate) struct Recorder {
     mode: HistoryMode,
-    history: History,
+    recorded: Vec<Recorded>,
+    snapshots: Snapshots,
+    /// The payload of the latest `StateExited`: at the top level, the execution's output.
+    last_output: Option<Snapshot>,
 }
 
 impl Recorder {
-    pub(crate) fn new(mode: HistoryMode) -> Self {
-        let capacity = if mode == HistoryMode::Off { 0 } else { 16 };
+    pub(crate) fn new(mode: HistoryMode, hint: &SizeHint) -> Self {
+        let events = match mode {
+            HistoryMode::Off => 0,
+            _ => hint.events.load(Ordering::Relaxed).max(16),
+        };
+        let snapshot_bytes = match mode {
+            HistoryMode::Full => hint.snapshot_bytes.load(Ordering::Relaxed),
+            _ => 0,
+        };
         Self {
             mode,
-            history: History {
-                events: Vec::with_capacity(capacity),
-            },
+            recorded: Vec::with_capacity(events),
+            snapshots: Snapshots::with_capacity(snapshot_bytes),
+            last_output: None,
         }
     }
 
@@ -181,22 +255,57 @@ impl Recorder {
     }
 
     /// A payload for an event, or `None` when payloads are not captured.
-    pub(crate) fn payload(&self, value: &Value) -> Option<Value> {
-        (self.mode == HistoryMode::Full).then(|| value.clone())
+    pub(crate) fn snapshot(&mut self, value: &Value) -> Option<Snapshot> {
+        (self.mode == HistoryMode::Full).then(|| self.snapshots.encode(value))
     }
 
+    /// Records an event without a payload.
     pub(crate) fn push(&mut self, timestamp_ms: i64, depth: u32, kind: EventKind) {
+        self.push_with(timestamp_ms, depth, kind, None);
+    }
+
+    /// Records an event whose payload field (left `None` in `kind`) is `payload`.
+    pub(crate) fn push_with(
+        &mut self,
+        timestamp_ms: i64,
+        depth: u32,
+        kind: EventKind,
+        payload: Option<Snapshot>,
+    ) {
         if self.enabled() {
-            self.history.events.push(Event {
-                timestamp_ms,
-                depth,
-                kind,
+            if matches!(kind, EventKind::StateExited { .. }) {
+                self.last_output.clone_from(&payload);
+            }
+            self.recorded.push(Recorded {
+                event: Event {
+                    timestamp_ms,
+                    depth,
+                    kind,
+                },
+                payload,
             });
         }
     }
 
-    pub(crate) fn finish(self) -> History {
-        self.history
+    /// The snapshot of the latest `StateExited` output, taken to record the same document again.
+    pub(crate) fn last_output(&self) -> Option<Snapshot> {
+        self.last_output.clone()
+    }
+
+    /// The history; its size becomes the hint for the next execution.
+    pub(crate) fn finish(self, hint: &SizeHint) -> History {
+        if self.enabled() {
+            hint.events.store(self.recorded.len(), Ordering::Relaxed);
+        }
+        if self.mode == HistoryMode::Full {
+            hint.snapshot_bytes
+                .store(self.snapshots.len(), Ordering::Relaxed);
+        }
+        History {
+            recorded: self.recorded,
+            snapshots: self.snapshots,
+            events: OnceLock::new(),
+        }
     }
 }
 
@@ -210,8 +319,8 @@ impl fmt::Display for History {
     /// +0.000s     ↻ retry 1 in 1s after Lambda.ServiceException
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let start = self.events.first().map_or(0, |e| e.timestamp_ms);
-        for e in &self.events {
+        let start = self.recorded.first().map_or(0, |r| r.event.timestamp_ms);
+        for e in self.recorded.iter().map(|r| &r.event) {
             let offset = e.timestamp_ms - start;
             write!(f, "+{}.{:03}s ", offset / 1000, offset % 1000)?;
             let indent = "  ".repeat(e.depth as usize);

@@ -109,7 +109,7 @@ impl Intrinsic {
                 Arg::Path(path) => {
                     let found = match path.root() {
                         Root::Input => path.select(input).map(Selection::into_owned),
-                        Root::Context => path.select(&ctx.to_value()).map(Selection::into_owned),
+                        Root::Context => ctx.select(path),
                     };
                     found.ok_or_else(|| {
                         fail(format!(

@@ -9,7 +9,9 @@
 //! In both, a function error (`errorType`/`errorMessage`) fails the task with
 //! `Error = errorType` and `Cause` = the error document as a JSON string, as Step Functions does.
 
-use serde_json::{Value, json};
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::error::{StatesError, names};
@@ -86,12 +88,22 @@ impl<I: LambdaInvoker> LambdaTasks<I> {
 /// The Lambda Invoke response Step Functions returns from `lambda:invoke` (shape from the AWS
 /// guide "Invoke Lambda with Step Functions"; header values are fixed placeholders).
 pub fn invoke_response(payload: Value) -> Value {
-    // Built field by field (not with `json!`) so the payload is moved, not cloned, and the
-    // keys keep AWS's order.
+    // Every response is the same document around the payload: cloning a prebuilt one copies
+    // its hash tables instead of hashing each key again.
+    static ENVELOPE: OnceLock<Map<String, Value>> = OnceLock::new();
+    let mut response = ENVELOPE.get_or_init(envelope).clone();
+    if let Some((_, slot)) = response.iter_mut().find(|(k, _)| *k == "Payload") {
+        *slot = payload;
+    }
+    Value::Object(response)
+}
+
+/// The Invoke response with a `null` payload, keys in AWS's order.
+fn envelope() -> Map<String, Value> {
     let request_id = "00000000-0000-0000-0000-000000000000";
-    let mut response = serde_json::Map::with_capacity(5);
+    let mut response = Map::with_capacity(5);
     response.insert("ExecutedVersion".into(), "$LATEST".into());
-    response.insert("Payload".into(), payload);
+    response.insert("Payload".into(), Value::Null);
     response.insert(
         "SdkHttpMetadata".into(),
         json!({
@@ -117,7 +129,7 @@ pub fn invoke_response(payload: Value) -> Value {
         json!({ "RequestId": request_id }),
     );
     response.insert("StatusCode".into(), 200.into());
-    Value::Object(response)
+    response
 }
 
 /// The task failure Step Functions reports for a function error.
@@ -150,7 +162,10 @@ impl<I: LambdaInvoker> TaskHandler for LambdaTasks<I> {
         if request.resource == LAMBDA_INVOKE {
             return Box::pin(async move {
                 let mut params = request.input;
-                let Some(Value::String(function_name)) = params.get("FunctionName").cloned() else {
+                let Some(Value::String(function_name)) = params
+                    .as_object_mut()
+                    .and_then(|m| m.remove("FunctionName"))
+                else {
                     return Err(StatesError::new(
                         names::RUNTIME,
                         "lambda:invoke needs a string `FunctionName` in Parameters",
@@ -203,6 +218,31 @@ mod tests {
             Some("reserve:live")
         );
         assert_eq!(legacy_function_name("arn:aws:states:::sns:publish"), None);
+    }
+
+    #[test]
+    fn invoke_responses_wrap_the_payload_in_aws_key_order() {
+        let response = invoke_response(json!({"id": 7}));
+        let keys: Vec<&str> = response
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "ExecutedVersion",
+                "Payload",
+                "SdkHttpMetadata",
+                "SdkResponseMetadata",
+                "StatusCode"
+            ]
+        );
+        assert_eq!(response["Payload"], json!({"id": 7}));
+        assert_eq!(response["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
+        // Each response is its own document.
+        assert_eq!(invoke_response(Value::Null)["Payload"], Value::Null);
     }
 
     #[test]

@@ -80,9 +80,17 @@
 //!
 //! Paths, templates, intrinsics and Choice rules are parsed once by
 //! [`StateMachine::from_json`]; states are addressed by index and shared through `Arc`.
-//! With `cargo run --release --example throughput` (3 trivial tasks, one core) we measured
-//! about 140 000 executions/s with full history, 380 000 with
-//! [`HistoryMode::WithoutPayloads`] and 600 000 with [`HistoryMode::Off`].
+//! `$$` paths are answered without building the context object, and a full history keeps
+//! its payloads as compact snapshots in one buffer per execution, turned into `Value`s on
+//! the first call to [`History::events`] (so the first read of a full history pays for it).
+//! Measured on 2026-11-24 (one thread, shared 2-core machine, `docs/benchmarks.md`):
+//! - `cargo run --release --example throughput` (3 trivial tasks): about 520 000
+//!   executions/s with full history, 590 000 with [`HistoryMode::WithoutPayloads`] and
+//!   830 000 with [`HistoryMode::Off`];
+//! - `cargo bench --bench trip_saga` (the trip saga's generated ASL, mocked Lambda results):
+//!   about 37 000 happy-path executions/s with full history, 45 000 without payloads and
+//!   60 000 with none, 11–15 times `aws-local-stepfunctions` in the same run (failure path:
+//!   23 000 / 27 000 / 34 000, 15–18 times).
 //!
 //! [`run`]: StateMachine::run
 
@@ -97,6 +105,7 @@ mod intrinsics;
 mod lambda;
 mod machine;
 mod path;
+mod snapshot;
 mod task;
 mod template;
 

@@ -12,7 +12,7 @@ use crate::context::ExecutionInfo;
 use crate::definition::{Machine, compile_machine};
 use crate::error::{DefinitionError, StatesError, names};
 use crate::exec::{Exec, Stop};
-use crate::history::{EventKind, History, HistoryMode, Recorder};
+use crate::history::{EventKind, History, HistoryMode, Recorder, SizeHint};
 use crate::task::TaskHandler;
 
 /// A compiled state machine. Cheap to clone; compile once, run many times.
@@ -22,6 +22,8 @@ pub struct StateMachine {
     /// Whether any string of the definition mentions `$$`. When none does, nothing can read
     /// the context object, so executions skip building it (ARNs, timestamp, input copy).
     uses_context: bool,
+    /// Sizes of the latest history, shared by clones.
+    history_size: Arc<SizeHint>,
 }
 
 /// Per-execution settings. `Default` gives a deterministic virtual-time execution.
@@ -123,6 +125,7 @@ impl StateMachine {
         Ok(Self {
             machine: Arc::new(compile_machine(definition, "$")?),
             uses_context: mentions_context(definition),
+            history_size: Arc::default(),
         })
     }
 
@@ -168,10 +171,15 @@ impl StateMachine {
         } else {
             ExecutionInfo::default()
         };
-        let mut recorder = Recorder::new(options.history);
+        let mut recorder = Recorder::new(options.history, &self.history_size);
+        let input_snapshot = recorder.snapshot(&input);
         if recorder.enabled() {
-            let payload = recorder.payload(&input);
-            recorder.push(start_ms, 0, EventKind::ExecutionStarted { input: payload });
+            recorder.push_with(
+                start_ms,
+                0,
+                EventKind::ExecutionStarted { input: None },
+                input_snapshot.clone(),
+            );
         }
         let timeout_ms = self
             .machine
@@ -186,17 +194,21 @@ impl StateMachine {
             info,
             deadline_ms: timeout_ms.map(|t| start_ms.saturating_add(t)),
         };
-        let result = exec.run_machine(&self.machine, input, 0).await;
+        let result = exec
+            .run_machine(&self.machine, input, input_snapshot, 0)
+            .await;
         let stop_ms = exec.clock.now_millis();
         let mut recorder = exec.recorder;
         let (status, output, error) = match result {
             Ok(output) => {
                 if recorder.enabled() {
-                    let payload = recorder.payload(&output);
-                    recorder.push(
+                    // The last top-level state's output is the execution's.
+                    let payload = recorder.last_output();
+                    recorder.push_with(
                         stop_ms,
                         0,
-                        EventKind::ExecutionSucceeded { output: payload },
+                        EventKind::ExecutionSucceeded { output: None },
+                        payload,
                     );
                 }
                 (Status::Succeeded, Some(output), None)
@@ -227,7 +239,7 @@ impl StateMachine {
             status,
             output,
             error,
-            history: recorder.finish(),
+            history: recorder.finish(&self.history_size),
             start_ms,
             stop_ms,
         }

@@ -5,6 +5,7 @@
 //! `..name`, and the context-object root `$$`. Filters (`[?(...)]`) are rejected at compile time
 //! rather than silently mis-evaluated.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -45,7 +46,15 @@ pub(crate) enum Selection<'v> {
     Many(Vec<&'v Value>),
 }
 
-impl Selection<'_> {
+impl<'v> Selection<'v> {
+    /// Borrows a single match; only a list of matches needs a new array.
+    pub(crate) fn into_cow(self) -> Cow<'v, Value> {
+        match self {
+            Selection::One(v) => Cow::Borrowed(v),
+            many @ Selection::Many(_) => Cow::Owned(many.into_owned()),
+        }
+    }
+
     pub(crate) fn into_owned(self) -> Value {
         match self {
             Selection::One(v) => v.clone(),
@@ -102,13 +111,61 @@ impl JsonPath {
         self.root == Root::Input && self.segments.is_empty()
     }
 
+    /// True when the path selects at most one value (members and indexes only).
+    pub(crate) fn is_definite(&self) -> bool {
+        self.definite
+    }
+
+    /// Whether `other` starts with this path, i.e. selects inside what this one selects.
+    pub(crate) fn is_prefix_of(&self, other: &JsonPath) -> bool {
+        self.root == other.root && other.segments.starts_with(&self.segments)
+    }
+
+    /// Moves the value at this definite path out of `doc`, leaving `null` behind.
+    pub(crate) fn take(&self, doc: &mut Value) -> Option<Value> {
+        debug_assert!(
+            self.definite,
+            "only a definite path selects one value to move"
+        );
+        let mut cur = doc;
+        for seg in &*self.segments {
+            cur = match (seg, cur) {
+                (Segment::Field(name), Value::Object(map)) => member_mut(map, name)?,
+                (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(std::mem::take(cur))
+    }
+
     /// Evaluates the path; `None` means it matched nothing (a definite path that is absent).
     pub(crate) fn select<'v>(&self, doc: &'v Value) -> Option<Selection<'v>> {
+        self.select_after(0, doc)
+    }
+
+    /// Number of segments after the root.
+    pub(crate) fn len(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// The member name of segment `i`, when that segment is a plain member.
+    pub(crate) fn field_at(&self, i: usize) -> Option<&str> {
+        match self.segments.get(i) {
+            Some(Segment::Field(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Evaluates the segments after the first `skip` on `doc`. When those `skip` segments are
+    /// members leading to `doc`, this equals [`JsonPath::select`] on the enclosing document,
+    /// which lets the context object answer `$$.Execution.Input.x` without being built.
+    pub(crate) fn select_after<'v>(&self, skip: usize, doc: &'v Value) -> Option<Selection<'v>> {
+        let segments = self.segments.get(skip..).unwrap_or_default();
         if self.definite {
             let mut cur = doc;
-            for seg in &*self.segments {
+            for seg in segments {
                 cur = match (seg, cur) {
-                    (Segment::Field(name), Value::Object(map)) => map.get(&**name)?,
+                    (Segment::Field(name), Value::Object(map)) => member(map, name)?,
                     (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
                     _ => return None,
                 };
@@ -116,7 +173,7 @@ impl JsonPath {
             return Some(Selection::One(cur));
         }
         let mut current = vec![doc];
-        for seg in &*self.segments {
+        for seg in segments {
             let mut next = Vec::new();
             for v in current {
                 step(seg, v, &mut next);
@@ -135,7 +192,7 @@ impl JsonPath {
                 // Below a member we would create, only further members can follow.
                 (None, Segment::Index(_)) => return false,
                 (None, _) => None,
-                (Some(Value::Object(map)), Segment::Field(name)) => map.get(&**name),
+                (Some(Value::Object(map)), Segment::Field(name)) => member(map, name),
                 (Some(Value::Array(items)), Segment::Index(i)) if *i < items.len() => items.get(*i),
                 _ => return false,
             };
@@ -159,8 +216,11 @@ impl JsonPath {
                     let Value::Object(map) = cur else {
                         return Err(());
                     };
-                    map.entry(&**name)
-                        .or_insert_with(|| Value::Object(Map::new()))
+                    // `Map::entry` would allocate the key even when it is present.
+                    if member(map, name).is_none() {
+                        map.insert(name.to_string(), Value::Object(Map::new()));
+                    }
+                    member_mut(map, name).ok_or(())?
                 }
                 Segment::Index(i) => {
                     let Value::Array(items) = cur else {
@@ -173,7 +233,12 @@ impl JsonPath {
         }
         match (last, cur) {
             (Segment::Field(name), Value::Object(map)) => {
-                map.insert(name.to_string(), value);
+                match member_mut(map, name) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        map.insert(name.to_string(), value);
+                    }
+                }
                 Ok(())
             }
             (Segment::Index(i), Value::Array(items)) => {
@@ -185,9 +250,29 @@ impl JsonPath {
     }
 }
 
+/// Objects up to this size are searched key by key: comparing a few short keys costs less
+/// than hashing the name (serde_json's maps use SipHash), and most ASL documents are small.
+const LINEAR_SEARCH_MAX: usize = 8;
+
+fn member<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if map.len() <= LINEAR_SEARCH_MAX {
+        map.iter().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        map.get(name)
+    }
+}
+
+fn member_mut<'v>(map: &'v mut Map<String, Value>, name: &str) -> Option<&'v mut Value> {
+    if map.len() <= LINEAR_SEARCH_MAX {
+        map.iter_mut().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        map.get_mut(name)
+    }
+}
+
 fn step<'v>(seg: &Segment, v: &'v Value, out: &mut Vec<&'v Value>) {
     match (seg, v) {
-        (Segment::Field(name), Value::Object(map)) => out.extend(map.get(&**name)),
+        (Segment::Field(name), Value::Object(map)) => out.extend(member(map, name)),
         (Segment::Index(i), Value::Array(items)) => out.extend(items.get(*i)),
         (Segment::Wildcard, Value::Object(map)) => out.extend(map.values()),
         (Segment::Wildcard, Value::Array(items)) => out.extend(items.iter()),

@@ -193,6 +193,82 @@ fn history_modes_trade_detail_for_speed() {
     assert!(with_mode(HistoryMode::Off).events().is_empty());
 }
 
+/// Payloads are recorded as compact snapshots and rebuilt on read (a state's output and the
+/// next state's input share one): every payload must still be the exact document.
+#[test]
+fn full_history_payloads_are_the_documents_that_flowed() {
+    let m = machine(&json!({"StartAt": "Prep", "States": {
+        "Prep": {"Type": "Pass", "Parameters": {"n": 1.5, "big": 18_446_744_073_709_551_615_u64,
+                 "neg": -3, "items.$": "$.items"}, "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": TASK, "Parameters": {"items.$": "$.items", "k": "v"},
+                 "ResultSelector": {"got.$": "$.echo"}, "ResultPath": "$.work", "Next": "Par"},
+        "Par": {"Type": "Parallel", "ResultPath": "$.par", "End": true, "Branches": [
+            {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": {"z": null}, "End": true}}}
+        ]}
+    }}));
+    let echo = SyncTaskFn(|r: TaskRequest<'_>| Ok(json!({"echo": r.input, "b": [true, "é"]})));
+    let execution = run(&m, &echo, json!({"items": [1, {"a": "x"}]}));
+    assert_eq!(execution.status, Status::Succeeded);
+
+    let prep_out = json!({"n": 1.5, "big": 18_446_744_073_709_551_615_u64, "neg": -3,
+                          "items": [1, {"a": "x"}]});
+    let task_in = json!({"items": [1, {"a": "x"}], "k": "v"});
+    let task_out = json!({"echo": task_in, "b": [true, "é"]});
+    let mut work_out = prep_out.clone();
+    work_out["work"] = json!({"got": task_in});
+    let mut par_out = work_out.clone();
+    par_out["par"] = json!([{"z": null}]);
+    let expected = [
+        ("ExecutionStarted", json!({"items": [1, {"a": "x"}]})),
+        ("StateEntered Prep", json!({"items": [1, {"a": "x"}]})),
+        ("StateExited Prep", prep_out.clone()),
+        ("StateEntered Work", prep_out),
+        ("TaskScheduled Work", task_in),
+        ("TaskSucceeded Work", task_out),
+        ("StateExited Work", work_out.clone()),
+        ("StateEntered Par", work_out.clone()),
+        ("StateEntered Inner", work_out),
+        ("StateExited Inner", json!({"z": null})),
+        ("StateExited Par", par_out.clone()),
+        ("ExecutionSucceeded", par_out),
+    ];
+    let recorded: Vec<(String, Value)> = execution
+        .history
+        .events()
+        .iter()
+        .filter_map(|e| {
+            let (label, payload) = match &e.kind {
+                EventKind::ExecutionStarted { input } => ("ExecutionStarted".into(), input),
+                EventKind::StateEntered { name, input, .. } => {
+                    (format!("StateEntered {name}"), input)
+                }
+                EventKind::StateExited { name, output } => (format!("StateExited {name}"), output),
+                EventKind::TaskScheduled { name, input, .. } => {
+                    (format!("TaskScheduled {name}"), input)
+                }
+                EventKind::TaskSucceeded { name, output } => {
+                    (format!("TaskSucceeded {name}"), output)
+                }
+                EventKind::ExecutionSucceeded { output } => ("ExecutionSucceeded".into(), output),
+                _ => return None,
+            };
+            Some((label, payload.clone().expect("Full records every payload")))
+        })
+        .collect();
+    let expected: Vec<(String, Value)> = expected
+        .into_iter()
+        .map(|(l, v)| (l.to_owned(), v))
+        .collect();
+    assert_eq!(recorded, expected);
+    // Exact, not only equal: key order and number representation survive the round trip.
+    assert_eq!(
+        recorded.last().map(|(_, v)| v.to_string()),
+        execution.output.as_ref().map(Value::to_string)
+    );
+    // A clone reads the same events, and histories compare by content.
+    assert_eq!(execution.history.clone(), execution.history);
+}
+
 #[test]
 fn nested_states_are_recorded_one_level_deeper() {
     let m = machine(

@@ -1,5 +1,7 @@
 //! InputPath, OutputPath and ResultPath: the data flow around every state.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::definition::{IoPath, ResultPath};
@@ -23,18 +25,24 @@ pub(super) fn select_required(
         .ok_or_else(|| no_results(path, field))
 }
 
-pub(super) fn input_ref(io: &IoPath, raw: &Value) -> Result<Value, StatesError> {
+/// The effective input, borrowed from the raw input when `InputPath` selects one value: a
+/// Task attempt usually only reads it through `Parameters`, and the raw input must survive
+/// for `ResultPath` and the catchers anyway.
+pub(super) fn input_ref<'v>(io: &IoPath, raw: &'v Value) -> Result<Cow<'v, Value>, StatesError> {
     match io {
-        IoPath::Identity => Ok(raw.clone()),
-        IoPath::Empty => Ok(Value::Object(Map::new())),
-        IoPath::Path(p) => select_required(p, raw, "InputPath"),
+        IoPath::Identity => Ok(Cow::Borrowed(raw)),
+        IoPath::Empty => Ok(Cow::Owned(Value::Object(Map::new()))),
+        IoPath::Path(p) => p
+            .select(raw)
+            .map(Selection::into_cow)
+            .ok_or_else(|| no_results(p, "InputPath")),
     }
 }
 
 pub(super) fn take_input(io: &IoPath, raw: Value) -> Result<Value, StatesError> {
     match io {
         IoPath::Identity => Ok(raw),
-        _ => input_ref(io, &raw),
+        _ => input_ref(io, &raw).map(Cow::into_owned),
     }
 }
 

@@ -15,13 +15,15 @@ use rand::rngs::StdRng;
 use serde_json::Value;
 
 use self::data::{
-    apply_output_path, apply_result_path, check_result_path, input_ref, select_required, take_input,
+    apply_output_path, apply_result_path, check_result_path, input_ref, no_results,
+    select_required, take_input,
 };
 use crate::clock::{Clock, Sleeper};
 use crate::context::{ExecutionInfo, StateContext};
 use crate::definition::{Expr, Kind, Machine, ResultHandling, State, Transition};
 use crate::error::{StatesError, names};
 use crate::history::{EventKind, Recorder};
+use crate::snapshot::Snapshot;
 use crate::task::TaskHandler;
 
 /// Why a (sub-)machine stopped without output.
@@ -55,40 +57,50 @@ struct Step {
 }
 
 impl Exec<'_> {
+    /// Runs `machine` on `input`; `snapshot` is `input` already captured for the history
+    /// (the execution input), if any.
     pub(crate) async fn run_machine(
         &mut self,
         machine: &Machine,
         input: Value,
+        snapshot: Option<Snapshot>,
         depth: u32,
     ) -> Result<Value, Stop> {
         let mut index = machine.start_at;
         let mut input = input;
+        let mut snapshot = snapshot;
         loop {
             self.check_deadline()?;
             let state = &machine.states[index];
             let entered_ms = self.clock.now_millis();
             if self.recorder.enabled() {
-                let payload = self.recorder.payload(&input);
-                self.recorder.push(
+                let payload = match snapshot.take() {
+                    Some(s) => Some(s),
+                    None => self.recorder.snapshot(&input),
+                };
+                self.recorder.push_with(
                     entered_ms,
                     depth,
                     EventKind::StateEntered {
                         name: state.name.clone(),
                         state_type: state.kind.type_name(),
-                        input: payload,
+                        input: None,
                     },
+                    payload,
                 );
             }
             let step = self.run_state(state, input, entered_ms, depth).await?;
             if self.recorder.enabled() {
-                let payload = self.recorder.payload(&step.output);
-                self.recorder.push(
+                // The output is the next state's input: one snapshot serves both events.
+                snapshot = self.recorder.snapshot(&step.output);
+                self.recorder.push_with(
                     self.clock.now_millis(),
                     depth,
                     EventKind::StateExited {
                         name: state.name.clone(),
-                        output: payload,
+                        output: None,
                     },
+                    snapshot.clone(),
                 );
             }
             match step.next {
@@ -142,7 +154,7 @@ impl Exec<'_> {
                         let ctx = state_ctx(&self.info, state, entered_ms, 0);
                         template.eval(&effective, &ctx, &mut self.rng)?
                     }
-                    (None, None) => input_ref(&state.input_path, &raw)?,
+                    (None, None) => input_ref(&state.input_path, &raw)?.into_owned(),
                 };
                 let output = apply_result_path(result_path, raw, value)?;
                 Ok(Step {
@@ -239,7 +251,7 @@ impl Exec<'_> {
             let shaped = result.and_then(|value| {
                 let ctx = state_ctx(&self.info, state, entered_ms, retry_count);
                 let value = match &handling.result_selector {
-                    Some(selector) => selector.eval(&value, &ctx, &mut self.rng)?,
+                    Some(selector) => selector.eval_owned(value, &ctx, &mut self.rng)?,
                     None => value,
                 };
                 check_result_path(&handling.result_path, &raw)?;
@@ -321,7 +333,7 @@ fn eval_expr(
         Some(Expr::Literal(s)) => return Ok(Some(s.clone())),
         Some(Expr::Path(p)) => match p.root() {
             crate::path::Root::Input => select_required(p, raw, field)?,
-            crate::path::Root::Context => select_required(p, &ctx.to_value(), field)?,
+            crate::path::Root::Context => ctx.select(p).ok_or_else(|| no_results(p, field))?,
         },
         Some(Expr::Intrinsic(call)) => call.eval(raw, ctx, rng)?,
     };

@@ -31,7 +31,7 @@ impl Exec<'_> {
                 let ctx = state_ctx(&self.info, state, entered_ms, retry_count);
                 template.eval(&effective, &ctx, &mut self.rng)?
             }
-            None => effective,
+            None => effective.into_owned(),
         };
         // Branches run one after another: deterministic histories matter more to us than
         // concurrency, and the result order is the branch order either way.
@@ -45,7 +45,7 @@ impl Exec<'_> {
                     index,
                 },
             );
-            let run = Box::pin(self.run_machine(branch, input.clone(), depth + 1));
+            let run = Box::pin(self.run_machine(branch, input.clone(), None, depth + 1));
             results.push(run.await?);
         }
         Ok(Value::Array(results))
@@ -71,7 +71,7 @@ impl Exec<'_> {
         let effective = input_ref(&state.input_path, raw)?;
         let items = match items_path {
             Some(path) => select_required(path, &effective, "ItemsPath")?,
-            None => effective.clone(),
+            None => effective.clone().into_owned(),
         };
         let Value::Array(items) = items else {
             return Err(StatesError::new(
@@ -101,7 +101,7 @@ impl Exec<'_> {
                 }
                 None => item,
             };
-            let run = Box::pin(self.run_machine(processor, iteration_input, depth + 1));
+            let run = Box::pin(self.run_machine(processor, iteration_input, None, depth + 1));
             results.push(run.await?);
         }
         Ok(Value::Array(results))

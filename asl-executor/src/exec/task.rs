@@ -41,18 +41,19 @@ impl Exec<'_> {
                 let ctx = state_ctx(&self.info, state, entered_ms, retry_count);
                 template.eval(&effective, &ctx, &mut self.rng)?
             }
-            None => effective,
+            None => effective.into_owned(),
         };
         if self.recorder.enabled() {
-            let payload = self.recorder.payload(&input);
-            self.recorder.push(
+            let payload = self.recorder.snapshot(&input);
+            self.recorder.push_with(
                 self.clock.now_millis(),
                 depth,
                 EventKind::TaskScheduled {
                     name: state.name.clone(),
                     resource: resource.clone(),
-                    input: payload,
+                    input: None,
                 },
+                payload,
             );
         }
         let started = self.clock.now_millis();
@@ -108,17 +109,24 @@ impl Exec<'_> {
             }
         };
         if self.recorder.enabled() {
-            let kind = match &outcome {
-                Ok(v) => EventKind::TaskSucceeded {
-                    name: state.name.clone(),
-                    output: self.recorder.payload(v),
-                },
-                Err(e) => EventKind::TaskFailed {
-                    name: state.name.clone(),
-                    error: e.clone(),
-                },
+            let (kind, payload) = match &outcome {
+                Ok(v) => (
+                    EventKind::TaskSucceeded {
+                        name: state.name.clone(),
+                        output: None,
+                    },
+                    self.recorder.snapshot(v),
+                ),
+                Err(e) => (
+                    EventKind::TaskFailed {
+                        name: state.name.clone(),
+                        error: e.clone(),
+                    },
+                    None,
+                ),
             };
-            self.recorder.push(self.clock.now_millis(), depth, kind);
+            let now = self.clock.now_millis();
+            self.recorder.push_with(now, depth, kind, payload);
         }
         outcome.map_err(Stop::Failed)
     }
