@@ -8,9 +8,10 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p trip-local -- demo
 
-## gen: write generated/ from every saga! in the workspace (commit the result)
+## gen: write generated/ from every saga! in the workspace and the API's OpenAPI document (commit the result)
 gen:
 	$(CARGO) run -q -p saga-dsl
+	$(CARGO) run -q -p trip-local -- openapi --out generated/trip_api.openapi.json
 
 ## check: fail when generated/ is stale
 check:

@@ -35,6 +35,7 @@
 //! advance the execution clock instead of sleeping, so the whole demo runs in milliseconds and
 //! every run takes the same path.
 
+pub mod api;
 pub mod demo;
 pub mod execution;
 pub mod faults;

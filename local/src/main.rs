@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use kernel::TripId;
 use serde_json::Value;
+use trip_local::api::{self, Api};
 use trip_local::demo::{
     self, Console, GOOD_CARD, inventory_check, inventory_lines, outcome_lines, path_header,
     run_demo, summary, trip_request,
@@ -54,6 +55,26 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         request: Option<PathBuf>,
     },
+    /// The trip booking API on http://127.0.0.1:PORT, with API Gateway's contract: POST /trips,
+    /// GET /trips/{id}, GET /health, GET /openapi.json. Prints curl lines to try; Ctrl-C stops.
+    Serve {
+        /// The port to listen on (0: any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Print the API's OpenAPI document (generated from the Rust types).
+    Openapi {
+        /// Write it to FILE instead, e.g. generated/trip_api.openapi.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// What to do once connected to the store.
+enum Action {
+    Demo,
+    Run(FaultPlan, Value),
+    Serve(u16),
 }
 
 #[tokio::main]
@@ -77,12 +98,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         None => Store::InMemory,
     };
     // Parse everything before touching the store: a typo should not leave half a run behind.
-    let command = match cli.command.unwrap_or(Command::Demo) {
-        Command::Demo => None,
+    let action = match cli.command.unwrap_or(Command::Demo) {
+        Command::Demo => Action::Demo,
         Command::Run { faults, request } => {
             let plan = FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?;
-            Some((plan, read_request(request.as_deref())?))
+            Action::Run(plan, read_request(request.as_deref())?)
         }
+        Command::Serve { port } => Action::Serve(port),
+        // The contract needs no store.
+        Command::Openapi { out } => return openapi_command(out.as_deref()),
     };
     let context = store::connect(&store)
         .await
@@ -93,10 +117,62 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     console.line(&format!(
         "Trip booking saga, generated ASL on the local interpreter; store: {store}; time: {time}"
     ));
-    match command {
-        None => demo_command(&saga, &console).await,
-        Some((plan, request)) => run_command(&saga, &console, plan, request).await,
+    match action {
+        Action::Demo => demo_command(&saga, &console).await,
+        Action::Run(plan, request) => run_command(&saga, &console, plan, request).await,
+        Action::Serve(port) => serve_command(saga, &store, &console, port).await,
     }
+}
+
+async fn serve_command(
+    saga: Saga,
+    store: &Store,
+    console: &Console,
+    port: u16,
+) -> Result<ExitCode, String> {
+    store::seed(saga.context())
+        .await
+        .map_err(|e| format!("seeding the catalogue: {e}"))?;
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|e| format!("listening on 127.0.0.1:{port}: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("reading the listening address: {e}"))?;
+    let base = format!("http://{address}");
+    console.line("");
+    console.line(&format!(
+        "Trip booking API on {base} (the demo catalogue is on sale). Try:"
+    ));
+    console.line("");
+    for line in api::curl_lines(&base, TripId::new()) {
+        console.line(&format!("  {line}"));
+    }
+    console.line("");
+    console.line("Ctrl-C stops the server.");
+    let shutdown = async {
+        // Without a signal handler Ctrl-C still ends the process; it just skips the goodbye.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    api::serve(listener, &Api::new(saga, store), shutdown)
+        .await
+        .map_err(|e| format!("serving on {base}: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn openapi_command(out: Option<&std::path::Path>) -> Result<ExitCode, String> {
+    let document = api::openapi::openapi_json();
+    match out {
+        None => print!("{document}"),
+        Some(path) => {
+            std::fs::write(path, document)
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn demo_command(saga: &Saga, console: &Arc<Console>) -> Result<ExitCode, String> {

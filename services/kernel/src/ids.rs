@@ -49,8 +49,29 @@ pub fn parse_uuid(what: &'static str, input: &str) -> Result<Uuid, IdError> {
     Ok(uuid)
 }
 
-/// Declares a UUID-backed id newtype with `new` (UUIDv7), `parse`, `Display`, `FromStr` and serde
-/// as a string. See the [module docs](crate::ids).
+/// What [`parse_uuid`] accepts, as a JSON schema pattern: 36 characters of lower-case hex and
+/// hyphens in the 8-4-4-4-12 layout (the nil UUID is excluded separately).
+const CANONICAL_UUID_PATTERN: &str =
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+
+/// The JSON schema of an id: the same rule as [`parse_uuid`], so a client checking a request
+/// against it rejects what the deserialiser would; behind every
+/// [`entity_id!`](crate::entity_id)'s `JsonSchema`.
+pub fn uuid_schema(what: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "format": "uuid",
+        "pattern": CANONICAL_UUID_PATTERN,
+        "not": { "const": "00000000-0000-0000-0000-000000000000" },
+        "description": format!(
+            "A {what}: a non-nil UUID in canonical form (lower-case, hyphenated)."
+        ),
+        "examples": ["0192f0c4-9c7e-7d3a-8f51-2f4b1c9e3a10"],
+    })
+}
+
+/// Declares a UUID-backed id newtype with `new` (UUIDv7), `parse`, `Display`, `FromStr`, serde
+/// as a string and a matching `JsonSchema`. See the [module docs](crate::ids).
 #[macro_export]
 macro_rules! entity_id {
     ($(#[$meta:meta])* $vis:vis struct $name:ident($what:literal);) => {
@@ -108,6 +129,22 @@ macro_rules! entity_id {
                 let text =
                     <::std::string::String as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
                 Self::parse(&text).map_err($crate::__private::serde::de::Error::custom)
+            }
+        }
+
+        impl $crate::__private::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(concat!(module_path!(), "::", stringify!($name)))
+            }
+
+            fn json_schema(
+                _: &mut $crate::__private::schemars::SchemaGenerator,
+            ) -> $crate::__private::schemars::Schema {
+                $crate::ids::uuid_schema($what)
             }
         }
     };
@@ -172,6 +209,26 @@ mod tests {
         assert!(serde_json::from_str::<BookingId>("\"nope\"").is_err());
     }
 
+    #[test]
+    fn the_schema_says_what_parse_checks() {
+        let id = TripId::new().to_string();
+        let valid = [id.clone(), "0192f0c4-9c7e-7d3a-8f51-2f4b1c9e3a10".into()];
+        let invalid = [
+            id.to_uppercase(),
+            id.replace('-', ""),
+            format!("{{{id}}}"),
+            format!("urn:uuid:{id}"),
+            "00000000-0000-0000-0000-000000000000".into(),
+            String::new(),
+            "TRIP-1".into(),
+        ];
+        crate::values::schema_check::assert_classifies::<TripId>(
+            &valid.map(serde_json::Value::from),
+            &invalid.map(serde_json::Value::from),
+        );
+        crate::values::schema_check::assert_classifies::<TripId>(&[], &[serde_json::json!(42)]);
+    }
+
     proptest! {
         #[test]
         fn any_uuid_round_trips(bits in any::<u128>().prop_filter("nil", |b| *b != 0)) {
@@ -179,6 +236,11 @@ mod tests {
             let id = PaymentId::parse(&uuid.hyphenated().to_string()).unwrap();
             prop_assert_eq!(id.as_uuid(), uuid);
             prop_assert_eq!(PaymentId::parse(&id.to_string()), Ok(id));
+        }
+
+        #[test]
+        fn the_schema_accepts_exactly_what_parses(input in "[0-9a-f]{8}-[0-9a-fA-F]{4}-[0-9a-f]{4}-[0-9a-f-]{4}-[0-9a-f]{11,13}|\\PC{0,40}") {
+            crate::values::schema_check::assert_agree::<TripId>(&serde_json::json!(input));
         }
 
         #[test]

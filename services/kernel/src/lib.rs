@@ -67,6 +67,7 @@ pub use values::{
 /// Support for the kernel's macros; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use schemars;
     pub use serde;
     pub use uuid::Uuid;
 }

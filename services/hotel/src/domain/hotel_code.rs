@@ -50,6 +50,25 @@ impl fmt::Display for HotelCode {
     }
 }
 
+impl schemars::JsonSchema for HotelCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HotelCode".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "hotel::HotelCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": format!("^[A-Z0-9]{{{},{}}}$", Self::MIN_LEN, Self::MAX_LEN),
+            "description": "A hotel's property code: 3 to 10 upper-case letters or digits.",
+            "examples": ["TOKYO01"],
+        })
+    }
+}
+
 impl FromStr for HotelCode {
     type Err = ValueError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -73,6 +92,17 @@ impl From<HotelCode> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The schema accepts `example` exactly when the deserialiser does.
+    fn schema_agrees(example: &serde_json::Value) -> bool {
+        let schema = schemars::schema_for!(HotelCode);
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(schema.as_value())
+            .unwrap();
+        validator.is_valid(example) == serde_json::from_value::<HotelCode>(example.clone()).is_ok()
+    }
 
     #[test]
     fn codes_are_three_to_ten_upper_case_letters_or_digits() {
@@ -103,5 +133,30 @@ mod tests {
             code
         );
         assert!(serde_json::from_str::<HotelCode>("\"tokyo01\"").is_err());
+    }
+
+    #[test]
+    fn the_schema_says_what_parse_checks() {
+        for example in [
+            "TOKYO01",
+            "ABC",
+            "0123456789",
+            "AB",
+            "ABCDEFGHIJK",
+            "tokyo01",
+            "TOKYO-01",
+            "",
+            "ＴＯＫＹＯ",
+        ] {
+            assert!(schema_agrees(&example.into()), "{example:?}");
+        }
+        assert!(schema_agrees(&serde_json::json!(12345)));
+    }
+
+    proptest! {
+        #[test]
+        fn the_schema_accepts_exactly_what_parses(input in "[A-Z0-9]{0,12}|[A-Za-z0-9 _-]{2,11}|\\PC{0,12}") {
+            prop_assert!(schema_agrees(&input.clone().into()), "{:?}", input);
+        }
     }
 }

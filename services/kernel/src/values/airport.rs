@@ -42,6 +42,25 @@ impl fmt::Display for IataAirportCode {
     }
 }
 
+impl schemars::JsonSchema for IataAirportCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IataAirportCode".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kernel::IataAirportCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "An IATA airport code: three upper-case letters.",
+            "examples": ["HND"],
+        })
+    }
+}
+
 impl FromStr for IataAirportCode {
     type Err = ValueError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -81,6 +100,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_schema_accepts_exactly_what_parses(input in "[A-Za-z]{2,4}|\\PC{0,5}") {
+            crate::values::schema_check::assert_agree::<IataAirportCode>(&serde_json::json!(input));
+        }
+
         #[test]
         fn valid_codes_round_trip(code in "[A-Z]{3}") {
             let parsed = IataAirportCode::parse(&code).unwrap();

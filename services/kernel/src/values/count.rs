@@ -54,6 +54,25 @@ macro_rules! bounded_count {
                 u32::from(count.0)
             }
         }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!("kernel::", stringify!($name)).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "integer",
+                    "minimum": Self::MIN,
+                    "maximum": Self::MAX,
+                    "description": concat!("A ", $what, ": 1 to 9."),
+                })
+            }
+        }
     };
 }
 
@@ -85,7 +104,28 @@ mod tests {
         assert_eq!(serde_json::from_str::<GuestCount>("2").unwrap().get(), 2);
     }
 
+    #[test]
+    fn the_schema_says_one_to_nine() {
+        use serde_json::json;
+        let valid = [json!(1), json!(9)];
+        let invalid = [
+            json!(0),
+            json!(10),
+            json!(-1),
+            json!(257),
+            json!("2"),
+            json!(null),
+        ];
+        crate::values::schema_check::assert_classifies::<PassengerCount>(&valid, &invalid);
+        crate::values::schema_check::assert_classifies::<GuestCount>(&valid, &invalid);
+    }
+
     proptest! {
+        #[test]
+        fn the_schema_agrees_on_any_integer(n in any::<i64>()) {
+            crate::values::schema_check::assert_agree::<GuestCount>(&serde_json::json!(n));
+        }
+
         #[test]
         fn valid_exactly_in_one_to_nine(n in any::<u32>()) {
             prop_assert_eq!(PassengerCount::new(n).is_ok(), (1..=9).contains(&n));

@@ -70,6 +70,28 @@ impl fmt::Display for CalendarDate {
     }
 }
 
+impl schemars::JsonSchema for CalendarDate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CalendarDate".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kernel::CalendarDate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            // `format` checks that the day exists; the pattern adds `parse`'s four-digit year
+            // from 1000 on.
+            "format": "date",
+            "pattern": "^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$",
+            "description": "A calendar date written YYYY-MM-DD, year 1000 to 9999.",
+            "examples": ["2026-12-01"],
+        })
+    }
+}
+
 impl FromStr for CalendarDate {
     type Err = ValueError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -156,6 +178,36 @@ impl DateRange {
     }
 }
 
+impl schemars::JsonSchema for DateRange {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DateRange".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kernel::DateRange".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let date = generator.subschema_for::<CalendarDate>();
+        // JSON Schema cannot compare two values, so the order and the length of the stay are
+        // said in the description and checked by `DateRange::new` as the value is decoded.
+        // `RawDateRange` ignores unknown fields, hence no `additionalProperties: false`.
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "start": date,
+                "end": date,
+            },
+            "required": ["start", "end"],
+            "description": format!(
+                "A stay: from `start` (check-in) to `end` (check-out, exclusive). `end` must be \
+                 after `start`, and the stay at most {} nights.",
+                Self::MAX_NIGHTS
+            ),
+        })
+    }
+}
+
 impl TryFrom<RawDateRange> for DateRange {
     type Error = ValueError;
     fn try_from(raw: RawDateRange) -> Result<Self, Self::Error> {
@@ -233,6 +285,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_date_schema_says_what_parse_checks() {
+        let valid = ["2026-05-01", "2024-02-29", "1000-01-01", "9999-12-31"];
+        let invalid = [
+            "2026-5-1",
+            "2026-02-30",
+            "2025-02-29",
+            "26-05-01",
+            "2026/05/01",
+            "2026-05-01T00:00",
+            "",
+            "+2026-05-01",
+            "0999-12-31",
+            "10000-01-01",
+            "2026-13-01",
+            "2026-00-10",
+        ];
+        crate::values::schema_check::assert_classifies::<CalendarDate>(
+            &valid.map(serde_json::Value::from),
+            &invalid.map(serde_json::Value::from),
+        );
+    }
+
+    #[test]
+    fn the_range_schema_says_the_shape_and_leaves_the_order_to_the_decoder() {
+        use serde_json::json;
+        let valid = [
+            json!({"start": "2026-05-01", "end": "2026-05-03"}),
+            json!({"start": "2026-05-01", "end": "2026-05-31"}),
+        ];
+        let invalid = [
+            json!({"start": "2026-05-01"}),
+            json!({"start": "2026-05-01", "end": "2026-5-3"}),
+            json!({"start": "2026-05-01", "end": null}),
+        ];
+        crate::values::schema_check::assert_classifies::<DateRange>(&valid, &invalid);
+        // serde's derive also decodes a struct from an array of its fields; the schema publishes
+        // the object form only, so it is the stricter of the two there.
+        let positional = json!(["2026-05-01", "2026-05-03"]);
+        assert!(serde_json::from_value::<DateRange>(positional.clone()).is_ok());
+        let schema = schemars::schema_for!(DateRange);
+        assert!(!jsonschema::is_valid(schema.as_value(), &positional));
+        // What only the decoder can check: the schema's description says it.
+        let schema = schemars::schema_for!(DateRange);
+        let description = schema.get("description").and_then(|d| d.as_str()).unwrap();
+        assert!(description.contains("after `start`") && description.contains("30 nights"));
+        for backwards_or_long in [
+            json!({"start": "2026-05-03", "end": "2026-05-01"}),
+            json!({"start": "2026-05-01", "end": "2026-06-01"}),
+        ] {
+            assert!(serde_json::from_value::<DateRange>(backwards_or_long).is_err());
+        }
+    }
+
     fn any_date() -> impl Strategy<Value = CalendarDate> {
         let first = time::macros::date!(2000 - 01 - 01).to_julian_day();
         (first..first + 20_000)
@@ -240,6 +346,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_date_schema_accepts_exactly_what_parses(
+            input in "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9+-]{8,11}|\\PC{0,12}"
+        ) {
+            crate::values::schema_check::assert_agree::<CalendarDate>(&serde_json::json!(input));
+        }
+
         #[test]
         fn dates_round_trip_through_text(d in any_date()) {
             prop_assert_eq!(CalendarDate::parse(&d.to_string()), Ok(d));

@@ -63,6 +63,29 @@ impl fmt::Display for FlightNumber {
     }
 }
 
+impl schemars::JsonSchema for FlightNumber {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FlightNumber".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kernel::FlightNumber".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            // `parse`'s rule: a designator of two letters or digits, not both digits, 1-4 digits,
+            // an optional suffix letter.
+            "pattern": "^(?:[A-Z][A-Z0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$",
+            "description": "A flight number: a two-character airline designator (upper-case \
+                letters or digits, not both digits), 1 to 4 digits and an optional upper-case \
+                suffix letter.",
+            "examples": ["NH106", "BA2490A"],
+        })
+    }
+}
+
 impl FromStr for FlightNumber {
     type Err = ValueError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -101,7 +124,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_schema_says_what_parse_checks() {
+        let valid = ["NH106", "9W1", "BA2490A", "U21234", "JL006"];
+        let invalid = [
+            "", "NH", "NH12345", "nh106", "12345", "NH 106", "NH106ab", "NHA", "N#106", "NH10٣",
+            "NH106AB", "NH1A2",
+        ];
+        crate::values::schema_check::assert_classifies::<FlightNumber>(
+            &valid.map(serde_json::Value::from),
+            &invalid.map(serde_json::Value::from),
+        );
+    }
+
     proptest! {
+        #[test]
+        fn the_schema_accepts_exactly_what_parses(input in "[A-Z0-9]{0,8}|[0-9A-Za-z ]{1,8}|\\PC{0,8}") {
+            crate::values::schema_check::assert_agree::<FlightNumber>(&serde_json::json!(input));
+        }
+
         #[test]
         fn generated_flight_numbers_parse(
             designator in "[A-Z][A-Z0-9]|[0-9][A-Z]", digits in "[0-9]{1,4}", suffix in "[A-Z]?"

@@ -100,6 +100,25 @@ impl Currency {
     }
 }
 
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kernel::Currency".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = Self::ALL.iter().map(|c| c.code()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": codes,
+            "description": "An ISO 4217 currency code the platform sells in.",
+        })
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -142,7 +161,7 @@ pub enum MoneyError {
 /// Integers, never floats, so `0.1 + 0.2` is exactly `0.3`. Amounts may be negative (a balance or
 /// a difference); whether a price or payment may be is the owning aggregate's rule. Arithmetic is
 /// checked and refuses to mix currencies. JSON: `{"amount_minor": 1250, "currency": "USD"}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Money {
     amount_minor: i64,
     currency: Currency,
@@ -398,6 +417,26 @@ mod tests {
         assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), money);
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1,"currency":"usd"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1.5,"currency":"USD"}"#).is_err());
+    }
+
+    #[test]
+    fn the_schemas_say_what_decoding_checks() {
+        use serde_json::json;
+        let valid = [
+            json!({"amount_minor": 1250, "currency": "USD"}),
+            json!({"amount_minor": -3, "currency": "JPY"}),
+        ];
+        let invalid = [
+            json!({"amount_minor": 1, "currency": "usd"}),
+            json!({"amount_minor": 1.5, "currency": "USD"}),
+            json!({"amount_minor": 1, "currency": "XXX"}),
+            json!({"amount_minor": 1}),
+            json!({"currency": "USD"}),
+            json!("12.50 USD"),
+        ];
+        crate::values::schema_check::assert_classifies::<Money>(&valid, &invalid);
+        let codes = Currency::ALL.map(|c| json!(c.code()));
+        crate::values::schema_check::assert_classifies::<Currency>(&codes, &[json!("usd")]);
     }
 
     fn any_currency() -> impl Strategy<Value = Currency> {

@@ -55,6 +55,31 @@ impl fmt::Display for CardToken {
     }
 }
 
+impl schemars::JsonSchema for CardToken {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CardToken".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "payment::CardToken".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": format!(
+                "^{}[a-z0-9_]{{{},{}}}$",
+                Self::PREFIX,
+                Self::MIN_BODY_LEN,
+                Self::MAX_BODY_LEN
+            ),
+            "description": "A tokenised card, never a card number: `tok_` then 4 to 32 of \
+                a-z, 0-9 and `_`.",
+            "examples": ["tok_visa_4242"],
+        })
+    }
+}
+
 impl FromStr for CardToken {
     type Err = ValueError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -78,6 +103,17 @@ impl From<CardToken> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The schema accepts `example` exactly when the deserialiser does.
+    fn schema_agrees(example: &serde_json::Value) -> bool {
+        let schema = schemars::schema_for!(CardToken);
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(schema.as_value())
+            .unwrap();
+        validator.is_valid(example) == serde_json::from_value::<CardToken>(example.clone()).is_ok()
+    }
 
     #[test]
     fn tokens_are_tok_and_four_to_thirty_two_lower_case_characters() {
@@ -112,5 +148,34 @@ mod tests {
             token
         );
         assert!(serde_json::from_str::<CardToken>("\"4242424242424242\"").is_err());
+    }
+
+    #[test]
+    fn the_schema_says_what_parse_checks() {
+        let long = format!("tok_{}", "a".repeat(32));
+        let too_long = format!("tok_{}", "a".repeat(33));
+        for example in [
+            "tok_visa_4242",
+            "tok_abcd",
+            long.as_str(),
+            "tok_abc",
+            too_long.as_str(),
+            "tok_VISA",
+            "tok_visa-4242",
+            "visa_4242",
+            "4242424242424242",
+            "",
+            "tok_",
+            "xtok_visa",
+        ] {
+            assert!(schema_agrees(&example.into()), "{example:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_schema_accepts_exactly_what_parses(input in "tok_[a-z0-9_-]{0,34}|[a-zA-Z_]{0,40}|\\PC{0,40}") {
+            prop_assert!(schema_agrees(&input.clone().into()), "{:?}", input);
+        }
     }
 }

@@ -1,0 +1,158 @@
+//! Every error the API answers with: a status and an [`ErrorBody`], one constructor per code.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kernel::{InfraError, TripId};
+
+use super::body::{ErrorBody, Violation};
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The JSON body.
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error: error.to_owned(),
+                message: message.into(),
+                violations: Vec::new(),
+            },
+        }
+    }
+
+    /// 400: the body is not JSON.
+    pub fn invalid_json(violation: Violation) -> Self {
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the request body is not valid JSON",
+        );
+        error.body.violations.push(violation);
+        error
+    }
+
+    /// 400: the body breaks the request schema.
+    pub fn invalid_request(violations: Vec<Violation>) -> Self {
+        let count = violations.len();
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!(
+                "the request does not match the NewTrip schema: {count} violation{}",
+                if count == 1 { "" } else { "s" }
+            ),
+        );
+        error.body.violations = violations;
+        error
+    }
+
+    /// 400: the `Idempotency-Key` header is unusable.
+    pub fn invalid_idempotency_key(reason: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            format!("the Idempotency-Key header {reason}"),
+        )
+    }
+
+    /// 400: the path does not hold a trip id.
+    pub fn invalid_trip_id(message: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_trip_id",
+            message.to_string(),
+        )
+    }
+
+    /// 404: no such trip.
+    pub fn trip_not_found(trip_id: TripId) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "trip_not_found",
+            format!("no trip {trip_id}"),
+        )
+    }
+
+    /// 404: no such route.
+    pub fn not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no resource at {path}; see /openapi.json"),
+        )
+    }
+
+    /// 405: the route exists, the method does not.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this resource does not support that method; see /openapi.json",
+        )
+    }
+
+    /// 409: the key was used with another body.
+    pub fn idempotency_conflict(trip_id: TripId) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency_conflict",
+            format!(
+                "this Idempotency-Key was used with a different request body (for trip \
+                 {trip_id}); use a new key for a new request"
+            ),
+        )
+    }
+
+    /// 409: the client's trip id is taken by another request.
+    pub fn trip_conflict(trip_id: TripId) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "trip_conflict",
+            format!(
+                "trip {trip_id} exists with a different request; choose a new trip_id or omit it"
+            ),
+        )
+    }
+
+    /// 413: the body is larger than any trip request.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+    }
+
+    /// 415: not sent as JSON.
+    pub fn unsupported_media_type(found: Option<&str>) -> Self {
+        let found = found.map_or_else(|| "none".to_owned(), |f| format!("`{f}`"));
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the body as `Content-Type: application/json` (found {found})"),
+        )
+    }
+
+    /// 503: the store failed.
+    pub fn store_unavailable(error: &InfraError) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            format!("the store failed: {error}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}

@@ -1,0 +1,190 @@
+//! The API's contract as an OpenAPI 3.1 document, generated from the same Rust types the
+//! handlers decode and send.
+//!
+//! OpenAPI 3.1 schemas are JSON Schema 2020-12, which schemars writes: the components are the
+//! schemas of [`super::body`]'s types, the request body's ([`super::schema::new_trip_schema`]),
+//! and the value objects'. The document is committed as `generated/trip_api.openapi.json`;
+//! a test fails when it differs from what this module generates.
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+
+use super::body::{ErrorBody, Health, TripAccepted, TripView};
+use super::routes::MAX_KEY_LEN;
+use super::schema::{NEW_TRIP, new_trip_schema};
+use kernel::TripId;
+
+/// Where the document is committed, relative to the workspace root.
+pub const OPENAPI_FILE: &str = "generated/trip_api.openapi.json";
+
+/// The command that rewrites [`OPENAPI_FILE`] (`make gen` runs it too).
+pub const REGENERATE: &str =
+    "cargo run -p trip-local -- openapi --out generated/trip_api.openapi.json";
+
+/// The OpenAPI 3.1 document of the API.
+///
+/// # Panics
+/// When a type's schema for requests differs from its schema for answers: the document could
+/// not say both (the API's tests generate it, so this cannot ship).
+pub fn openapi() -> Value {
+    // Requests are described as they are decoded, answers as they are encoded (every field is
+    // sent, `Option`s as `null`): two generators, whose shared schemas must agree.
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        // The document's `jsonSchemaDialect` says it once for every schema.
+        s.meta_schema = None;
+    });
+    let mut requests = settings.clone().for_deserialize().into_generator();
+    let mut answers = settings.for_serialize().into_generator();
+    let new_trip = new_trip_schema(&mut requests).to_value();
+    let trip_id = requests.subschema_for::<TripId>().to_value();
+    let paths = json!({
+        "/trips": { "post": start_trip(&mut answers) },
+        "/trips/{id}": { "get": get_trip(&mut answers, &trip_id) },
+        "/health": { "get": health(&mut answers) },
+        "/openapi.json": { "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document.",
+            "responses": { "200": {
+                "description": "The OpenAPI document.",
+                "content": { "application/json": { "schema": { "type": "object" } } },
+            } },
+        } },
+    });
+    let mut schemas = Map::new();
+    schemas.insert(NEW_TRIP.to_owned(), new_trip);
+    for (name, schema) in requests
+        .take_definitions(true)
+        .into_iter()
+        .chain(answers.take_definitions(true))
+    {
+        if let Some(other) = schemas.get(&name) {
+            assert_eq!(
+                *other, schema,
+                "the schema of {name} differs between requests and answers"
+            );
+        }
+        schemas.insert(name, schema);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Trip booking API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": DESCRIPTION,
+        },
+        "x-generated": format!(
+            "Generated from the Rust types by trip-local; do not edit. Regenerate with `{REGENERATE}` (or `make gen`)."
+        ),
+        "servers": [{ "url": "http://127.0.0.1:3000", "description": "`trip-local serve`" }],
+        "paths": paths,
+        "components": { "schemas": schemas },
+    })
+}
+
+/// [`openapi`] as the committed file holds it: pretty-printed, with a final newline.
+pub fn openapi_json() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&openapi()).expect("a JSON value always serialises");
+    text.push('\n');
+    text
+}
+
+const DESCRIPTION: &str = "Books trips with the trip booking saga: a flight, a hotel stay and \
+a payment, undone newest first when a step fails. `POST /trips` validates the request against \
+the saga input's JSON schema and starts an execution; `GET /trips/{id}` follows it. The same \
+contract as the API Gateway API; `trip-local serve` runs it on one machine. Generated from the \
+Rust types; do not edit.";
+
+fn schema_ref<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+fn json_content(schema: &Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn error_response(generator: &mut SchemaGenerator, description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": json_content(&schema_ref::<ErrorBody>(generator)),
+    })
+}
+
+fn start_trip(generator: &mut SchemaGenerator) -> Value {
+    let accepted = json_content(&schema_ref::<TripAccepted>(generator));
+    json!({
+        "operationId": "startTrip",
+        "summary": "Book a trip: starts the saga's execution.",
+        "description": "The body is the saga's input with `trip_id` optional. A retry with the \
+    same `Idempotency-Key` and body, or the same client-chosen `trip_id` and body, answers as the \
+    first request did and starts no second execution.",
+        "parameters": [{
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "Makes a retry safe: the same key with the same body gets the same \
+    answer; with another body, 409.",
+            "schema": { "type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN, "pattern": "^[!-~]+$" },
+        }],
+        "requestBody": {
+            "required": true,
+            "content": json_content(&json!({ "$ref": format!("#/components/schemas/{NEW_TRIP}") })),
+        },
+        "responses": {
+            "202": {
+                "description": "The execution is started (or was, by the same request before).",
+                "headers": {
+                    "Location": { "description": "The trip: `/trips/<trip_id>`.", "schema": { "type": "string" } },
+                    "Idempotent-Replayed": {
+                        "description": "`true` when this answers a retry and nothing was started.",
+                        "schema": { "type": "string", "enum": ["true"] },
+                    },
+                },
+                "content": accepted,
+            },
+            "400": error_response(generator, "The body is not JSON (`invalid_json`), breaks the schema (`invalid_request`, with every violation), or the Idempotency-Key is unusable (`invalid_idempotency_key`)."),
+            "409": error_response(generator, "The Idempotency-Key was used with another body (`idempotency_conflict`), or the `trip_id` with another request (`trip_conflict`)."),
+            "413": error_response(generator, "The body is too large (`payload_too_large`)."),
+            "415": error_response(generator, "The body is not sent as `application/json` (`unsupported_media_type`)."),
+            "503": error_response(generator, "The store failed (`store_unavailable`)."),
+        },
+    })
+}
+
+fn get_trip(generator: &mut SchemaGenerator, trip_id: &Value) -> Value {
+    json!({
+        "operationId": "getTrip",
+        "summary": "A trip: its status, each booking, and the path its saga took.",
+        "parameters": [{
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The trip's id.",
+            "schema": trip_id,
+        }],
+        "responses": {
+            "200": {
+                "description": "The trip. Poll until `execution.status` is no longer `RUNNING`.",
+                "content": json_content(&schema_ref::<TripView>(generator)),
+            },
+            "400": error_response(generator, "The id is not a trip id (`invalid_trip_id`)."),
+            "404": error_response(generator, "No such trip (`trip_not_found`)."),
+            "503": error_response(generator, "The store failed (`store_unavailable`)."),
+        },
+    })
+}
+
+fn health(generator: &mut SchemaGenerator) -> Value {
+    let health = json_content(&schema_ref::<Health>(generator));
+    json!({
+        "operationId": "getHealth",
+        "summary": "Whether the API and its store answer.",
+        "responses": {
+            "200": { "description": "The store answers.", "content": health.clone() },
+            "503": { "description": "The store does not answer.", "content": health },
+        },
+    })
+}
