@@ -17,11 +17,13 @@
 //! A flight and a hotel with enough stock for every happy execution of the run are put on sale
 //! first, so the happy path never sells out.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use asl_executor::{ExecutionOptions, HistoryMode, LambdaTasks, StateMachine, Status};
 use hotel::HotelCode;
 use kernel::{CalendarDate, FlightNumber, Money, TripId};
+use saga_runtime::local::InProcess;
 use trip::TripContext;
 use trip::trip_booking::{ASL, NAME};
 use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
@@ -87,7 +89,7 @@ async fn measure_saga(saga: &Saga, failing: bool) -> (f64, f64) {
     let run = async || {
         let request = trip_request(TripId::new(), FLIGHT, HOTEL, card(failing));
         let report = saga
-            .run(request, FaultPlan::none(), std::sync::Arc::new(()), 0)
+            .run(request, FaultPlan::none(), Arc::new(()), 0)
             .await
             .expect("the trip is read back");
         check(report.execution.status, report.error(), failing);
@@ -115,9 +117,10 @@ async fn measure_direct(
     failing: bool,
     history: HistoryMode,
 ) -> f64 {
+    let in_process = Arc::new(InProcess::new(context.clone()));
     let run = async || {
         let trip_id = TripId::new();
-        let functions = Functions::new(context.clone());
+        let functions = Functions::new(Arc::clone(&in_process));
         let tasks = LambdaTasks::new(&functions);
         let options = ExecutionOptions {
             state_machine_name: NAME.into(),

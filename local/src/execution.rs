@@ -7,19 +7,20 @@ use asl_executor::{
     EventKind, Execution, ExecutionOptions, LambdaTasks, StateMachine, TimeMode, TokioSleeper,
 };
 use kernel::{InfraError, TripId};
+use saga_runtime::local::InProcess;
 use serde_json::Value;
 use trip::TripContext;
 use trip::domain::Trip;
-use trip::trip_booking::{ASL, NAME};
+use trip::trip_booking::{ASL, Function, NAME};
 
 use crate::faults::FaultPlan;
 use crate::functions::{Call, Functions, Observer};
 
-/// The generated trip booking state machine, compiled once, and the store its functions use.
+/// The generated trip booking state machine, compiled once, and its functions on one store.
 #[derive(Clone)]
 pub struct Saga {
     machine: StateMachine,
-    context: TripContext,
+    functions: Arc<InProcess<Function>>,
     real_time: bool,
 }
 
@@ -85,7 +86,7 @@ impl Saga {
             .expect("the generated ASL compiles: it is checked by the trip crate's tests");
         Self {
             machine,
-            context,
+            functions: Arc::new(InProcess::new(context)),
             real_time: false,
         }
     }
@@ -99,7 +100,7 @@ impl Saga {
 
     /// The services the functions call.
     pub fn context(&self) -> &TripContext {
-        &self.context
+        self.functions.context()
     }
 
     /// Runs one execution of `request` with `faults`, telling `observer` of every invocation.
@@ -128,7 +129,7 @@ impl Saga {
         } else {
             defaults.start_time_ms
         };
-        let functions = Functions::new(self.context.clone())
+        let functions = Functions::new(Arc::clone(&self.functions))
             .starting_at(start_ms)
             .with_faults(faults)
             .with_observer(observer)
@@ -150,7 +151,7 @@ impl Saga {
         let started = Instant::now();
         let execution = self.machine.run(&tasks, request, &options).await;
         let wall = started.elapsed();
-        let trip = self.context.trips.get(trip_id).await?;
+        let trip = self.context().trips.get(trip_id).await?;
         Ok(Report {
             trip_id,
             execution,

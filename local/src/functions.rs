@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use asl_executor::{BoxFuture, LambdaError, LambdaInvocation, LambdaInvoker, StatesError};
 use saga_runtime::local::InProcess;
 use serde_json::Value;
-use trip::TripContext;
 use trip::trip_booking::Function;
 
 use crate::faults::{FaultPlan, Injection, LOST_RESPONSE_ERROR};
@@ -77,7 +76,7 @@ impl Observer for () {
 ///
 /// Attempts are counted per state by the invoker itself, so use one `Functions` per execution.
 pub struct Functions {
-    in_process: InProcess<Function>,
+    in_process: Arc<InProcess<Function>>,
     faults: FaultPlan,
     observer: Arc<dyn Observer>,
     real_time: bool,
@@ -86,10 +85,11 @@ pub struct Functions {
 }
 
 impl Functions {
-    /// Functions on `context`, without faults, observed by nobody, in virtual time.
-    pub fn new(context: TripContext) -> Self {
+    /// The saga's functions (shared by every execution: they hold the store and the parsed
+    /// manifest), without faults, observed by nobody, in virtual time.
+    pub fn new(in_process: Arc<InProcess<Function>>) -> Self {
         Self {
-            in_process: InProcess::new(context),
+            in_process,
             faults: FaultPlan::none(),
             observer: Arc::new(()),
             real_time: false,
