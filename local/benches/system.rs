@@ -14,8 +14,9 @@
 //! - the compiled machine run directly with `LambdaTasks` over a `Functions`, once per
 //!   [`HistoryMode`], to show what recording history costs.
 //!
-//! A flight and a hotel with enough stock for every happy execution of the run are put on sale
-//! first, so the happy path never sells out.
+//! Each measurement runs on a fresh in-memory store with a flight and a hotel stocked for all
+//! its executions, so the happy path never sells out and no measurement inherits a store the
+//! ones before it have grown.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,17 +37,17 @@ use trip_local::store::DAY;
 const COUNT: u32 = 20_000;
 /// Executions run first, unmeasured.
 const WARMUP: u32 = 2_000;
-/// Variants that run the happy path: `Saga::run` and three history modes.
-const HAPPY_VARIANTS: u32 = 4;
 
 /// The benchmark's own flight and hotel, stocked for the whole run.
 const FLIGHT: &str = "NH900";
 const HOTEL: &str = "OSAKA01";
 
-/// Puts on sale enough seats and rooms for every happy execution of the run (two passengers
-/// and at most two rooms each), with margin.
-async fn stock(context: &TripContext) {
-    let trips = HAPPY_VARIANTS * (COUNT + WARMUP + 1) + 1_000;
+/// A fresh in-memory store with enough seats and rooms for every execution of one measurement
+/// (two passengers and at most two rooms each), with margin. Each measurement gets its own, so
+/// that none runs on a store the ones before it have grown.
+async fn stocked_store() -> TripContext {
+    let context = TripContext::in_memory();
+    let trips = COUNT + WARMUP + 1_000;
     let day = CalendarDate::parse(DAY).expect("valid date");
     let usd = |text: &str| Money::parse(text).expect("valid price");
     context
@@ -70,6 +71,7 @@ async fn stock(context: &TripContext) {
         )
         .await
         .expect("the hotel is on sale");
+    context
 }
 
 fn card(failing: bool) -> &'static str {
@@ -111,13 +113,8 @@ async fn measure_saga(saga: &Saga, failing: bool) -> (f64, f64) {
 }
 
 /// The compiled machine over the in-process invoker, with `history`: executions/s.
-async fn measure_direct(
-    machine: &StateMachine,
-    context: &TripContext,
-    failing: bool,
-    history: HistoryMode,
-) -> f64 {
-    let in_process = Arc::new(InProcess::new(context.clone()));
+async fn measure_direct(machine: &StateMachine, failing: bool, history: HistoryMode) -> f64 {
+    let in_process = Arc::new(InProcess::new(stocked_store().await));
     let run = async || {
         let trip_id = TripId::new();
         let functions = Functions::new(Arc::clone(&in_process));
@@ -149,9 +146,6 @@ fn main() {
         .build()
         .expect("a current-thread runtime");
     runtime.block_on(async {
-        let context = TripContext::in_memory();
-        stock(&context).await;
-        let saga = Saga::new(context.clone());
         let machine = StateMachine::from_json(ASL).expect("the generated ASL compiles");
 
         println!(
@@ -163,11 +157,11 @@ fn main() {
             "path", "Saga::run", "in handlers", "direct Full", "direct NoPayloads", "direct Off"
         );
         for (name, failing) in [("happy", false), ("failure", true)] {
+            let saga = Saga::new(stocked_store().await);
             let (saga_rate, handler_share) = measure_saga(&saga, failing).await;
-            let full = measure_direct(&machine, &context, failing, HistoryMode::Full).await;
-            let without =
-                measure_direct(&machine, &context, failing, HistoryMode::WithoutPayloads).await;
-            let off = measure_direct(&machine, &context, failing, HistoryMode::Off).await;
+            let full = measure_direct(&machine, failing, HistoryMode::Full).await;
+            let without = measure_direct(&machine, failing, HistoryMode::WithoutPayloads).await;
+            let off = measure_direct(&machine, failing, HistoryMode::Off).await;
             println!(
                 "{:<8} | {:>10.0} | {:>13.0}% | {:>11.0} | {:>17.0} | {:>11.0}",
                 name,

@@ -13,8 +13,8 @@ use tracing::Instrument;
 
 use crate::error::{StepError, reserved};
 use crate::request::{
-    ActionRequest, CompensationPayload, CompensationRequest, EscalationPayload, EscalationRequest,
-    Failure, StepContext, Undone,
+    ActionPayload, ActionRequest, CompensationPayload, CompensationRequest, EscalationPayload,
+    EscalationRequest, Failure, Results, StepContext, Undone,
 };
 
 /// Runs an action on the payload its Task state sent.
@@ -34,7 +34,13 @@ where
     O: Serialize,
     E: StepError,
 {
-    let request: ActionRequest<I> = decode(payload)?;
+    let (payload, taken) = take_results(payload);
+    let wire: ActionPayload<I> = decode(payload)?;
+    let request = ActionRequest {
+        input: wire.input,
+        results: results(taken)?,
+        context: wire.context,
+    };
     let span = step_span(&request.context);
     async move { encode(&f(context, request).await.map_err(|e| diagnostic(&e))?) }
         .instrument(span)
@@ -59,9 +65,9 @@ where
     CO: Serialize,
     E: StepError,
 {
+    let (payload, taken) = take_results(payload);
     let wire: CompensationPayload<I> = decode(payload)?;
-    let output = wire
-        .results
+    let output = results(taken)?
         .get::<O>(step_state)
         .map_err(|e| invalid_payload(&e))?;
     let request = CompensationRequest {
@@ -93,11 +99,12 @@ where
     O: Serialize,
     E: StepError,
 {
+    let (payload, taken) = take_results(payload);
     let wire: EscalationPayload<I> = decode(payload)?;
     let undone = undone_list(wire.undone)?;
     let request = EscalationRequest {
         input: wire.input,
-        results: wire.results,
+        results: results(taken)?,
         failure: wire.failure,
         undone,
         context: wire.context,
@@ -126,6 +133,32 @@ fn step_span(context: &StepContext) -> tracing::Span {
         state_name = %context.state_name,
         retry_count = context.retry_count,
     )
+}
+
+/// Moves `$.results` out of a payload. Deserialising it with serde would rebuild every map of
+/// every earlier step's output entry by entry, and it is the part of the payload that grows
+/// with each step.
+///
+/// Returns what is left to decode; the results are checked after the rest decoded, so that a
+/// payload of the wrong shape is reported in serde's words first.
+fn take_results(payload: Value) -> (Value, Option<Value>) {
+    match payload {
+        Value::Object(mut fields) => {
+            let results = fields.remove("results");
+            (Value::Object(fields), results)
+        }
+        other => (other, None),
+    }
+}
+
+fn results(taken: Option<Value>) -> Result<Results, Diagnostic> {
+    match taken {
+        Some(Value::Object(map)) => Ok(Results::from_map(map)),
+        Some(other) => Err(invalid_payload(&format!(
+            "invalid type for field `results`: {other}, expected an object"
+        ))),
+        None => Err(invalid_payload(&"missing field `results`")),
+    }
 }
 
 fn decode<T: DeserializeOwned>(payload: Value) -> Result<T, Diagnostic> {

@@ -54,6 +54,10 @@ impl std::fmt::Display for ResultError {
 impl std::error::Error for ResultError {}
 
 impl Results {
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+
     /// The output of the step named `state`, if it completed.
     ///
     /// # Errors
@@ -162,22 +166,27 @@ pub struct EscalationRequest<I> {
     pub context: StepContext,
 }
 
-/// The wire form of a compensation's payload.
+/// The wire form of an action's payload, without `results` (see `entry::take_results`).
+#[derive(Deserialize)]
+pub(crate) struct ActionPayload<I> {
+    pub(crate) input: I,
+    pub(crate) context: StepContext,
+}
+
+/// The wire form of a compensation's payload, without `results`.
 #[derive(Deserialize)]
 pub(crate) struct CompensationPayload<I> {
     pub(crate) input: I,
-    pub(crate) results: Results,
     #[serde(default)]
     pub(crate) failure: Failure,
     pub(crate) action_idempotency_key: String,
     pub(crate) context: StepContext,
 }
 
-/// The wire form of the escalation's payload.
+/// The wire form of the escalation's payload, without `results`.
 #[derive(Deserialize)]
 pub(crate) struct EscalationPayload<I> {
     pub(crate) input: I,
-    pub(crate) results: Results,
     #[serde(default)]
     pub(crate) failure: Failure,
     /// `$.compensation_failures`: compensation name → its error.

@@ -219,3 +219,39 @@ fn a_payload_that_does_not_decode_is_refused_before_the_function_runs() {
     }
     assert_eq!(held_and_released(&functions), (0, 0), "nothing ran");
 }
+
+#[test]
+fn results_must_be_an_object_and_present() {
+    let functions = InProcess::<seats::Function>::new(Counters::default());
+    let context = json!({
+        "saga": "Seats", "execution_id": "arn:exec-1", "execution_name": "exec-1",
+        "state_name": "Hold", "idempotency_key": "exec-1:Hold", "retry_count": 0
+    });
+    for (payload, expected) in [
+        (
+            json!({"input": {"seats": 1}, "context": context}),
+            "missing field `results`",
+        ),
+        (
+            json!({"input": {"seats": 1}, "results": [], "context": context}),
+            "invalid type for field `results`",
+        ),
+    ] {
+        match futures::executor::block_on(functions.call("${HoldFunctionArn}", payload)) {
+            Err(LambdaError::Function {
+                error_type,
+                error_message,
+            }) => {
+                assert_eq!(error_type, reserved::INVALID_PAYLOAD);
+                assert!(error_message.contains(expected), "{error_message}");
+            }
+            other => panic!("expected Saga.InvalidPayload, got {other:?}"),
+        }
+    }
+    let accepted = futures::executor::block_on(functions.call(
+        "${HoldFunctionArn}",
+        json!({"input": {"seats": 1}, "results": {}, "context": context}),
+    ));
+    assert_eq!(accepted, Ok(json!({"seats": 1})));
+    assert_eq!(held_and_released(&functions), (1, 0));
+}
