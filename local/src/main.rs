@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use kernel::TripId;
 use serde_json::Value;
+use trip_local::api::schema::{Rejection, RequestDecoder};
 use trip_local::api::{self, Api};
 use trip_local::demo::{
     self, Console, GOOD_CARD, inventory_check, inventory_lines, outcome_lines, path_header,
@@ -237,15 +238,32 @@ fn read_request(path: Option<&std::path::Path>) -> Result<Value, String> {
     let Some(path) = path else {
         return Ok(trip_request(TripId::new(), ROOMY_FLIGHT, HOTEL, GOOD_CARD));
     };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let mut request: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
-    let Some(fields) = request.as_object_mut() else {
-        return Err(format!("{} must hold a JSON object", path.display()));
-    };
-    fields
-        .entry("trip_id")
-        .or_insert_with(|| Value::String(TripId::new().to_string()));
-    Ok(request)
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    // The API's own check: a request it would refuse never starts an execution here either
+    // (every step would fail `Saga.InvalidPayload` and the compensations retry it in vain).
+    match RequestDecoder::new().decode(&bytes, TripId::new) {
+        Ok(decoded) => serde_json::to_value(&decoded.request)
+            .map_err(|e| format!("{} could not be re-encoded: {e}", path.display())),
+        Err(Rejection::MalformedJson(violation)) => {
+            Err(format!("{}: {}", path.display(), violation.message))
+        }
+        Err(Rejection::Invalid(violations)) => {
+            let lines: Vec<String> = violations
+                .iter()
+                .map(|v| {
+                    let at = if v.pointer.is_empty() {
+                        "/"
+                    } else {
+                        &v.pointer
+                    };
+                    format!("  {at}: {}", v.message)
+                })
+                .collect();
+            Err(format!(
+                "{} is not a valid trip request:\n{}",
+                path.display(),
+                lines.join("\n")
+            ))
+        }
+    }
 }

@@ -152,3 +152,32 @@ fn a_request_file_without_a_trip_id_gets_one() {
     assert!(stdout.contains("result: FAILED SoldOut"), "{stdout}");
     assert!(stdout.contains("CANCELLED"), "{stdout}");
 }
+
+#[test]
+fn an_invalid_request_file_is_refused_with_every_violation_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trip.json");
+    std::fs::write(
+        &path,
+        r#"{
+          "flight": { "flight_number": "nh106", "date": "2026-12-01", "passengers": 12 },
+          "hotel": { "hotel": "TOKYO01", "stay": { "start": "2026-12-01", "end": "2026-12-04" }, "guests": 2 },
+          "payment": { "card": "tok_visa_4242" }
+        }"#,
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = trip_local(&["run", "--request", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    assert!(stderr.contains("is not a valid trip request"), "{stderr}");
+    assert!(
+        stderr.contains("/flight/passengers: 12 is greater than the maximum of 9"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("/flight/flight_number"), "{stderr}");
+
+    std::fs::write(&path, "{ not json").unwrap();
+    let (ok, _, stderr) = trip_local(&["run", "--request", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("the body is not JSON"), "{stderr}");
+}
