@@ -23,13 +23,31 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let custom_root = args.root.is_some();
     let root = args.root.unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("..")
             .canonicalize()
             .expect("workspace root exists")
     });
-    let out = args.out.unwrap_or_else(|| root.join("generated"));
+    // Messages name the directory as the user would type it.
+    let (out, shown, regenerate) = match args.out {
+        Some(out) => {
+            let shown = format!("{}", out.display());
+            let regenerate = format!("cargo run -p saga-dsl -- --out {shown}");
+            (out, shown, regenerate)
+        }
+        None if custom_root => (
+            root.join("generated"),
+            format!("{}", root.join("generated").display()),
+            format!("cargo run -p saga-dsl -- --root {}", root.display()),
+        ),
+        None => (
+            root.join("generated"),
+            "generated/".to_owned(),
+            "cargo run -p saga-dsl".to_owned(),
+        ),
+    };
     match saga_dsl::cli::run(&root, &out, args.check) {
         Err(error) => {
             eprintln!("{error}");
@@ -49,15 +67,10 @@ fn main() -> ExitCode {
                 );
             }
             if outcome.is_clean() {
-                println!(
-                    "generated/ is up to date ({} files)",
-                    outcome.unchanged.len()
-                );
+                println!("{shown} is up to date ({} files)", outcome.unchanged.len());
                 ExitCode::SUCCESS
             } else {
-                eprintln!(
-                    "generated/ is out of date: run `cargo run -p saga-dsl` and commit the result"
-                );
+                eprintln!("{shown} is out of date: run `{regenerate}` and commit the result");
                 ExitCode::FAILURE
             }
         }
