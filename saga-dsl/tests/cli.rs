@@ -88,6 +88,13 @@ fn write_then_check_then_detect_a_hand_edit() {
         stderr.contains("missing: ") && stderr.contains("trip_booking.mmd"),
         "{stderr}"
     );
+    // The last line names the directory checked and the command that repairs it.
+    let repair = format!("cargo run -p saga-dsl -- --root {}", root.display());
+    assert!(
+        stderr.contains(&format!("{} is out of date", generated.display()))
+            && stderr.contains(&repair),
+        "{stderr}"
+    );
 
     // Regenerating repairs both.
     assert!(saga_dsl(root, &[]).status.success());
