@@ -9,7 +9,8 @@
 //! Two paths: the happy one (the trip is confirmed) and a declined card (`PaymentDeclined`, then
 //! every compensation). Measured two ways:
 //! - `Saga::run`, what `trip-local` itself does per trip: a fresh `Functions` (call log), the
-//!   execution with the default (full) history, then the trip read back from the store. The
+//!   execution with its default history (every event, no payloads), then the trip read back
+//!   from the store. The
 //!   handlers' own wall time, summed from the call log, says how much of it is theirs.
 //! - the compiled machine run directly with `LambdaTasks` over a `Functions`, once per
 //!   [`HistoryMode`], to show what recording history costs.

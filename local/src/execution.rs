@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use asl_executor::{
-    EventKind, Execution, ExecutionOptions, LambdaTasks, StateMachine, TimeMode, TokioSleeper,
+    EventKind, Execution, ExecutionOptions, HistoryMode, LambdaTasks, StateMachine, TimeMode,
+    TokioSleeper,
 };
 use kernel::{InfraError, TripId};
 use saga_runtime::local::InProcess;
@@ -22,6 +23,7 @@ pub struct Saga {
     machine: StateMachine,
     functions: Arc<InProcess<Function>>,
     real_time: bool,
+    history: HistoryMode,
 }
 
 /// Everything one execution did, read back from the executor and the store.
@@ -88,6 +90,7 @@ impl Saga {
             machine,
             functions: Arc::new(InProcess::new(context)),
             real_time: false,
+            history: HistoryMode::WithoutPayloads,
         }
     }
 
@@ -95,6 +98,16 @@ impl Saga {
     #[must_use]
     pub fn in_real_time(mut self, real_time: bool) -> Self {
         self.real_time = real_time;
+        self
+    }
+
+    /// How much history executions record. The default, [`HistoryMode::WithoutPayloads`],
+    /// keeps every event (the path, retries, errors) but not the JSON each state saw, as Step
+    /// Functions' own logging does unless `includeExecutionData` is set;
+    /// [`HistoryMode::Full`] keeps the payloads too, to inspect what each Task was sent.
+    #[must_use]
+    pub fn with_history(mut self, history: HistoryMode) -> Self {
+        self.history = history;
         self
     }
 
@@ -141,6 +154,7 @@ impl Saga {
             // on a store reused across runs.
             execution_name: format!("trip-{trip_id}"),
             seed,
+            history: self.history,
             time: if self.real_time {
                 TimeMode::Real(Arc::new(TokioSleeper))
             } else {

@@ -355,3 +355,55 @@ async fn connect_creates_the_table_once_and_reuses_it() {
         "the second connection sees the first one's data"
     );
 }
+
+/// The payloads a Task was sent are kept only when asked for, as Step Functions' logging keeps
+/// execution data only with `includeExecutionData`; the path and retries are always there.
+#[tokio::test]
+async fn payloads_are_recorded_only_when_asked_for() {
+    use asl_executor::{EventKind, HistoryMode};
+    use trip_local::demo::{GOOD_CARD, trip_request};
+    use trip_local::faults::FaultPlan;
+    use trip_local::store::{HOTEL, ROOMY_FLIGHT};
+
+    let sent_to_payment = |report: &trip_local::execution::Report| {
+        report
+            .execution
+            .history
+            .events()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TaskScheduled { name, input, .. } if &**name == "ProcessPayment" => {
+                    Some(input.clone())
+                }
+                _ => None,
+            })
+            .expect("ProcessPayment was scheduled")
+    };
+    for (saga, payloads) in [
+        (seeded(TripContext::in_memory()).await, false),
+        (
+            seeded(TripContext::in_memory())
+                .await
+                .with_history(HistoryMode::Full),
+            true,
+        ),
+    ] {
+        let trip_id = TripId::new();
+        let request = trip_request(trip_id, ROOMY_FLIGHT, HOTEL, GOOD_CARD);
+        let report = saga
+            .run(request, FaultPlan::none(), Arc::new(()), 0)
+            .await
+            .unwrap();
+        assert_eq!(report.outcome(), "SUCCEEDED");
+        assert_eq!(report.states_visited(), HAPPY_PATH);
+        let input = sent_to_payment(&report);
+        assert_eq!(input.is_some(), payloads);
+        if let Some(input) = input {
+            assert_eq!(
+                input["Payload"]["input"]["trip_id"],
+                trip_id.to_string(),
+                "{input}"
+            );
+        }
+    }
+}
