@@ -165,11 +165,12 @@ impl Saga {
         let started = Instant::now();
         let execution = self.machine.run(&tasks, request, &options).await;
         let wall = started.elapsed();
+        drop(tasks);
         let trip = self.context().trips.get(trip_id).await?;
         Ok(Report {
             trip_id,
             execution,
-            calls: functions.calls(),
+            calls: functions.into_calls(),
             trip,
             wall,
         })

@@ -133,6 +133,13 @@ impl Functions {
         self.lock().clone()
     }
 
+    /// Every call, in order, once the execution is over.
+    pub fn into_calls(self) -> Vec<Call> {
+        self.calls
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Call>> {
         // A panicking observer must not hide the calls recorded before it.
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
