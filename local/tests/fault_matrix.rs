@@ -19,6 +19,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use hotel::ReservationStatus as RoomStatus;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{Money, TripId};
 use payment::PaymentStatus;
+use saga_dsl::cli::discover::{Discovery, scan_file};
 use serde_json::Value;
 use trip::TripContext;
 use trip::domain::TripStatus;
@@ -40,6 +42,7 @@ use trip_local::store::{
 
 /// The `saga!` declaration: the only place the business errors of each step are listed.
 const DECLARATION: &str = include_str!("../../services/trip/src/saga.rs");
+const DECLARATION_FILE: &str = "services/trip/src/saga.rs";
 
 /// The states the generator adds around the steps (see `generated/trip_booking.mmd`).
 const CHECK: &str = "CheckCompensations";
@@ -292,42 +295,30 @@ struct Declared {
     transient_errors: Vec<String>,
 }
 
-/// The `step Name { … }` blocks of a `saga!` declaration, with their error lists. Step blocks
-/// hold no braces, so a block ends at the first `}` on a line of its own.
+/// The steps of the `saga!` declaration, read by the DSL's own parser (what `saga-dsl` and the
+/// macro compile), with their error lists.
 fn declared_steps(source: &str) -> Vec<Declared> {
-    let mut steps = Vec::new();
-    let mut lines = source.lines();
-    while let Some(line) = lines.next() {
-        let Some(name) = line
-            .trim()
-            .strip_prefix("step ")
-            .and_then(|rest| rest.strip_suffix('{'))
-        else {
-            continue;
-        };
-        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "}").collect();
-        let body = body.join("\n");
-        let list = |field: &str| -> Vec<String> {
-            body.split_once(&format!("{field}:"))
-                .and_then(|(_, rest)| rest.split_once('['))
-                .and_then(|(_, rest)| rest.split_once(']'))
-                .map(|(names, _)| {
-                    names
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        steps.push(Declared {
-            name: name.trim().to_owned(),
-            business_errors: list("business_errors"),
-            transient_errors: list("transient_errors"),
-        });
-    }
-    steps
+    let mut discovery = Discovery::default();
+    scan_file(Path::new(DECLARATION_FILE), source, "trip", &mut discovery);
+    assert!(
+        discovery.invalid.is_empty(),
+        "{DECLARATION_FILE} compiles: {:?}",
+        discovery.invalid
+    );
+    let [found] = discovery.sagas.as_slice() else {
+        panic!("{DECLARATION_FILE} declares exactly one saga");
+    };
+    found
+        .compiled
+        .saga
+        .steps
+        .iter()
+        .map(|step| Declared {
+            name: step.action.name.clone(),
+            business_errors: step.business_errors.clone(),
+            transient_errors: step.transient_errors.clone(),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
