@@ -13,9 +13,11 @@ gen:
 	$(CARGO) run -q -p saga-dsl
 	$(CARGO) run -q -p trip-local -- openapi --out generated/trip_api.openapi.json
 
-## check: fail when generated/ is stale
+## check: fail when generated/ is stale (the sagas' artefacts and the API's OpenAPI document)
 check:
 	$(CARGO) run -q -p saga-dsl -- --check
+	@$(CARGO) run -q -p trip-local -- openapi | diff -q - generated/trip_api.openapi.json >/dev/null \
+		|| { echo "generated/trip_api.openapi.json is out of date: run \`make gen\` and commit the result" >&2; exit 1; }
 
 ## setup: install the test tools that do not come with cargo (npm, Python venv)
 setup:
