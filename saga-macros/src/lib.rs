@@ -2,7 +2,8 @@
 //! grammar, the checks and the emitters shared with the `saga-dsl` CLI.
 //!
 //! Use them through `saga-runtime`, which re-exports both next to the types the generated code
-//! needs:
+//! needs; a domain crate that only names its errors can depend on `saga-model` (the trait) and
+//! this crate (the derive) instead:
 //!
 //! ```
 //! #[derive(Debug, saga_runtime::StepError)]
@@ -28,11 +29,18 @@ pub fn saga(input: TokenStream) -> TokenStream {
     saga_dsl::expand(input.into(), &crate_name).into()
 }
 
-/// Implements `saga_runtime::StepError` for an enum: each variant's name is the error name
-/// Step Functions matches, so `saga!` can check it against the names a step declares.
+/// Implements `StepError` for an enum: each variant's name is the error name Step Functions
+/// matches, so `saga!` can check it against the names a step declares.
+///
+/// The trait is `saga_model::StepError`; a crate that depends only on `saga-runtime` gets it
+/// through that crate's re-export, under whatever name either is imported.
 #[proc_macro_derive(StepError)]
 pub fn derive_step_error(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
+    let step_error = match step_error_trait() {
+        Ok(path) => path,
+        Err(error) => return error.to_compile_error().into(),
+    };
     let Data::Enum(data) = &input.data else {
         return syn::Error::new_spanned(
             &input.ident,
@@ -55,7 +63,7 @@ pub fn derive_step_error(input: TokenStream) -> TokenStream {
         quote!(match self { #(#arms)* })
     };
     quote! {
-        impl #impl_generics ::saga_runtime::StepError for #ident #ty_generics #where_clause {
+        impl #impl_generics #step_error for #ident #ty_generics #where_clause {
             const NAMES: &'static [&'static str] = &[#(#names),*];
             fn name(&self) -> &'static str {
                 #body
@@ -63,4 +71,20 @@ pub fn derive_step_error(input: TokenStream) -> TokenStream {
         }
     }
     .into()
+}
+
+/// The path of the `StepError` trait as the deriving crate sees it.
+fn step_error_trait() -> syn::Result<proc_macro2::TokenStream> {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("saga-model").or_else(|_| crate_name("saga-runtime")) {
+        Ok(FoundCrate::Itself) => Ok(quote!(crate::StepError)),
+        Ok(FoundCrate::Name(name)) => {
+            let name = syn::Ident::new(&name, proc_macro2::Span::call_site());
+            Ok(quote!(::#name::StepError))
+        }
+        Err(_) => Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "`#[derive(StepError)]` needs `saga-model` (or `saga-runtime`) among this crate's dependencies",
+        )),
+    }
 }

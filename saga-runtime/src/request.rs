@@ -1,7 +1,7 @@
 //! What a step receives: the typed view of the payload the generated state machine sends.
 //!
 //! The wire shape is fixed by the ASL that `saga-dsl` emits (`Parameters.Payload` of every Task);
-//! the field names below are that contract. `tests/tests/fixtures.rs` drives the entrypoints
+//! the field names below are that contract. `tests/fixtures.rs` drives the entrypoints
 //! with payloads resolved from the emitted ASL, so the two sides cannot drift apart unnoticed.
 
 use serde::de::DeserializeOwned;

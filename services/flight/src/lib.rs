@@ -57,7 +57,7 @@
 //! // A late duplicate of the reservation cannot resurrect it.
 //! let late = service.reserve_seats(reserve).await.unwrap_err();
 //! assert!(matches!(late, ReserveSeatsError::AlreadyCancelled));
-//! assert_eq!(saga_runtime::StepError::name(&late), "AlreadyCancelled");
+//! assert_eq!(saga_model::StepError::name(&late), "AlreadyCancelled");
 //! # Ok(())
 //! # }
 //! ```

@@ -11,7 +11,7 @@ use hotel::{DynamoHotelRepository, HotelCode, HotelService, ReserveRooms};
 use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key};
 use kernel::testing::{TestTable, test_table};
 use kernel::{CalendarDate, DateRange, EventEnvelope, GuestCount, Money, TripId};
-use saga_runtime::StepError;
+use saga_model::StepError;
 
 struct Dynamo {
     repository: DynamoHotelRepository,

@@ -17,15 +17,15 @@
 //! infrastructure errors: each service names them in its own per-operation enum.
 //!
 //! A service embeds [`InfraError`] in its per-operation error enum with one variant per name,
-//! derives `saga_runtime::StepError` (each variant's name is the error name), and lets
+//! derives `StepError` (each variant's name is the error name), and lets
 //! [`impl_from_infra_error!`](crate::impl_from_infra_error) write the `From` conversion, so `?`
 //! works on every kernel call and a missing variant is a compile error:
 //!
 //! ```
 //! use kernel::InfraError;
-//! use saga_runtime::StepError;
+//! use saga_model::StepError;
 //!
-//! #[derive(Debug, thiserror::Error, StepError)]
+//! #[derive(Debug, thiserror::Error, saga_macros::StepError)]
 //! pub enum ReserveSeatError {
 //!     #[error("no seat left on this flight")]
 //!     SoldOut,
@@ -230,7 +230,7 @@ impl StdError for InfraError {
     }
 }
 
-impl saga_runtime::StepError for InfraError {
+impl saga_model::StepError for InfraError {
     const NAMES: &'static [&'static str] = names::ALL;
 
     fn name(&self) -> &'static str {
@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn infra_error_is_a_step_error_with_the_four_names() {
-        use saga_runtime::StepError;
+        use saga_model::StepError;
         assert_eq!(<InfraError as StepError>::NAMES, names::ALL);
         assert_eq!(
             StepError::name(&InfraError::unavailable("down")),

@@ -11,7 +11,7 @@ use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key};
 use kernel::testing::{TestTable, test_table};
 use kernel::{EventEnvelope, Money, TripId};
 use payment::{CardToken, DynamoLedger, PaymentService, RefundPayment, TakePayment};
-use saga_runtime::StepError;
+use saga_model::StepError;
 
 struct Dynamo {
     ledger: DynamoLedger,

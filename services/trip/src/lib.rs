@@ -1,9 +1,9 @@
-//! The trip: its aggregate, the trip booking saga declared with `saga!`, the saga's handlers,
-//! and the Lambda binaries of every function of the saga (`src/bin/`).
+//! The Trip service: the trip aggregate (pending → confirmed, cancelled or needing attention),
+//! one use case per file and its in-memory and DynamoDB repositories.
 //!
-//! This crate is the composition root of the system: it depends on the flight, hotel and payment
-//! services and wires their use cases into the saga's steps. The saga's input is validated as it
-//! is deserialised:
+//! The trip is what a booking *is* to its traveller; the saga that books its flight, hotel and
+//! payment is an application of this service and the others (`apps/trip-saga`). The saga's
+//! input is validated as it is deserialised:
 //!
 //! ```
 //! use trip::domain::TripRequest;
@@ -18,31 +18,9 @@
 //!
 //! let bad = serde_json::json!({ "trip_id": "not-an-id" });
 //! assert!(serde_json::from_value::<TripRequest>(bad).is_err());
-//!
-//! // The state machine and the functions it invokes, generated from one declaration:
-//! assert!(trip::trip_booking::ASL.contains("${ReserveFlightFunctionArn}"));
-//! assert_eq!(trip::trip_booking::Function::ALL.len(), 10);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
 pub mod application;
 pub mod domain;
-pub mod handlers;
 pub mod infrastructure;
-
-mod context;
-mod saga;
-
-pub use context::{TABLE_NAME_VAR, TripContext};
-pub use saga::trip_booking;
-
-/// The whole `main` of a Lambda binary of the saga: JSON logs, the DynamoDB context, then
-/// `function` under the Lambda runtime.
-///
-/// # Errors
-/// When the environment is incomplete or the Lambda runtime API fails.
-pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
-    kernel::init_tracing();
-    let context = TripContext::from_env().await?;
-    function.serve(context).await
-}

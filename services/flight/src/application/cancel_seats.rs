@@ -25,7 +25,7 @@ pub struct CancelSeats {
 
 /// Why the cancellation did not complete: only the store can fail it, and the saga retries the
 /// transient names. Variant names are the saga's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum CancelSeatsError {
     /// Transient.
     #[error(transparent)]
@@ -139,7 +139,7 @@ mod tests {
     use std::sync::Arc;
 
     use kernel::{CalendarDate, Currency, FlightNumber, InfraErrorKind, Money, PassengerCount};
-    use saga_runtime::StepError;
+    use saga_model::StepError;
 
     use super::*;
     use crate::application::doubles::{AlwaysRacing, Failing};

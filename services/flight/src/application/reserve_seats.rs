@@ -21,7 +21,7 @@ pub struct ReserveSeats {
 }
 
 /// Why seats were not reserved. Variant names are the saga's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum ReserveSeatsError {
     /// The flight does not fly that day (no inventory). Business error.
     #[error("flight {0} not found")]
@@ -93,7 +93,7 @@ mod tests {
     use std::sync::Arc;
 
     use kernel::{Currency, InfraErrorKind, Money};
-    use saga_runtime::StepError;
+    use saga_model::StepError;
 
     use super::*;
     use crate::application::doubles::Failing;

@@ -226,7 +226,7 @@ pub(crate) async fn sold_out_takes_nothing(subject: Subject) {
         .reserve_seats(reserve(trip, "e1", 3))
         .await
         .unwrap_err();
-    assert_eq!(saga_runtime::StepError::name(&error), "SoldOut");
+    assert_eq!(saga_model::StepError::name(&error), "SoldOut");
     let ReserveSeatsError::SoldOut {
         requested,
         seats_left: left,
@@ -327,7 +327,7 @@ pub(crate) async fn late_reserve_after_cancel_is_already_cancelled(subject: Subj
         matches!(late, ReserveSeatsError::AlreadyCancelled),
         "{late:?}"
     );
-    assert_eq!(saga_runtime::StepError::name(&late), "AlreadyCancelled");
+    assert_eq!(saga_model::StepError::name(&late), "AlreadyCancelled");
     assert_eq!(seats_left(&service).await, 5, "no seat taken");
     assert_eq!(
         service.reservation(trip).await.unwrap(),

@@ -26,7 +26,7 @@ pub struct CancelRooms {
 
 /// Why the cancellation did not complete: only the store can fail it, and the saga retries the
 /// transient names. Variant names are the saga's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum CancelRoomsError {
     /// Transient.
     #[error(transparent)]

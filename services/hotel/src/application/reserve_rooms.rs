@@ -23,7 +23,7 @@ pub struct ReserveRooms {
 }
 
 /// Why rooms were not reserved. Variant names are the saga's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum ReserveRoomsError {
     /// The hotel is unknown, or does not sell this night of the stay. Business error.
     #[error("hotel not found: {0} is not on sale")]

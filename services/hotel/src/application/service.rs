@@ -105,7 +105,7 @@ impl HotelService {
 mod tests {
     use kernel::dynamo::IdempotencyKey;
     use kernel::{DateRange, GuestCount};
-    use saga_runtime::StepError;
+    use saga_model::StepError;
 
     use super::*;
     use crate::InMemoryHotelRepository;

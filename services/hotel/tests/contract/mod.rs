@@ -11,7 +11,7 @@ use hotel::{
 };
 use kernel::dynamo::IdempotencyKey;
 use kernel::{CalendarDate, DateRange, EventEnvelope, GuestCount, Money, TripId};
-use saga_runtime::StepError;
+use saga_model::StepError;
 
 /// What a case needs from an adapter: the service on it, and the outbox to look at.
 pub(crate) trait Harness: Send + Sync + 'static {

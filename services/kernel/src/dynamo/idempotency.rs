@@ -53,15 +53,6 @@ impl IdempotencyKey {
         Ok(Self(key.to_owned()))
     }
 
-    /// The key of the step invocation a handler is running (`request.context`). A compensation
-    /// that looks up what its action did uses `parse(&request.action_idempotency_key)` instead.
-    ///
-    /// # Errors
-    /// As [`Self::parse`]; the generated state machine always sends a valid key.
-    pub fn of_step(context: &saga_runtime::StepContext) -> Result<Self, crate::values::ValueError> {
-        Self::parse(&context.idempotency_key)
-    }
-
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -142,18 +133,6 @@ mod tests {
         assert!(IdempotencyKey::parse("a\nb").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(1025)).is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(1024)).is_ok());
-        let context = saga_runtime::StepContext {
-            saga: "TripBooking".to_owned(),
-            execution_id: "arn:aws:states:us-east-1:1:execution:trip:exec-1".to_owned(),
-            execution_name: "exec-1".to_owned(),
-            state_name: "ReserveFlight".to_owned(),
-            idempotency_key: "exec-1:ReserveFlight".to_owned(),
-            retry_count: 0,
-        };
-        assert_eq!(
-            IdempotencyKey::of_step(&context).unwrap().as_str(),
-            "exec-1:ReserveFlight"
-        );
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl PaymentService {
 mod tests {
     use kernel::Money;
     use kernel::dynamo::IdempotencyKey;
-    use saga_runtime::StepError;
+    use saga_model::StepError;
 
     use super::*;
     use crate::{CardToken, InMemoryLedger, PaymentStatus};

@@ -21,7 +21,7 @@ pub struct TakePayment {
 }
 
 /// Why no payment was taken. Variant names are the saga's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum TakePaymentError {
     /// The provider refused the charge. Business error.
     #[error("payment declined: {reason}")]

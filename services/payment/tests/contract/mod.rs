@@ -11,7 +11,7 @@ use payment::{
     CardToken, DeclineReason, PaymentReceipt, PaymentService, PaymentStatus, RefundError,
     RefundPayment, RefundReceipt, TakePayment, TakePaymentError,
 };
-use saga_runtime::StepError;
+use saga_model::StepError;
 
 /// What a case needs from an adapter: the service on it, and the outbox to look at.
 pub(crate) trait Harness: Send + Sync + 'static {

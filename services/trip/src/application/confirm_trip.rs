@@ -8,7 +8,7 @@ use super::service::Changed;
 use crate::domain::{Trip, TripStatus};
 
 /// Why a trip could not be confirmed. Variant names are the state machine's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum ConfirmTripError {
     /// No such trip: the saga's first step did not create it.
     #[error("trip {0} does not exist")]

@@ -8,7 +8,7 @@ use super::service::Changed;
 use crate::domain::{Transition, Trip, TripRequest, TripStatus};
 
 /// Why a trip could not be created. Variant names are the state machine's error names.
-#[derive(Debug, thiserror::Error, saga_runtime::StepError)]
+#[derive(Debug, thiserror::Error, saga_macros::StepError)]
 pub enum CreateTripError {
     /// The trip was settled before its creation ran: its saga already failed and compensated (a
     /// creation that arrives late after a timeout). Creating it now would resurrect it.

@@ -1,0 +1,172 @@
+//! The trip booking API on this machine: the contract API Gateway offers, served by axum, with
+//! the saga run on the local interpreter behind it.
+//!
+//! | route | answers |
+//! |---|---|
+//! | `POST /trips` | `202` [`TripAccepted`](body::TripAccepted) and `Location`; `400` with every violation; `409` when an `Idempotency-Key` or `trip_id` is reused with another body; `413`; `415` |
+//! | `GET /trips/{id}` | `200` [`TripView`](body::TripView): status, each booking, the path the saga took; `400` for a malformed id; `404` |
+//! | `GET /health` | `200`, or `503` when the store does not answer: [`Health`](body::Health) |
+//! | `GET /openapi.json` | the contract ([`openapi::openapi`]) |
+//!
+//! Every error is an [`ErrorBody`](body::ErrorBody). A request body is validated against the
+//! saga input's JSON schema ([`schema`]) before it is decoded; the execution then runs in the
+//! background and `GET` shows it as it goes. A retry (same `Idempotency-Key`, or same
+//! client-chosen `trip_id`, with the same body) answers as the first request did and starts
+//! nothing, concurrent retries included: deciding and registering an execution are one step under
+//! one lock.
+//!
+//! ```
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//! use trip_local::api::Api;
+//! use trip_local::execution::Saga;
+//! use trip_local::store::Store;
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let api = Api::new(Saga::new(trip_saga::TripContext::in_memory()), &Store::InMemory);
+//! let response = api
+//!     .router()
+//!     .oneshot(Request::get("/health").body(Body::empty())?)
+//!     .await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod body;
+pub mod error;
+mod executions;
+pub mod openapi;
+mod routes;
+pub mod schema;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use kernel::TripId;
+use serde_json::{Value, json};
+
+pub use routes::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, MAX_BODY_BYTES, MAX_KEY_LEN, trip_path};
+
+use crate::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
+use crate::execution::Saga;
+use crate::store::{HOTEL, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store};
+use executions::Executions;
+use schema::RequestDecoder;
+
+/// The API over one saga and its store: cheap to clone, one registry of executions.
+#[derive(Clone)]
+pub struct Api {
+    state: Arc<ApiState>,
+}
+
+/// What the handlers share.
+struct ApiState {
+    saga: Saga,
+    store: String,
+    decoder: RequestDecoder,
+    executions: Executions,
+    openapi: Value,
+}
+
+impl Api {
+    /// The API over `saga`, whose services use `store` (named in `/health`).
+    ///
+    /// Executions are started on the tokio runtime the requests are served on.
+    pub fn new(saga: Saga, store: &Store) -> Self {
+        Self {
+            state: Arc::new(ApiState {
+                saga,
+                store: store.to_string(),
+                decoder: RequestDecoder::new(),
+                executions: Executions::default(),
+                openapi: openapi::openapi(),
+            }),
+        }
+    }
+
+    /// The routes, ready for `axum::serve` or, in tests, `tower::ServiceExt::oneshot`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/trips", post(routes::start_trip))
+            .route("/trips/{id}", get(routes::get_trip))
+            .route("/health", get(routes::health))
+            .route("/openapi.json", get(routes::openapi))
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(self.state.clone())
+    }
+}
+
+/// Serves `api` on `listener` until `shutdown` completes; executions still running then are
+/// dropped with the runtime.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    api: &Api,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Lines to paste into a shell against the API at `base` (e.g. `http://127.0.0.1:3000`), on
+/// the demo catalogue: a booking with `trip_id` chosen by the client, so that the `GET` line
+/// after it can name it; a sold-out flight, safe to send twice with its `Idempotency-Key`; a
+/// declined card; an invalid request; health and the OpenAPI document.
+pub fn curl_lines(base: &str, trip_id: TripId) -> Vec<String> {
+    let body = |flight: &str, card: &str, trip_id: Option<TripId>| {
+        let mut body = trip_request(TripId::new(), flight, HOTEL, card);
+        match trip_id {
+            Some(id) => body["trip_id"] = json!(id),
+            None => {
+                if let Some(fields) = body.as_object_mut() {
+                    fields.shift_remove("trip_id");
+                }
+            }
+        }
+        body.to_string()
+    };
+    let post = |headers: &str, body: &str| {
+        format!(
+            "curl -i -X POST {base}/trips -H 'Content-Type: application/json'{headers} -d '{body}'"
+        )
+    };
+    let invalid = json!({
+        "flight": { "flight_number": "nh106", "date": "2026-02-30", "passengers": 0 },
+        "hotel": { "hotel": HOTEL, "guests": 2, "pets": 1 },
+        "payment": { "card": "4242424242424242" }
+    });
+    vec![
+        format!(
+            "# a trip that books: {ROOMY_FLIGHT}, {HOTEL}, {GOOD_CARD} (the trip_id is yours to choose, or leave out)"
+        ),
+        post("", &body(ROOMY_FLIGHT, GOOD_CARD, Some(trip_id))),
+        "# its status, bookings and the path its saga took".to_owned(),
+        format!("curl -s {base}{}", trip_path(trip_id)),
+        format!(
+            "# {ONE_SEAT_FLIGHT} has one seat: sold out for two, the saga compensates; send it twice, one execution"
+        ),
+        post(
+            " -H 'Idempotency-Key: sold-out-1'",
+            &body(ONE_SEAT_FLIGHT, GOOD_CARD, None),
+        ),
+        "# a declined card: the flight and the hotel are given back, the trip is cancelled"
+            .to_owned(),
+        post("", &body(ROOMY_FLIGHT, DECLINED_CARD, None)),
+        "# an invalid request: 400 with every violation and where it is".to_owned(),
+        post("", &invalid.to_string()),
+        "# health, and the contract".to_owned(),
+        format!("curl -s {base}/health"),
+        format!("curl -s {base}/openapi.json"),
+    ]
+}

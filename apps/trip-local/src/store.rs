@@ -1,0 +1,215 @@
+//! Where the data lives (in memory, or a DynamoDB endpoint), the demo catalogue, and the
+//! inventory read back from the store.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use flight::ReservationStatus as SeatStatus;
+use hotel::{HotelCode, ReservationStatus as RoomStatus};
+use kernel::{CalendarDate, FlightNumber, InfraError, Money, TripId};
+use trip_saga::TripContext;
+
+/// The region used against a local endpoint: emulators keep each region's tables apart, so it
+/// must be the same on every run to find the same table again.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// The day every demo flight flies and every stay starts.
+pub const DAY: &str = "2026-12-01";
+/// The nights of the demo stay (check-out on 2026-12-04).
+pub const NIGHTS: [&str; 3] = ["2026-12-01", "2026-12-02", "2026-12-03"];
+/// The day after the last night.
+pub const CHECK_OUT: &str = "2026-12-04";
+
+/// A flight with plenty of seats.
+pub const ROOMY_FLIGHT: &str = "NH106";
+/// A flight with one seat: any party of two finds it sold out.
+pub const ONE_SEAT_FLIGHT: &str = "NH108";
+/// A hotel with rooms.
+pub const HOTEL: &str = "TOKYO01";
+/// A hotel with no room left.
+pub const FULL_HOTEL: &str = "FULL01";
+
+/// Which store the services use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// The in-memory adapters: nothing to install, gone when the process exits.
+    InMemory,
+    /// The DynamoDB adapters against an endpoint (DynamoDB Local, moto, LocalStack …).
+    DynamoDb {
+        /// e.g. `http://localhost:8000`.
+        endpoint: String,
+        /// The single table; created when missing.
+        table: String,
+    },
+}
+
+impl std::fmt::Display for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::InMemory => f.write_str("in-memory"),
+            Store::DynamoDb { endpoint, table } => write!(f, "DynamoDB {endpoint}, table {table}"),
+        }
+    }
+}
+
+/// Connects every service to `store`, creating the DynamoDB table when it does not exist.
+///
+/// # Errors
+/// When the endpoint cannot be reached or the table cannot be created.
+pub async fn connect(store: &Store) -> Result<TripContext, InfraError> {
+    match store {
+        Store::InMemory => Ok(TripContext::in_memory()),
+        Store::DynamoDb { endpoint, table } => {
+            let client = local_client(endpoint);
+            ensure_table(&client, table).await?;
+            Ok(TripContext::dynamodb(&client, table))
+        }
+    }
+}
+
+/// A client for a local endpoint: dummy credentials (emulators accept any) and a fixed region,
+/// so that nothing is read from the user's AWS configuration and no real account is touched.
+pub fn local_client(endpoint: &str) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(LOCAL_REGION))
+        .credentials_provider(Credentials::new("local", "local", None, None, "trip-local"))
+        .endpoint_url(endpoint)
+        .build();
+    Client::from_conf(config)
+}
+
+/// Creates the single table unless it exists already (a second run reuses it and its data).
+///
+/// # Errors
+/// DescribeTable's error other than "not found", or `create_table`'s.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), InfraError> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(aws_sdk_dynamodb::operation::describe_table::DescribeTableError::is_resource_not_found_exception) =>
+        {
+            kernel::dynamo::create_table(client, table).await
+        }
+        Err(e) => Err(InfraError::from_sdk("DescribeTable", e)),
+    }
+}
+
+fn date(text: &str) -> CalendarDate {
+    CalendarDate::parse(text).expect("the demo dates are valid")
+}
+
+fn flight_number(text: &str) -> FlightNumber {
+    FlightNumber::parse(text).expect("the demo flight numbers are valid")
+}
+
+fn hotel_code(text: &str) -> HotelCode {
+    HotelCode::parse(text).expect("the demo hotel codes are valid")
+}
+
+/// Puts the demo catalogue on sale: a roomy and a one-seat flight, a hotel with rooms and a full
+/// one. Idempotent: on a store that has them already, their stock is kept as it is.
+///
+/// # Errors
+/// The store's failure.
+pub async fn seed(context: &TripContext) -> Result<(), InfraError> {
+    let usd = |text: &str| Money::parse(text).expect("the demo prices are valid");
+    let flights = &context.flights;
+    flights
+        .add_flight(
+            flight_number(ROOMY_FLIGHT),
+            date(DAY),
+            200,
+            usd("300.00 USD"),
+        )
+        .await?;
+    flights
+        .add_flight(
+            flight_number(ONE_SEAT_FLIGHT),
+            date(DAY),
+            1,
+            usd("300.00 USD"),
+        )
+        .await?;
+    let hotels = &context.hotels;
+    hotels
+        .add_hotel(hotel_code(HOTEL), date(DAY), 10, 50, usd("150.00 USD"))
+        .await?;
+    hotels
+        .add_hotel(hotel_code(FULL_HOTEL), date(DAY), 10, 0, usd("150.00 USD"))
+        .await?;
+    Ok(())
+}
+
+/// What is left for sale in the demo catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    /// Seats left on [`ROOMY_FLIGHT`].
+    pub roomy_flight_seats: u32,
+    /// Seats left on [`ONE_SEAT_FLIGHT`].
+    pub one_seat_flight_seats: u32,
+    /// Rooms left at [`HOTEL`] on each of [`NIGHTS`].
+    pub hotel_rooms: [u32; 3],
+    /// Rooms left at [`FULL_HOTEL`] on each of [`NIGHTS`].
+    pub full_hotel_rooms: [u32; 3],
+}
+
+/// Reads the catalogue's stock from the store.
+///
+/// # Errors
+/// The store's failure, or `StoreFailed` when the catalogue was not seeded.
+pub async fn inventory(context: &TripContext) -> Result<Inventory, InfraError> {
+    let seats = async |flight: &str| {
+        context
+            .flights
+            .seats_left(&flight_number(flight), date(DAY))
+            .await?
+            .ok_or_else(|| InfraError::failed(format!("flight {flight} is not on sale")))
+    };
+    let rooms = async |hotel: &str| {
+        let mut left = [0; 3];
+        for (slot, night) in left.iter_mut().zip(NIGHTS) {
+            *slot = context
+                .hotels
+                .rooms_left(&hotel_code(hotel), date(night))
+                .await?
+                .ok_or_else(|| InfraError::failed(format!("{hotel} is not on sale on {night}")))?;
+        }
+        Ok::<_, InfraError>(left)
+    };
+    Ok(Inventory {
+        roomy_flight_seats: seats(ROOMY_FLIGHT).await?,
+        one_seat_flight_seats: seats(ONE_SEAT_FLIGHT).await?,
+        hotel_rooms: rooms(HOTEL).await?,
+        full_hotel_rooms: rooms(FULL_HOTEL).await?,
+    })
+}
+
+/// What a trip still holds in the store: seats and rooms whose reservation is not cancelled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Seats held, and on which flight.
+    pub seats: u32,
+    /// Rooms held on each night of the stay.
+    pub rooms: u32,
+}
+
+/// Reads the seats and rooms `trip_id` still holds.
+///
+/// # Errors
+/// The store's failure.
+pub async fn holdings(context: &TripContext, trip_id: TripId) -> Result<Holdings, InfraError> {
+    let seats = context
+        .flights
+        .reservation(trip_id)
+        .await?
+        .filter(|r| r.status == SeatStatus::Reserved)
+        .map_or(0, |r| u32::from(r.passengers.get()));
+    let rooms = context
+        .hotels
+        .reservation(trip_id)
+        .await?
+        .filter(|r| r.status == RoomStatus::Reserved)
+        .map_or(0, |r| r.rooms);
+    Ok(Holdings { seats, rooms })
+}

@@ -1,0 +1,819 @@
+//! The local API as a client sees it: requests through the router in-process, a real listener
+//! once, the `serve` command, and the committed OpenAPI document.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use kernel::TripId;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use trip_local::api::openapi::{OPENAPI_FILE, REGENERATE, openapi, openapi_json};
+use trip_local::api::{self, Api, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
+use trip_local::execution::Saga;
+use trip_local::store::{self, HOTEL, Inventory, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store, inventory};
+use trip_saga::TripContext;
+
+const HAPPY_PATH: [&str; 6] = [
+    "Start",
+    "CreateTrip",
+    "ReserveFlight",
+    "ReserveHotel",
+    "ProcessPayment",
+    "ConfirmTrip",
+];
+
+/// An API on a seeded store, and the store to read the stock from.
+struct Local {
+    router: Router,
+    context: TripContext,
+}
+
+async fn local_on(context: TripContext, store: &Store) -> Local {
+    store::seed(&context).await.unwrap();
+    let api = Api::new(Saga::new(context.clone()), store);
+    Local {
+        router: api.router(),
+        context,
+    }
+}
+
+async fn local() -> Local {
+    local_on(TripContext::in_memory(), &Store::InMemory).await
+}
+
+/// A body for the demo catalogue, without `trip_id` (the API assigns one).
+fn body(flight: &str, card: &str) -> Value {
+    let mut body = trip_request(TripId::new(), flight, HOTEL, card);
+    body.as_object_mut().unwrap().shift_remove("trip_id");
+    body
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
+
+    fn violations(&self) -> Vec<(String, String)> {
+        self.body["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["pointer"].as_str().unwrap().to_owned(),
+                    v["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn trip_id(&self) -> String {
+        self.body["trip_id"].as_str().unwrap().to_owned()
+    }
+
+    fn replayed(&self) -> bool {
+        self.headers.contains_key(IDEMPOTENT_REPLAYED)
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "{status}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn post_request(body: impl Into<Body>, key: Option<&str>) -> Request<Body> {
+    let mut request = Request::post("/trips").header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(IDEMPOTENCY_KEY, key);
+    }
+    request.body(body.into()).unwrap()
+}
+
+async fn post(router: &Router, body: &Value, key: Option<&str>) -> Answer {
+    send(router, post_request(body.to_string(), key)).await
+}
+
+async fn get(router: &Router, path: &str) -> Answer {
+    send(router, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+/// `GET /trips/{id}` until the execution has ended.
+async fn finished(router: &Router, trip_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = get(router, &format!("/trips/{trip_id}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        if answer.body["execution"]["status"] != "RUNNING" {
+            assert_matches_contract("TripView", &answer.body);
+            return answer.body;
+        }
+        assert!(Instant::now() < deadline, "still running: {}", answer.body);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// `body` is valid against the OpenAPI document's schema `name`.
+fn assert_matches_contract(name: &str, body: &Value) {
+    let mut document = openapi();
+    document["$ref"] = json!(format!("#/components/schemas/{name}"));
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&document)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
+        .collect();
+    assert!(errors.is_empty(), "{name} {body}:\n{}", errors.join("\n"));
+}
+
+fn states(view: &Value) -> Vec<&str> {
+    view["execution"]["states_visited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
+async fn stock(local: &Local) -> Inventory {
+    inventory(&local.context).await.unwrap()
+}
+
+#[tokio::test]
+async fn health_names_the_store_and_counts_executions() {
+    let local = local().await;
+    let answer = get(&local.router, "/health").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_matches_contract("Health", &answer.body);
+    assert_eq!(answer.body["status"], "ok");
+    assert_eq!(answer.body["store"], "in-memory");
+    assert_eq!(
+        answer.body["executions"],
+        json!({ "running": 0, "finished": 0 })
+    );
+}
+
+#[tokio::test]
+async fn a_booking_is_accepted_then_confirmed_with_its_bookings_and_path() {
+    let local = local().await;
+    let before = stock(&local).await;
+    let answer = post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), None).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    assert_matches_contract("TripAccepted", &answer.body);
+    let trip_id = answer.trip_id();
+    assert!(TripId::parse(&trip_id).is_ok(), "an assigned id: {trip_id}");
+    assert_eq!(answer.body["execution_name"], format!("trip-{trip_id}"));
+    assert_eq!(answer.body["links"]["self"], format!("/trips/{trip_id}"));
+    assert_eq!(
+        answer.headers[header::LOCATION],
+        format!("/trips/{trip_id}").as_str()
+    );
+    assert!(!answer.replayed());
+
+    let view = finished(&local.router, &trip_id).await;
+    assert_eq!(view["status"], "CONFIRMED", "{view}");
+    assert_eq!(view["reason"], Value::Null);
+    assert_eq!(view["request"]["flight"]["flight_number"], ROOMY_FLIGHT);
+    assert_eq!(view["execution"]["status"], "SUCCEEDED");
+    assert_eq!(view["execution"]["error"], Value::Null);
+    assert_eq!(states(&view), HAPPY_PATH);
+    let invocations: Vec<&str> = view["execution"]["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(invocations, HAPPY_PATH[1..]);
+    let bookings = &view["bookings"];
+    assert_eq!(bookings["flight"]["status"], "RESERVED");
+    assert_eq!(bookings["flight"]["passengers"], 2);
+    assert_eq!(
+        bookings["flight"]["total"],
+        json!({ "amount_minor": 60_000, "currency": "USD" })
+    );
+    assert_eq!(bookings["hotel"]["status"], "RESERVED");
+    assert_eq!(bookings["hotel"]["rooms"], 1);
+    assert_eq!(bookings["payment"]["status"], "CAPTURED");
+    assert_eq!(
+        bookings["payment"]["amount"],
+        json!({ "amount_minor": 105_000, "currency": "USD" })
+    );
+    let after = stock(&local).await;
+    assert_eq!(before.roomy_flight_seats - after.roomy_flight_seats, 2);
+
+    let health = get(&local.router, "/health").await;
+    assert_eq!(
+        health.body["executions"],
+        json!({ "running": 0, "finished": 1 })
+    );
+}
+
+#[tokio::test]
+async fn a_sold_out_flight_is_cancelled_and_the_path_shows_the_compensations() {
+    let local = local().await;
+    let answer = post(&local.router, &body(ONE_SEAT_FLIGHT, GOOD_CARD), None).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    let view = finished(&local.router, &answer.trip_id()).await;
+    assert_eq!(view["status"], "CANCELLED", "{view}");
+    assert!(
+        view["reason"].as_str().unwrap().contains("SoldOut"),
+        "{view}"
+    );
+    assert_eq!(view["execution"]["status"], "FAILED");
+    assert_eq!(view["execution"]["error"], "SoldOut");
+    let path = states(&view);
+    assert_eq!(
+        path[..3],
+        ["Start", "CreateTrip", "ReserveFlight"],
+        "{path:?}"
+    );
+    for compensation in ["CancelFlight", "CancelTrip"] {
+        assert!(path.contains(&compensation), "{compensation} in {path:?}");
+    }
+    assert!(!path.contains(&"ReserveHotel"), "{path:?}");
+    let bookings = &view["bookings"];
+    assert_eq!(bookings["hotel"], Value::Null);
+    assert_eq!(bookings["payment"], Value::Null);
+    assert_ne!(bookings["flight"]["status"], "RESERVED", "{bookings}");
+    assert_eq!(
+        stock(&local).await.one_seat_flight_seats,
+        1,
+        "nothing taken"
+    );
+}
+
+#[tokio::test]
+async fn a_declined_card_gives_the_flight_and_the_hotel_back() {
+    let local = local().await;
+    let before = stock(&local).await;
+    let answer = post(&local.router, &body(ROOMY_FLIGHT, DECLINED_CARD), None).await;
+    let view = finished(&local.router, &answer.trip_id()).await;
+    assert_eq!(view["status"], "CANCELLED", "{view}");
+    assert_eq!(view["execution"]["error"], "PaymentDeclined");
+    let path = states(&view);
+    for compensation in ["RefundPayment", "CancelHotel", "CancelFlight", "CancelTrip"] {
+        assert!(path.contains(&compensation), "{compensation} in {path:?}");
+    }
+    assert_eq!(view["bookings"]["flight"]["status"], "CANCELLED");
+    assert_eq!(view["bookings"]["hotel"]["status"], "CANCELLED");
+    assert_eq!(view["bookings"]["payment"], Value::Null);
+    assert_eq!(stock(&local).await, before, "everything given back");
+}
+
+#[tokio::test]
+async fn invalid_bodies_get_400_with_every_violation_and_where_it_is() {
+    let local = local().await;
+    let with = |pointer: &str, value: Value| {
+        let mut body = body(ROOMY_FLIGHT, GOOD_CARD);
+        *body.pointer_mut(pointer).unwrap() = value;
+        body
+    };
+    let mut missing = body(ROOMY_FLIGHT, GOOD_CARD);
+    missing.as_object_mut().unwrap().shift_remove("hotel");
+    let mut unknown = body(ROOMY_FLIGHT, GOOD_CARD);
+    unknown["flight"]["seat"] = json!("12A");
+    let mut bad_id = body(ROOMY_FLIGHT, GOOD_CARD);
+    bad_id["trip_id"] = json!("TRIP-1");
+    let cases = [
+        (missing, "", "hotel"),
+        (
+            with("/flight/flight_number", json!("nh106")),
+            "/flight/flight_number",
+            "nh106",
+        ),
+        (
+            with("/flight/passengers", json!(-2)),
+            "/flight/passengers",
+            "-2",
+        ),
+        (with("/hotel/guests", json!(10)), "/hotel/guests", "10"),
+        (
+            with("/flight/date", json!("2026-02-30")),
+            "/flight/date",
+            "2026-02-30",
+        ),
+        (
+            with("/payment/card", json!("4242424242424242")),
+            "/payment/card",
+            "4242",
+        ),
+        (bad_id, "/trip_id", "TRIP-1"),
+        (unknown, "/flight", "seat"),
+        (
+            with(
+                "/hotel/stay",
+                json!({ "start": "2026-12-04", "end": "2026-12-01" }),
+            ),
+            "/hotel/stay",
+            "start before the end",
+        ),
+        (json!([1, 2]), "", "object"),
+    ];
+    for (bad, pointer, mentions) in cases {
+        let answer = post(&local.router, &bad, None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_matches_contract("ErrorBody", &answer.body);
+        assert_eq!(answer.error(), "invalid_request", "{}", answer.body);
+        let violations = answer.violations();
+        assert!(
+            violations
+                .iter()
+                .any(|(p, m)| p == pointer && m.contains(mentions)),
+            "{pointer} mentioning {mentions:?} in {violations:?}"
+        );
+    }
+
+    let mut many = with("/flight/passengers", json!(0));
+    many["flight"]["flight_number"] = json!("nh106");
+    many["payment"] = json!({});
+    let answer = post(&local.router, &many, None).await;
+    let pointers: Vec<String> = answer.violations().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        pointers,
+        ["/flight/flight_number", "/flight/passengers", "/payment"],
+        "all at once: {}",
+        answer.body
+    );
+    assert_eq!(
+        get(&local.router, "/health").await.body["executions"],
+        json!({ "running": 0, "finished": 0 }),
+        "no execution started"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_and_other_media_types_are_refused() {
+    let local = local().await;
+    let answer = send(&local.router, post_request("{\"flight\": ", None)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.error(), "invalid_json");
+    assert_eq!(answer.violations()[0].0, "");
+    assert!(answer.violations()[0].1.contains("EOF"), "{}", answer.body);
+
+    let form = Request::post("/trips")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body(ROOMY_FLIGHT, GOOD_CARD).to_string()))
+        .unwrap();
+    let answer = send(&local.router, form).await;
+    assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(answer.error(), "unsupported_media_type");
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+
+    let none = Request::post("/trips")
+        .body(Body::from(body(ROOMY_FLIGHT, GOOD_CARD).to_string()))
+        .unwrap();
+    assert_eq!(
+        send(&local.router, none).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let with_charset = Request::post("/trips")
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(body(ROOMY_FLIGHT, GOOD_CARD).to_string()))
+        .unwrap();
+    assert_eq!(
+        send(&local.router, with_charset).await.status,
+        StatusCode::ACCEPTED
+    );
+
+    let huge = json!({ "padding": "x".repeat(api::MAX_BODY_BYTES) });
+    let answer = post(&local.router, &huge, None).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.error(), "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_starts_no_second_execution() {
+    let local = local().await;
+    let before = stock(&local).await;
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let first = post(&local.router, &request, Some("order-42")).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    let view = finished(&local.router, &first.trip_id()).await;
+    assert_eq!(view["status"], "CONFIRMED");
+
+    let retry = post(&local.router, &request, Some("order-42")).await;
+    assert_eq!(retry.status, StatusCode::ACCEPTED);
+    assert_eq!(retry.body, first.body, "the same answer");
+    assert!(retry.replayed());
+    assert_eq!(
+        retry.headers[header::LOCATION],
+        first.headers[header::LOCATION]
+    );
+    let after = stock(&local).await;
+    assert_eq!(
+        before.roomy_flight_seats - after.roomy_flight_seats,
+        2,
+        "seats taken once"
+    );
+    assert_eq!(
+        get(&local.router, "/health").await.body["executions"],
+        json!({ "running": 0, "finished": 1 })
+    );
+
+    // The key names that request: another body with it is refused, nothing starts.
+    let other = body(ROOMY_FLIGHT, DECLINED_CARD);
+    let conflict = post(&local.router, &other, Some("order-42")).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(conflict.error(), "idempotency_conflict");
+    assert!(
+        conflict.body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&first.trip_id())
+    );
+    // A new key is a new request.
+    let fresh = post(&local.router, &request, Some("order-43")).await;
+    assert_eq!(fresh.status, StatusCode::ACCEPTED);
+    assert_ne!(fresh.trip_id(), first.trip_id());
+    assert!(!fresh.replayed());
+}
+
+#[tokio::test]
+async fn an_unusable_idempotency_key_is_refused() {
+    let local = local().await;
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    for key in ["", "has space", &"k".repeat(256)] {
+        let answer = post(&local.router, &request, Some(key)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{key:?}");
+        assert_eq!(answer.error(), "invalid_idempotency_key");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicates_start_one_execution() {
+    let local = local().await;
+    let before = stock(&local).await;
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let answers = futures::future::join_all((0..16).map(|_| {
+        let router = local.router.clone();
+        let request = request.clone();
+        tokio::spawn(async move { post(&router, &request, Some("double-click")).await })
+    }))
+    .await;
+    let answers: Vec<Answer> = answers.into_iter().map(Result::unwrap).collect();
+    assert!(answers.iter().all(|a| a.status == StatusCode::ACCEPTED));
+    let trip_id = answers[0].trip_id();
+    assert!(answers.iter().all(|a| a.trip_id() == trip_id));
+    assert_eq!(
+        answers.iter().filter(|a| !a.replayed()).count(),
+        1,
+        "one started it"
+    );
+
+    // The same with a client-chosen id and no key.
+    let mut with_id = body(ROOMY_FLIGHT, GOOD_CARD);
+    with_id["trip_id"] = json!(TripId::new());
+    let answers = futures::future::join_all((0..16).map(|_| {
+        let router = local.router.clone();
+        let request = with_id.clone();
+        tokio::spawn(async move { post(&router, &request, None).await })
+    }))
+    .await;
+    let started = answers
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|a| a.status == StatusCode::ACCEPTED && !a.replayed())
+        .count();
+    assert_eq!(started, 1);
+
+    finished(&local.router, &trip_id).await;
+    finished(&local.router, with_id["trip_id"].as_str().unwrap()).await;
+    let after = stock(&local).await;
+    assert_eq!(
+        before.roomy_flight_seats - after.roomy_flight_seats,
+        4,
+        "two trips of two"
+    );
+}
+
+#[tokio::test]
+async fn a_client_chosen_trip_id_makes_a_retry_safe() {
+    let local = local().await;
+    let before = stock(&local).await;
+    let trip_id = TripId::new().to_string();
+    let mut request = body(ROOMY_FLIGHT, GOOD_CARD);
+    request["trip_id"] = json!(trip_id);
+    let first = post(&local.router, &request, None).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    assert_eq!(first.trip_id(), trip_id);
+    finished(&local.router, &trip_id).await;
+
+    let retry = post(&local.router, &request, None).await;
+    assert_eq!(
+        (retry.status, retry.replayed()),
+        (StatusCode::ACCEPTED, true)
+    );
+    assert_eq!(retry.body, first.body);
+    let after = stock(&local).await;
+    assert_eq!(before.roomy_flight_seats - after.roomy_flight_seats, 2);
+
+    let mut other = request.clone();
+    other["flight"]["passengers"] = json!(3);
+    let conflict = post(&local.router, &other, None).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(conflict.error(), "trip_conflict");
+}
+
+#[tokio::test]
+async fn a_trip_booked_before_a_restart_is_not_booked_again() {
+    let context = TripContext::in_memory();
+    let before_restart = local_on(context.clone(), &Store::InMemory).await;
+    let trip_id = TripId::new().to_string();
+    let mut request = body(ROOMY_FLIGHT, GOOD_CARD);
+    request["trip_id"] = json!(trip_id);
+    post(&before_restart.router, &request, None).await;
+    finished(&before_restart.router, &trip_id).await;
+    let stock_before = stock(&before_restart).await;
+
+    // A new server on the same store: no registry, the trip is in the store.
+    let after_restart = local_on(context, &Store::InMemory).await;
+    let retry = post(&after_restart.router, &request, None).await;
+    assert_eq!(
+        (retry.status, retry.replayed()),
+        (StatusCode::ACCEPTED, true)
+    );
+    assert_eq!(
+        stock(&after_restart).await,
+        stock_before,
+        "nothing booked again"
+    );
+    let view = get(&after_restart.router, &format!("/trips/{trip_id}")).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert_matches_contract("TripView", &view.body);
+    assert_eq!(view.body["status"], "CONFIRMED");
+    assert_eq!(
+        view.body["execution"],
+        Value::Null,
+        "its history stayed with the old server"
+    );
+    assert_eq!(view.body["bookings"]["payment"]["status"], "CAPTURED");
+
+    let mut other = request.clone();
+    other["payment"]["card"] = json!(DECLINED_CARD);
+    let conflict = post(&after_restart.router, &other, None).await;
+    assert_eq!(conflict.error(), "trip_conflict");
+}
+
+#[tokio::test]
+async fn unknown_trips_ids_routes_and_methods_answer_json_errors() {
+    let local = local().await;
+    let unknown = TripId::new();
+    let answer = get(&local.router, &format!("/trips/{unknown}")).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.error(), "trip_not_found");
+    assert_matches_contract("ErrorBody", &answer.body);
+
+    let answer = get(&local.router, "/trips/not-an-id").await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.error(), "invalid_trip_id");
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-an-id")
+    );
+
+    let answer = get(&local.router, "/bookings").await;
+    assert_eq!(
+        (answer.status, answer.error()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    let delete = Request::delete("/trips").body(Body::empty()).unwrap();
+    let answer = send(&local.router, delete).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.error(), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_api_serves_its_openapi_document() {
+    let local = local().await;
+    let answer = get(&local.router, "/openapi.json").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, openapi());
+}
+
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(OPENAPI_FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == openapi_json(),
+        "{OPENAPI_FILE} is stale: run `{REGENERATE}` (or `make gen`) and commit the result"
+    );
+}
+
+#[test]
+fn the_openapi_document_is_openapi_3_1_and_every_reference_resolves() {
+    let document = openapi();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(
+        document["info"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("do not edit")
+    );
+    let mut references = Vec::new();
+    collect_refs(&document, &mut references);
+    assert!(references.len() > 20, "{references:?}");
+    for reference in references {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{reference}"));
+        assert!(document.pointer(pointer).is_some(), "{reference} resolves");
+    }
+    let operations = ["/trips", "/trips/{id}", "/health", "/openapi.json"];
+    for path in operations {
+        assert!(document["paths"][path].is_object(), "{path}");
+    }
+    // The request body is the saga input's schema with `trip_id` optional.
+    let new_trip = &document["components"]["schemas"]["NewTrip"];
+    assert_eq!(new_trip["required"], json!(["flight", "hotel", "payment"]));
+    assert_eq!(new_trip["additionalProperties"], json!(false));
+    assert_eq!(
+        new_trip["properties"]["trip_id"]["$ref"],
+        "#/components/schemas/TripId"
+    );
+}
+
+fn collect_refs(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                match (key.as_str(), field) {
+                    ("$ref", Value::String(reference)) => into.push(reference.clone()),
+                    _ => collect_refs(field, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, into)),
+        _ => {}
+    }
+}
+
+/// The curl lines `serve` prints, sent through the router: each does what its comment says.
+#[tokio::test]
+async fn the_printed_curl_lines_work() {
+    let local = local().await;
+    let trip_id = TripId::new();
+    let lines = api::curl_lines("http://127.0.0.1:3000", trip_id);
+    let posts: Vec<&String> = lines.iter().filter(|l| l.contains("-X POST")).collect();
+    assert_eq!(posts.len(), 4, "{lines:#?}");
+    let mut statuses = Vec::new();
+    for line in posts {
+        let body = between(line, "-d '", "'");
+        let key = line
+            .split("-H 'Idempotency-Key: ")
+            .nth(1)
+            .map(|rest| rest.split('\'').next().unwrap());
+        let answer = post(&local.router, &serde_json::from_str(body).unwrap(), key).await;
+        statuses.push(answer.status.as_u16());
+        if answer.status == StatusCode::ACCEPTED {
+            finished(&local.router, &answer.trip_id()).await;
+        }
+    }
+    assert_eq!(statuses, [202, 202, 202, 400]);
+    let get_line = lines
+        .iter()
+        .find(|l| l.starts_with("curl -s") && l.contains("/trips/"))
+        .unwrap();
+    let path = get_line.split("3000").nth(1).unwrap();
+    let view = get(&local.router, path).await;
+    assert_eq!(view.body["status"], "CONFIRMED");
+    assert_eq!(view.body["trip_id"], trip_id.to_string());
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let rest = text.split_once(start).unwrap().1;
+    rest.split_once(end).unwrap().0
+}
+
+/// `trip-local serve` listens, prints the curl lines with its real address, and answers them.
+#[test]
+fn serve_prints_curl_lines_and_answers_on_its_port() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trip-local"))
+        .args(["serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut printed = Vec::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        printed.push(std::mem::take(&mut line));
+        if printed.last().unwrap().contains("Ctrl-C") {
+            break;
+        }
+    }
+    let output = printed.concat();
+    let base = between(&output, "API on ", " ").to_owned();
+    let address = base.strip_prefix("http://").unwrap().to_owned();
+    let exchange = |request: String| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let health = exchange(format!(
+        "GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    ));
+    let booking = lines_with(&output, "-X POST")[0].clone();
+    let body = between(&booking, "-d '", "'");
+    let accepted = exchange(format!(
+        "POST /trips HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+    for expected in [
+        "curl -i -X POST",
+        "Idempotency-Key",
+        ONE_SEAT_FLIGHT,
+        DECLINED_CARD,
+        "/health",
+    ] {
+        assert!(output.contains(expected), "{expected} in:\n{output}");
+    }
+    assert!(
+        output.contains(&format!("curl -s {base}/trips/")),
+        "{output}"
+    );
+}
+
+fn lines_with(text: &str, needle: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_booking_on_dynamodb() {
+    let table = kernel::testing::test_table().await;
+    let store = Store::DynamoDb {
+        endpoint: "moto".to_owned(),
+        table: table.name.clone(),
+    };
+    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
+    let health = get(&local.router, "/health").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(
+        health.body["store"]
+            .as_str()
+            .unwrap()
+            .starts_with("DynamoDB")
+    );
+
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let answer = post(&local.router, &request, Some("dynamo-1")).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    let view = finished(&local.router, &answer.trip_id()).await;
+    assert_eq!(view["status"], "CONFIRMED", "{view}");
+    assert_eq!(states(&view), HAPPY_PATH);
+    assert_eq!(view["bookings"]["hotel"]["status"], "RESERVED");
+    assert_eq!(view["bookings"]["payment"]["status"], "CAPTURED");
+    let retry = post(&local.router, &request, Some("dynamo-1")).await;
+    assert!(retry.replayed());
+    assert_eq!(stock(&local).await.roomy_flight_seats, 198);
+}

@@ -1,0 +1,66 @@
+//! What every function of the saga borrows, built once per Lambda instance (or per local run).
+
+use std::sync::Arc;
+
+use flight::{DynamoFlightRepository, FlightService, InMemoryFlightRepository};
+use hotel::{DynamoHotelRepository, HotelService, InMemoryHotelRepository};
+use payment::{DynamoLedger, InMemoryLedger, PaymentService};
+
+use trip::application::TripService;
+use trip::infrastructure::{DynamoTripRepository, InMemoryTripRepository};
+
+/// The services the saga's steps call.
+#[derive(Clone)]
+pub struct TripContext {
+    /// Trips.
+    pub trips: TripService,
+    /// Seats.
+    pub flights: FlightService,
+    /// Rooms.
+    pub hotels: HotelService,
+    /// Payments.
+    pub payments: PaymentService,
+}
+
+/// The environment variable naming the single table.
+pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
+
+impl TripContext {
+    /// Every service on its in-memory adapter: the embedded default store, nothing to install.
+    pub fn in_memory() -> Self {
+        Self {
+            trips: TripService::new(Arc::new(InMemoryTripRepository::new())),
+            flights: FlightService::new(Arc::new(InMemoryFlightRepository::new())),
+            hotels: HotelService::new(Arc::new(InMemoryHotelRepository::new())),
+            payments: PaymentService::new(Arc::new(InMemoryLedger::new())),
+        }
+    }
+
+    /// Every service on its DynamoDB adapter, all in `table`.
+    pub fn dynamodb(client: &aws_sdk_dynamodb::Client, table: &str) -> Self {
+        Self {
+            trips: TripService::new(Arc::new(DynamoTripRepository::new(client.clone(), table))),
+            flights: FlightService::new(Arc::new(DynamoFlightRepository::new(
+                client.clone(),
+                table,
+            ))),
+            hotels: HotelService::new(Arc::new(DynamoHotelRepository::new(client.clone(), table))),
+            payments: PaymentService::new(Arc::new(DynamoLedger::new(client.clone(), table))),
+        }
+    }
+
+    /// What a Lambda function uses: DynamoDB with the SDK's default configuration (region and
+    /// credentials from the Lambda environment) and the table named by `TABLE_NAME`.
+    ///
+    /// # Errors
+    /// When `TABLE_NAME` is not set.
+    pub async fn from_env() -> Result<Self, String> {
+        let table =
+            std::env::var(TABLE_NAME_VAR).map_err(|_| format!("{TABLE_NAME_VAR} is not set"))?;
+        let config = aws_config::load_from_env().await;
+        Ok(Self::dynamodb(
+            &aws_sdk_dynamodb::Client::new(&config),
+            &table,
+        ))
+    }
+}

@@ -1,0 +1,95 @@
+//! The trip's own steps: create it first, confirm it last, cancel it as the last compensation,
+//! mark it for attention when compensations are left undone.
+
+use kernel::{InfraError, TripId};
+use saga_runtime::{ActionRequest, CompensationRequest, EscalationRequest};
+use serde::{Deserialize, Serialize};
+
+use super::{describe, step_key};
+use crate::TripContext;
+use trip::application::{ConfirmTripError, CreateTripError};
+use trip::domain::{Trip, TripRequest, TripStatus};
+
+/// What the trip steps return: the trip's status after the step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TripSummary {
+    /// The trip.
+    pub trip_id: TripId,
+    /// Its status now.
+    pub status: TripStatus,
+    /// Why it is cancelled or needs attention.
+    pub reason: Option<String>,
+}
+
+impl From<Trip> for TripSummary {
+    fn from(trip: Trip) -> Self {
+        Self {
+            trip_id: trip.trip_id,
+            status: trip.status,
+            reason: trip.reason,
+        }
+    }
+}
+
+/// `CreateTrip`: the trip exists, pending.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+pub async fn create(
+    context: &TripContext,
+    request: ActionRequest<TripRequest>,
+) -> Result<TripSummary, CreateTripError> {
+    let key = step_key(&request.context)?;
+    Ok(context.trips.create(request.input, &key).await?.into())
+}
+
+/// `CancelTrip`: the trip is cancelled with the error that started compensation.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+pub async fn cancel(
+    context: &TripContext,
+    request: CompensationRequest<TripRequest, TripSummary>,
+) -> Result<TripSummary, InfraError> {
+    let key = step_key(&request.context)?;
+    let reason = describe(&request.failure);
+    Ok(context
+        .trips
+        .cancel(request.input.trip_id, &reason, &key)
+        .await?
+        .into())
+}
+
+/// `ConfirmTrip`: every booking is in place.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+pub async fn confirm(
+    context: &TripContext,
+    request: ActionRequest<TripRequest>,
+) -> Result<TripSummary, ConfirmTripError> {
+    let key = step_key(&request.context)?;
+    Ok(context
+        .trips
+        .confirm(request.input.trip_id, &key)
+        .await?
+        .into())
+}
+
+/// `EscalateTrip`: the trip needs an operator; the reason lists what is left undone.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+pub async fn escalate(
+    context: &TripContext,
+    request: EscalationRequest<TripRequest>,
+) -> Result<TripSummary, InfraError> {
+    let key = step_key(&request.context)?;
+    let undone: Vec<String> = request
+        .undone
+        .iter()
+        .map(|u| format!("{} ({})", u.state, describe(&u.failure)))
+        .collect();
+    let reason = format!(
+        "left undone: {}; after {}",
+        undone.join(", "),
+        describe(&request.failure)
+    );
+    Ok(context
+        .trips
+        .escalate(request.input.trip_id, &reason, &key)
+        .await?
+        .into())
+}

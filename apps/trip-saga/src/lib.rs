@@ -1,0 +1,35 @@
+//! The trip booking saga: its `saga!` declaration, the handlers that turn each step's request
+//! into a service command, the context they share, and one Lambda binary per function
+//! (`src/bin/`, listed by `generated/trip_booking.functions.json`).
+//!
+//! This crate is the composition root of the system: it depends on the trip, flight, hotel and
+//! payment services and wires their use cases into the saga's steps. Everything that knows
+//! about Lambda or the saga runtime is here; the services know neither.
+//!
+//! ```
+//! use trip_saga::trip_booking::{ASL, Function};
+//!
+//! // The state machine and the functions it invokes, generated from one declaration:
+//! assert!(ASL.contains("${ReserveFlightFunctionArn}"));
+//! assert_eq!(Function::ALL.len(), 10);
+//! assert_eq!(Function::ReserveFlight.binary(), "reserve-flight");
+//! ```
+
+pub mod handlers;
+
+mod context;
+mod saga;
+
+pub use context::{TABLE_NAME_VAR, TripContext};
+pub use saga::trip_booking;
+
+/// The whole `main` of a Lambda binary of the saga: JSON logs, the DynamoDB context, then
+/// `function` under the Lambda runtime.
+///
+/// # Errors
+/// When the environment is incomplete or the Lambda runtime API fails.
+pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
+    kernel::init_tracing();
+    let context = TripContext::from_env().await?;
+    function.serve(context).await
+}

@@ -1,0 +1,343 @@
+//! The trip booking saga end to end: the generated state machine run by `asl-executor`, its
+//! Task states invoking the real handlers in-process exactly as Lambda would (same payload,
+//! same error names), on the in-memory store and on DynamoDB (moto).
+
+use asl_executor::{
+    BoxFuture, Execution, ExecutionOptions, LambdaError, LambdaInvocation, LambdaInvoker,
+    LambdaTasks, StateMachine, Status,
+};
+use hotel::HotelCode;
+use kernel::{CalendarDate, FlightNumber, Money, TripId};
+use serde_json::{Value, json};
+use trip::domain::TripStatus;
+use trip_saga::TripContext;
+use trip_saga::trip_booking::{ASL, Function};
+
+/// Resolves the ASL's `${…FunctionArn}` placeholders to the saga's functions and runs them
+/// in-process; CDK fills the same placeholders with real ARNs.
+struct InProcess(TripContext);
+
+impl LambdaInvoker for InProcess {
+    fn invoke<'a>(
+        &'a self,
+        call: LambdaInvocation<'a>,
+    ) -> BoxFuture<'a, Result<Value, LambdaError>> {
+        Box::pin(async move {
+            let function = Function::ALL
+                .iter()
+                .copied()
+                .find(|f| call.function_name == format!("${{{}}}", f.substitution_key()))
+                .unwrap_or_else(|| panic!("no function for {}", call.function_name));
+            function
+                .invoke(&self.0, call.payload)
+                .await
+                .map_err(|d| LambdaError::Function {
+                    error_type: d.error_type,
+                    error_message: d.error_message,
+                })
+        })
+    }
+}
+
+const DAY: &str = "2026-12-01";
+
+fn date(text: &str) -> CalendarDate {
+    CalendarDate::parse(text).unwrap()
+}
+
+async fn seeded(context: TripContext) -> TripContext {
+    let usd = |text: &str| Money::parse(text).unwrap();
+    let flights = &context.flights;
+    flights
+        .add_flight(
+            FlightNumber::parse("NH106").unwrap(),
+            date(DAY),
+            10,
+            usd("300.00 USD"),
+        )
+        .await
+        .unwrap();
+    flights
+        .add_flight(
+            FlightNumber::parse("NH108").unwrap(),
+            date(DAY),
+            1,
+            usd("300.00 USD"),
+        )
+        .await
+        .unwrap();
+    let hotels = &context.hotels;
+    hotels
+        .add_hotel(
+            HotelCode::parse("TOKYO01").unwrap(),
+            date(DAY),
+            10,
+            5,
+            usd("150.00 USD"),
+        )
+        .await
+        .unwrap();
+    hotels
+        .add_hotel(
+            HotelCode::parse("FULL01").unwrap(),
+            date(DAY),
+            10,
+            0,
+            usd("150.00 USD"),
+        )
+        .await
+        .unwrap();
+    context
+}
+
+fn request(trip_id: TripId, flight: &str, hotel: &str, card: &str) -> Value {
+    json!({
+        "trip_id": trip_id,
+        "flight": { "flight_number": flight, "date": DAY, "passengers": 2 },
+        "hotel": { "hotel": hotel, "stay": { "start": DAY, "end": "2026-12-04" }, "guests": 2 },
+        "payment": { "card": card }
+    })
+}
+
+async fn run(context: &TripContext, input: Value) -> Execution {
+    let machine = StateMachine::from_json(ASL).expect("the generated ASL compiles");
+    let tasks = LambdaTasks::new(InProcess(context.clone()));
+    let options = ExecutionOptions {
+        execution_name: format!("exec-{}", TripId::new()),
+        ..ExecutionOptions::default()
+    };
+    machine.run(&tasks, input, &options).await
+}
+
+async fn seats(context: &TripContext, flight: &str) -> u32 {
+    context
+        .flights
+        .seats_left(&FlightNumber::parse(flight).unwrap(), date(DAY))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn rooms(context: &TripContext, hotel: &str) -> Vec<u32> {
+    let mut left = Vec::new();
+    for night in ["2026-12-01", "2026-12-02", "2026-12-03"] {
+        left.push(
+            context
+                .hotels
+                .rooms_left(&HotelCode::parse(hotel).unwrap(), date(night))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    left
+}
+
+fn visited(execution: &Execution) -> Vec<&str> {
+    execution.history.states_visited()
+}
+
+async fn happy_path(context: &TripContext) {
+    let trip_id = TripId::new();
+    let execution = run(
+        context,
+        request(trip_id, "NH106", "TOKYO01", "tok_visa_4242"),
+    )
+    .await;
+    assert_eq!(execution.status, Status::Succeeded, "{}", execution.history);
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "ReserveFlight",
+            "ReserveHotel",
+            "ProcessPayment",
+            "ConfirmTrip"
+        ]
+    );
+    assert_eq!(
+        context.trips.get(trip_id).await.unwrap().unwrap().status,
+        TripStatus::Confirmed
+    );
+    assert_eq!(seats(context, "NH106").await, 8);
+    assert_eq!(rooms(context, "TOKYO01").await, [4, 4, 4]);
+    let payment = context
+        .payments
+        .payment(trip_id)
+        .await
+        .unwrap()
+        .expect("a payment");
+    assert_eq!(
+        payment.amount,
+        Money::parse("1050.00 USD").unwrap(),
+        "2 seats × 300 + 3 nights × 150"
+    );
+}
+
+async fn sold_out_flight(context: &TripContext) {
+    let trip_id = TripId::new();
+    let execution = run(
+        context,
+        request(trip_id, "NH108", "TOKYO01", "tok_visa_4242"),
+    )
+    .await;
+    assert_eq!(execution.status, Status::Failed);
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        "SoldOut",
+        "{}",
+        execution.history
+    );
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "ReserveFlight",
+            "CancelFlight",
+            "CancelTrip",
+            "CheckCompensations",
+            "Compensated"
+        ]
+    );
+    let trip = context.trips.get(trip_id).await.unwrap().unwrap();
+    assert_eq!(trip.status, TripStatus::Cancelled);
+    assert!(
+        trip.reason.as_deref().unwrap().starts_with("SoldOut"),
+        "{:?}",
+        trip.reason
+    );
+    assert_eq!(seats(context, "NH108").await, 1, "nothing was taken");
+}
+
+async fn no_rooms(context: &TripContext) {
+    let before = seats(context, "NH106").await;
+    let trip_id = TripId::new();
+    let execution = run(
+        context,
+        request(trip_id, "NH106", "FULL01", "tok_visa_4242"),
+    )
+    .await;
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        "NoRooms",
+        "{}",
+        execution.history
+    );
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "ReserveFlight",
+            "ReserveHotel",
+            "CancelHotel",
+            "CancelFlight",
+            "CancelTrip",
+            "CheckCompensations",
+            "Compensated"
+        ]
+    );
+    assert_eq!(
+        seats(context, "NH106").await,
+        before,
+        "the flight's seats are released"
+    );
+    assert_eq!(
+        context
+            .flights
+            .reservation(trip_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        flight::ReservationStatus::Cancelled
+    );
+    assert_eq!(
+        context.trips.get(trip_id).await.unwrap().unwrap().status,
+        TripStatus::Cancelled
+    );
+}
+
+async fn declined_payment(context: &TripContext) {
+    let (seats_before, rooms_before) = (
+        seats(context, "NH106").await,
+        rooms(context, "TOKYO01").await,
+    );
+    let trip_id = TripId::new();
+    let execution = run(
+        context,
+        request(trip_id, "NH106", "TOKYO01", "tok_decline_insufficient"),
+    )
+    .await;
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        "PaymentDeclined",
+        "{}",
+        execution.history
+    );
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "ReserveFlight",
+            "ReserveHotel",
+            "ProcessPayment",
+            "RefundPayment",
+            "CancelHotel",
+            "CancelFlight",
+            "CancelTrip",
+            "CheckCompensations",
+            "Compensated"
+        ]
+    );
+    assert_eq!(seats(context, "NH106").await, seats_before);
+    assert_eq!(rooms(context, "TOKYO01").await, rooms_before);
+    let payment = context.payments.payment(trip_id).await.unwrap();
+    assert!(
+        payment
+            .as_ref()
+            .is_none_or(|p| p.status != payment::PaymentStatus::Captured),
+        "no captured payment is left: {payment:?}"
+    );
+    assert_eq!(
+        context.trips.get(trip_id).await.unwrap().unwrap().status,
+        TripStatus::Cancelled
+    );
+}
+
+async fn every_path(context: TripContext) {
+    let context = seeded(context).await;
+    happy_path(&context).await;
+    sold_out_flight(&context).await;
+    no_rooms(&context).await;
+    declined_payment(&context).await;
+}
+
+#[tokio::test]
+async fn on_the_in_memory_store() {
+    every_path(TripContext::in_memory()).await;
+}
+
+#[tokio::test]
+async fn on_dynamodb() {
+    let table = kernel::testing::test_table().await;
+    every_path(TripContext::dynamodb(&table.client, &table.name)).await;
+}
+
+#[test]
+fn every_function_of_the_manifest_has_its_binary() {
+    let manifest: Value = serde_json::from_str(trip_saga::trip_booking::MANIFEST).unwrap();
+    let functions = manifest["functions"].as_array().unwrap();
+    assert_eq!(functions.len(), Function::ALL.len());
+    for function in functions {
+        assert_eq!(function["crate"], "trip-saga");
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "src/bin/{}.rs",
+            function["binary"].as_str().unwrap()
+        ));
+        assert!(bin.exists(), "{} is missing", bin.display());
+    }
+}
