@@ -143,9 +143,14 @@ fn every_compensation_retries_and_can_escalate() {
             };
             let task = machine.state(&compensation.function.state);
             let retry = task["Retry"].as_array().unwrap();
-            assert_eq!(retry.len(), 1, "{stem}");
-            assert_eq!(retry[0]["ErrorEquals"], serde_json::json!(["States.ALL"]));
-            assert!(retry[0]["MaxAttempts"].as_u64().unwrap() > 0, "{stem}");
+            assert_eq!(retry.len(), 2, "{stem}");
+            // A payload that does not decode would fail every retry the same way: none.
+            assert_eq!(
+                retry[0],
+                serde_json::json!({ "ErrorEquals": ["Saga.InvalidPayload"], "MaxAttempts": 0 })
+            );
+            assert_eq!(retry[1]["ErrorEquals"], serde_json::json!(["States.ALL"]));
+            assert!(retry[1]["MaxAttempts"].as_u64().unwrap() > 0, "{stem}");
             assert!(
                 task["Catch"][0]["ResultPath"]
                     .as_str()
@@ -155,7 +160,7 @@ fn every_compensation_retries_and_can_escalate() {
             let escalation = saga
                 .escalation
                 .as_ref()
-                .map_or("Escalate", |e| e.state.as_str());
+                .map_or("Escalate", |e| e.function.state.as_str());
             let reachable = machine.reachable_from(&compensation.function.state);
             assert!(
                 reachable.contains(escalation),
@@ -164,6 +169,89 @@ fn every_compensation_retries_and_can_escalate() {
             );
             assert!(reachable.contains("CompensationFailed"), "{stem}");
             assert_eq!(machine.state("CompensationFailed")["Type"], "Fail");
+        }
+    }
+}
+
+/// The escalation's own failure is not reported as a recorded escalation: it ends in
+/// `EscalationFailed`, whose cause points at `$.escalation_failure`.
+#[test]
+fn a_failing_escalation_ends_in_its_own_fail_state() {
+    for (stem, machine, saga) in machines() {
+        let Some(escalation) = &saga.escalation else {
+            assert!(
+                machine.0["States"].get("EscalationFailed").is_none(),
+                "{stem}"
+            );
+            continue;
+        };
+        let task = machine.state(&escalation.function.state);
+        assert_eq!(task["Next"], "CompensationFailed", "{stem}");
+        assert_eq!(task["Catch"][0]["Next"], "EscalationFailed", "{stem}");
+        assert_eq!(
+            task["Catch"][0]["ResultPath"], "$.escalation_failure",
+            "{stem}"
+        );
+        let fail = machine.state("EscalationFailed");
+        assert_eq!(
+            fail["Error"],
+            format!("{}.EscalationFailed", saga.name),
+            "{stem}"
+        );
+        assert!(
+            fail["Cause"]
+                .as_str()
+                .unwrap()
+                .contains("$.escalation_failure"),
+            "{stem}"
+        );
+        assert!(
+            !machine.state("CompensationFailed")["Cause"]
+                .as_str()
+                .unwrap()
+                .contains("escalation_failure"),
+            "{stem}"
+        );
+    }
+}
+
+/// No Fail state re-raises a `States.*` name: `CheckFailure` sends them through `StepFailed`,
+/// which names them `<Saga>.StepFailed` with the original error leading the cause.
+#[test]
+fn step_functions_errors_are_wrapped_before_the_fail_state() {
+    for (stem, machine, saga) in machines() {
+        let check = machine.state("CheckFailure");
+        assert_eq!(check["Type"], "Choice");
+        assert_eq!(check["Default"], "Compensated", "{stem}");
+        assert_eq!(
+            check["Choices"],
+            serde_json::json!([{ "Variable": "$.failure.Error", "StringMatches": "States.*", "Next": "StepFailed" }]),
+            "{stem}"
+        );
+        let wrap = machine.state("StepFailed");
+        assert_eq!(
+            wrap["Parameters"]["Error"],
+            format!("{}.StepFailed", saga.name)
+        );
+        assert_eq!(wrap["ResultPath"], "$.failure");
+        assert_eq!(wrap["Next"], "Compensated");
+        // Every way into `Compensated` passes the check.
+        for (name, state) in machine.0["States"].as_object().unwrap() {
+            if name == "StepFailed" {
+                continue;
+            }
+            let mut targets = vec![&state["Next"], &state["Default"]];
+            targets.extend(
+                state["Catch"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| &c["Next"]),
+            );
+            assert!(
+                !targets.iter().any(|t| *t == "Compensated") || name == "CheckFailure",
+                "{stem}: {name} goes to Compensated without CheckFailure"
+            );
         }
     }
 }
@@ -180,12 +268,12 @@ fn each_step_keeps_only_its_own_result() {
             );
             assert_eq!(
                 task["ResultPath"],
-                format!("$.results.{}", step.action.name),
+                format!("$.results.{}", step.action.name()),
                 "{stem}"
             );
             assert_eq!(
                 task["Parameters"]["FunctionName"],
-                format!("${{{}FunctionArn}}", step.action.name)
+                format!("${{{}FunctionArn}}", step.action.name())
             );
         }
     }

@@ -3,6 +3,8 @@
 //! The fixture sagas compiled through `saga!`: their entrypoints driven with the exact payloads
 //! the generated ASL sends, and their constants compared with what the CLI writes.
 
+#[path = "support/fixtures.rs"]
+mod cli;
 mod support;
 
 #[path = "fixtures/custom_escalation.rs"]
@@ -16,6 +18,7 @@ mod one_step;
 #[path = "fixtures/three_steps.rs"]
 mod three_steps;
 
+use saga_model::{Manifest, SagaInfo};
 use serde_json::{Value, json};
 use support::{Execution, payload};
 use three_steps::trip_booking::{self, Function};
@@ -130,11 +133,18 @@ async fn each_declared_error_is_reported_under_its_asl_name() {
         .unwrap_err();
     assert_eq!(err.error_type, "GatewayTimeout");
     assert_asl_handles("ProcessPayment", "GatewayTimeout");
-    data["results"] = json!({});
+    // The earlier results are decoded before the action runs: a state machine that sent none
+    // (it never does) gets `Saga.InvalidPayload`, naming the step whose output is missing.
+    data["results"] = json!({ "ReserveFlight": { "output": { "booking_id": "F", "price": 900 } } });
     let err = invoke(Function::ProcessPayment, &data, &execution)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type, "MissingResult");
+    assert_eq!(err.error_type, "Saga.InvalidPayload");
+    assert!(
+        err.error_message.contains("ReserveHotel"),
+        "{}",
+        err.error_message
+    );
 }
 
 /// A transient name must be in a `Retry`; a business name must not be, and is then caught.
@@ -236,71 +246,62 @@ fn functions_know_their_binaries_and_placeholders() {
         Some(Function::ProcessPayment)
     );
     assert_eq!(Function::from_name("Nope"), None);
-    let manifest: Value = serde_json::from_str(trip_booking::MANIFEST).unwrap();
-    let binaries: Vec<&str> = manifest["functions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["binary"].as_str().unwrap())
-        .collect();
+    let binaries: Vec<&str> = trip_booking::SAGA.functions().map(|f| &*f.binary).collect();
     assert_eq!(
         binaries,
         Function::ALL.iter().map(|f| f.binary()).collect::<Vec<_>>()
     );
-    assert_eq!(manifest["functions"][0]["crate"], "tests");
+    let first = trip_booking::SAGA.functions().next().unwrap();
+    assert_eq!(first.crate_name, "tests");
+    assert_eq!(trip_booking::SAGA.declared_in, "fixtures::three_steps");
 }
 
-/// The macro's constants and the CLI's files come from one compiler: byte-identical.
+/// The macro's constants and model and the CLI's files come from one compiler: byte-identical.
 #[test]
 fn macro_constants_equal_the_cli_output() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cases: [(&str, &str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str, &SagaInfo); 5] = [
         (
-            "one_step.rs",
+            "one_step",
             one_step::greet::ASL,
             one_step::greet::MERMAID,
-            one_step::greet::MANIFEST,
+            &one_step::greet::SAGA,
         ),
         (
-            "three_steps.rs",
+            "three_steps",
             trip_booking::ASL,
             trip_booking::MERMAID,
-            trip_booking::MANIFEST,
+            &trip_booking::SAGA,
         ),
         (
-            "irreversible_last.rs",
+            "irreversible_last",
             irreversible_last::ship_order::ASL,
             irreversible_last::ship_order::MERMAID,
-            irreversible_last::ship_order::MANIFEST,
+            &irreversible_last::ship_order::SAGA,
         ),
         (
-            "custom_retry.rs",
+            "custom_retry",
             custom_retry::batch_job::ASL,
             custom_retry::batch_job::MERMAID,
-            custom_retry::batch_job::MANIFEST,
+            &custom_retry::batch_job::SAGA,
         ),
         (
-            "custom_escalation.rs",
+            "custom_escalation",
             custom_escalation::move_money::ASL,
             custom_escalation::move_money::MERMAID,
-            custom_escalation::move_money::MANIFEST,
+            &custom_escalation::move_money::SAGA,
         ),
     ];
-    for (file, asl, mermaid, manifest) in cases {
-        let path = root.join("fixtures").join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut discovery = saga_dsl::cli::discover::Discovery::default();
-        saga_dsl::cli::discover::scan_file(&path, &text, "tests", &mut discovery);
-        assert!(
-            discovery.invalid.is_empty(),
-            "{file}: {:?}",
-            discovery.invalid
+    for (stem, asl, mermaid, saga) in cases {
+        let compiled = cli::compile_fixture(stem);
+        assert_eq!(compiled.artifacts.asl, asl, "{stem}");
+        assert_eq!(compiled.artifacts.mermaid, mermaid, "{stem}");
+        let mut manifest = serde_json::to_string_pretty(&Manifest::of(saga)).unwrap();
+        manifest.push('\n');
+        assert_eq!(compiled.artifacts.manifest, manifest, "{stem}");
+        let read_back: SagaInfo = serde_json::from_str(&manifest).unwrap();
+        assert_eq!(
+            &read_back, saga,
+            "{stem}: the manifest reads back into the same model"
         );
-        let [found] = discovery.sagas.as_slice() else {
-            panic!("{file}: expected one saga")
-        };
-        assert_eq!(found.compiled.artifacts.asl, asl, "{file}");
-        assert_eq!(found.compiled.artifacts.mermaid, mermaid, "{file}");
-        assert_eq!(found.compiled.artifacts.manifest, manifest, "{file}");
     }
 }

@@ -10,7 +10,7 @@
 //! Two paths: the happy one (Start → CreateTrip → ReserveFlight → ReserveHotel →
 //! ProcessPayment → ConfirmTrip) and a payment failure (ProcessPayment fails with
 //! `PaymentDeclined` → RefundPayment → CancelHotel → CancelFlight → CancelTrip →
-//! CheckCompensations → Compensated). Every `lambda:invoke` answers with the fixed payload of
+//! CheckCompensations → CheckFailure → Compensated). Every `lambda:invoke` answers with the fixed payload of
 //! `benches/trip_saga_mocks.json` (a fresh copy per call, as a real function returns a new
 //! document); the `${…FunctionArn}` placeholders are resolved by the same rule on both sides.
 //! The definition is compiled once. asl-executor is measured with each [`HistoryMode`]; the
@@ -45,7 +45,7 @@ const HAPPY_PATH: [&str; 6] = [
     "ProcessPayment",
     "ConfirmTrip",
 ];
-const FAILURE_PATH: [&str; 10] = [
+const FAILURE_PATH: [&str; 11] = [
     "Start",
     "CreateTrip",
     "ReserveFlight",
@@ -56,6 +56,7 @@ const FAILURE_PATH: [&str; 10] = [
     "CancelFlight",
     "CancelTrip",
     "CheckCompensations",
+    "CheckFailure",
 ];
 
 /// `${CreateTripFunctionArn}` → `arn:aws:lambda:us-east-1:123456789012:function:CreateTrip`,

@@ -10,17 +10,13 @@ use heck::ToSnakeCase;
 use proc_macro2::Span;
 use syn::{Ident, LitInt, Path};
 
-use crate::model::{Compensation, Function, FunctionKind, Jitter, RetryPolicy, Saga, Step};
-use crate::syntax::{RetryDef, SagaDef, StepDef};
+use crate::model::{
+    Compensation, Escalation, Function, FunctionKind, Jitter, Origin, RetryPolicy, Saga, Step,
+};
+use crate::syntax::{ActionRef, RetryDef, SagaDef, StepDef};
 
 /// State names the generated state machine uses for itself.
-pub const RESERVED_STATE_NAMES: [&str; 5] = [
-    "Start",
-    "CheckCompensations",
-    "Escalate",
-    "Compensated",
-    "CompensationFailed",
-];
+pub const RESERVED_STATE_NAMES: [&str; 8] = saga_model::states::RESERVED;
 
 /// Longest state name Step Functions accepts.
 pub const MAX_STATE_NAME_LEN: usize = 80;
@@ -79,16 +75,25 @@ impl Errors {
 /// # Errors
 /// Every rule violation, combined into one [`syn::Error`] whose parts each carry the span of the
 /// offending token.
-pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
+pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
     let mut errors = Errors::default();
     check_input(def, &mut errors);
     check_not_empty(def, &mut errors);
     check_unique_names(def, &mut errors);
+    if let Some(list) = &def.transient_errors {
+        check_error_lists(&def.name, &[], list.idents.as_slice(), &mut errors);
+    }
     for step in &def.steps {
         check_step_has_action(step, &mut errors);
         check_compensation_or_irreversible(step, &mut errors);
         check_compensation_retry_has_a_compensation(step, &mut errors);
-        check_error_lists(step, &mut errors);
+        let transient: Vec<Ident> = match (&step.transient_errors, &def.transient_errors) {
+            (Some(own), _) => own.idents.clone(),
+            // The saga-level check reported the inherited list's own duplicates once.
+            (None, Some(inherited)) => unique(&inherited.idents),
+            (None, None) => Vec::new(),
+        };
+        check_error_lists(&step.name, &step.business_errors, &transient, &mut errors);
         check_state_name(&step_state(step), state_span(step), &mut errors);
         if let Some(c) = &step.compensation {
             check_state_name(&c.name.to_string(), c.name.span(), &mut errors);
@@ -104,30 +109,58 @@ pub fn check(def: &SagaDef, crate_name: &str) -> syn::Result<Saga> {
         "an execution",
         &mut errors,
     );
-    let compensation_retry = retry_policy(
-        def.compensation_retry.as_ref(),
-        RetryPolicy::COMPENSATION_DEFAULT,
-        &mut errors,
-    );
-    let steps = def
+    let defaults = Defaults {
+        transient_errors: def.transient_errors.as_ref().map(|l| l.idents.as_slice()),
+        retry: retry_policy(def.retry.as_ref(), RetryPolicy::ACTION_DEFAULT, &mut errors),
+        compensation_retry: retry_policy(
+            def.compensation_retry.as_ref(),
+            RetryPolicy::COMPENSATION_DEFAULT,
+            &mut errors,
+        ),
+    };
+    let steps: Vec<Option<Step>> = def
         .steps
         .iter()
-        .map(|step| lower_step(step, compensation_retry, &mut errors))
+        .map(|step| lower_step(step, &defaults, &mut errors))
         .collect();
+    let escalation = def.escalation.as_ref().map(|e| Escalation {
+        function: function(&e.name, &e.path, FunctionKind::Escalation),
+        retry: defaults.compensation_retry,
+    });
+    let (Some(input), Some(steps)) = (def.input.clone(), steps.into_iter().collect()) else {
+        // A rule above reported why; there is no model to build.
+        return Err(errors.finish(()).expect_err("a missing part was reported"));
+    };
     let saga = Saga {
         name: def.name.to_string(),
+        ident: def.name.clone(),
+        vis: def.vis.clone(),
         module: def.name.to_string().to_snake_case(),
-        crate_name: crate_name.to_owned(),
+        origin,
         doc: def.doc.clone(),
+        input,
+        context: def.context.clone(),
         timeout_seconds: timeout,
         steps,
-        escalation: def
-            .escalation
-            .as_ref()
-            .map(|e| function(e.name.to_string(), &e.path, FunctionKind::Escalation)),
-        compensation_retry,
+        escalation,
     };
     errors.finish(saga)
+}
+
+fn unique(idents: &[Ident]) -> Vec<Ident> {
+    let mut seen = std::collections::HashSet::new();
+    idents
+        .iter()
+        .filter(|i| seen.insert(i.to_string()))
+        .cloned()
+        .collect()
+}
+
+/// What a step takes from the saga when it does not say.
+struct Defaults<'a> {
+    transient_errors: Option<&'a [Ident]>,
+    retry: RetryPolicy,
+    compensation_retry: RetryPolicy,
 }
 
 /// A saga needs a typed input: the state machine's execution input and every request carry it.
@@ -209,16 +242,26 @@ fn check_state_name(name: &str, span: Span, errors: &mut Errors) {
     }
 }
 
-/// A step without an action has nothing to run.
+/// A step without an action has nothing to run; an action's output type is declared, so that
+/// later steps read it typed and the compensation's input is checked against it.
 fn check_step_has_action(step: &StepDef, errors: &mut Errors) {
-    if step.action.is_none() {
-        errors.at(
+    match &step.action {
+        None => errors.at(
             step.name.span(),
             format!(
-                "step `{}` has no `action`; add `action: path::to::function,`",
+                "step `{}` has no `action`; add `action: path::to::function -> OutputType,`",
                 step.name
             ),
-        );
+        ),
+        Some(ActionRef { path, output: None }) => errors.push(syn::Error::new_spanned(
+            path,
+            format!(
+                "the action of step `{}` declares no output type; write `action: {} -> OutputType,` with the type its `Ok` holds",
+                step.name,
+                path_string(path)
+            ),
+        )),
+        Some(_) => {}
     }
 }
 
@@ -255,11 +298,12 @@ fn check_compensation_retry_has_a_compensation(step: &StepDef, errors: &mut Erro
 }
 
 /// An error name is either business (caught, compensated) or transient (retried), once.
-fn check_error_lists(step: &StepDef, errors: &mut Errors) {
+/// A step that inherits the saga's transient errors is checked against them too.
+fn check_error_lists(owner: &Ident, business: &[Ident], transient: &[Ident], errors: &mut Errors) {
     let mut seen: HashMap<String, &str> = HashMap::new();
     let lists = [
-        ("business_errors", &step.business_errors),
-        ("transient_errors", &step.transient_errors),
+        ("business_errors", business),
+        ("transient_errors", transient),
     ];
     for (list_name, list) in lists {
         for error in list {
@@ -272,8 +316,7 @@ fn check_error_lists(step: &StepDef, errors: &mut Errors) {
                 Some(_) => errors.at(
                     error.span(),
                     format!(
-                        "error `{name}` is declared both business and transient in step `{}`; a business error starts compensation, a transient one is retried: keep it in one list",
-                        step.name
+                        "error `{name}` is declared both business and transient in step `{owner}`; a business error starts compensation, a transient one is retried: keep it in one list (a step's own `transient_errors` replace the saga's)"
                     ),
                 ),
             }
@@ -313,34 +356,48 @@ fn check_timeout(lit: Option<&LitInt>, max: u32, what: &str, errors: &mut Errors
     }
 }
 
-fn lower_step(step: &StepDef, compensation_default: RetryPolicy, errors: &mut Errors) -> Step {
-    let action_path = step
-        .action
-        .clone()
-        .unwrap_or_else(|| Path::from(step.name.clone()));
-    let mut action = function(step.name.to_string(), &action_path, FunctionKind::Action);
+fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> Option<Step> {
+    let retry = retry_policy(step.retry.as_ref(), defaults.retry, errors);
+    let compensation_retry = retry_policy(
+        step.compensation_retry.as_ref(),
+        defaults.compensation_retry,
+        errors,
+    );
+    let timeout_seconds = check_timeout(
+        step.timeout_seconds.as_ref(),
+        MAX_TASK_TIMEOUT_SECONDS,
+        "a Lambda task",
+        errors,
+    );
+    let ActionRef {
+        path,
+        output: Some(output),
+    } = step.action.as_ref()?
+    else {
+        return None;
+    };
+    let mut action = function(&step.name, path, FunctionKind::Action);
     action.state = step_state(step);
-    Step {
+    let (transient_errors, transient_inherited) =
+        match (&step.transient_errors, defaults.transient_errors) {
+            (Some(own), _) => (own.idents.clone(), false),
+            (None, Some(inherited)) => (unique(inherited), true),
+            (None, None) => (Vec::new(), false),
+        };
+    Some(Step {
         action,
+        output: output.clone(),
         doc: step.doc.clone(),
-        business_errors: step.business_errors.iter().map(Ident::to_string).collect(),
-        transient_errors: step.transient_errors.iter().map(Ident::to_string).collect(),
-        retry: retry_policy(step.retry.as_ref(), RetryPolicy::ACTION_DEFAULT, errors),
-        timeout_seconds: check_timeout(
-            step.timeout_seconds.as_ref(),
-            MAX_TASK_TIMEOUT_SECONDS,
-            "a Lambda task",
-            errors,
-        ),
+        business_errors: step.business_errors.clone(),
+        transient_errors,
+        transient_inherited,
+        retry,
+        timeout_seconds,
         compensation: step.compensation.as_ref().map(|c| Compensation {
-            function: function(c.name.to_string(), &c.path, FunctionKind::Compensation),
-            retry: retry_policy(
-                step.compensation_retry.as_ref(),
-                compensation_default,
-                errors,
-            ),
+            function: function(&c.name, &c.path, FunctionKind::Compensation),
+            retry: compensation_retry,
         }),
-    }
+    })
 }
 
 fn step_state(step: &StepDef) -> String {
@@ -355,29 +412,16 @@ fn state_span(step: &StepDef) -> Span {
         .map_or_else(|| step.name.span(), syn::LitStr::span)
 }
 
-fn function(name: String, path: &Path, kind: FunctionKind) -> Function {
+fn function(name: &Ident, path: &Path, kind: FunctionKind) -> Function {
     Function {
-        state: name.clone(),
-        name,
+        ident: name.clone(),
+        state: name.to_string(),
         kind,
-        handler: path_string(path),
+        path: path.clone(),
     }
 }
 
-/// `a :: b` as written in source, without the spaces a token stream puts around `::`.
-pub fn path_string(path: &Path) -> String {
-    let segments = path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::");
-    if path.leading_colon.is_some() {
-        format!("::{segments}")
-    } else {
-        segments
-    }
-}
+pub use crate::model::path_string;
 
 /// Resolves a retry block against `default`, checking every value it sets.
 fn retry_policy(def: Option<&RetryDef>, default: RetryPolicy, errors: &mut Errors) -> RetryPolicy {

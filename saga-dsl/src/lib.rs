@@ -13,14 +13,14 @@
 //!     saga Checkout {
 //!         input: Order,
 //!         step Reserve {
-//!             action: seats::reserve,
+//!             action: seats::reserve -> Seats,
 //!             compensation: Release => seats::release,
 //!             business_errors: [SoldOut],
 //!         }
-//!         step Charge { action: payments::charge, irreversible }
+//!         step Charge { action: payments::charge -> Receipt, irreversible }
 //!     }
 //! };
-//! let compiled = saga_dsl::compile(tokens, "shop").unwrap();
+//! let compiled = saga_dsl::compile(tokens, saga_dsl::Origin::of_crate("shop")).unwrap();
 //! assert_eq!(compiled.saga.module, "checkout");
 //! let asl: serde_json::Value = serde_json::from_str(&compiled.artifacts.asl).unwrap();
 //! assert_eq!(asl["States"]["Reserve"]["Catch"][0]["Next"], "Release");
@@ -37,7 +37,7 @@ pub mod syntax;
 
 use proc_macro2::TokenStream;
 
-pub use model::Saga;
+pub use model::{Origin, Saga};
 pub use syntax::SagaDef;
 
 /// The generated files of one saga, as text.
@@ -64,7 +64,7 @@ pub struct Compiled {
 impl Compiled {
     /// The Rust code `saga!` expands to.
     pub fn expand(&self) -> TokenStream {
-        emit::rust::expand(&self.def, &self.saga, &self.artifacts)
+        emit::rust::expand(&self.saga, &self.artifacts)
     }
 }
 
@@ -77,13 +77,16 @@ pub fn artifacts(saga: &Saga) -> Artifacts {
     }
 }
 
-/// Parses and checks the body of a `saga!` invocation declared in `crate_name`.
+/// Parses and checks the body of a `saga!` invocation declared at `origin`.
 ///
 /// # Errors
 /// The syntax error, or every rule violation at once, each spanned on the offending token.
-pub fn compile(tokens: TokenStream, crate_name: &str) -> syn::Result<Compiled> {
+pub fn compile(tokens: TokenStream, origin: Origin) -> syn::Result<Compiled> {
     let def: SagaDef = syn::parse2(tokens)?;
-    let saga = check::check(&def, crate_name)?;
+    if let Some(error) = def.syntax_error() {
+        return Err(error);
+    }
+    let saga = check::check(&def, origin)?;
     let artifacts = artifacts(&saga);
     Ok(Compiled {
         def,
@@ -92,15 +95,20 @@ pub fn compile(tokens: TokenStream, crate_name: &str) -> syn::Result<Compiled> {
     })
 }
 
-/// What `saga!` expands to: the generated module, or the errors as `compile_error!`.
+/// What `saga!` expands to: the generated module, or the errors as `compile_error!` beside
+/// stubs of the module's public items.
 pub fn expand(tokens: TokenStream, crate_name: &str) -> TokenStream {
     match syn::parse2::<SagaDef>(tokens) {
         Err(error) => emit::rust::fallback(None, &error),
-        Ok(def) => match check::check(&def, crate_name) {
+        Ok(def) if !def.errors.is_empty() => {
+            let error = def.syntax_error().expect("there are errors");
+            emit::rust::fallback(Some(&def), &error)
+        }
+        Ok(def) => match check::check(&def, Origin::of_crate(crate_name)) {
             Err(error) => emit::rust::fallback(Some(&def), &error),
             Ok(saga) => {
                 let artifacts = artifacts(&saga);
-                emit::rust::expand(&def, &saga, &artifacts)
+                emit::rust::expand(&saga, &artifacts)
             }
         },
     }

@@ -4,12 +4,12 @@
 //! It reports the first *syntax* error it meets; the semantic rules in [`crate::check`] then
 //! report all their findings at once.
 
-use proc_macro2::Span;
-use syn::parse::{Parse, ParseStream};
+use proc_macro2::{Delimiter, Group, Span};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{
     Attribute, Expr, ExprLit, Ident, Lit, LitFloat, LitInt, LitStr, Meta, Path, Token, Type,
-    Visibility, braced, bracketed,
+    Visibility, braced,
 };
 
 /// Keywords of the DSL that are not Rust keywords.
@@ -28,14 +28,16 @@ pub mod kw {
 ///               | "context" ":" Type ","               what every function borrows; default ()
 ///               | "timeout_seconds" ":" Int ","        the whole execution's timeout
 ///               | "escalation" ":" Ident "=>" Path "," the function run when compensations are left undone
+///               | "transient_errors" ":" "[" Ident,* "]" ","  every step's, unless it lists its own
+///               | "retry" ":" retry ","                the default retry of every action
 ///               | "compensation_retry" ":" retry ","   the default retry of every compensation
 ///               | step
 /// step         := doc* "step" Ident "{" step-item* "}"
-/// step-item    := "action" ":" Path ","                async fn(&Context, ActionRequest<Input>) -> Result<O, E>
-///               | "compensation" ":" Ident "=>" Path "," async fn(&Context, CompensationRequest<Input, O>) -> Result<_, _>
+/// step-item    := "action" ":" Path "->" Type ","      async fn(&Context, ActionRequest<Input[, Results]>) -> Result<Type, E>
+///               | "compensation" ":" Ident "=>" Path "," async fn(&Context, CompensationRequest<Input, Type>) -> Result<_, _>
 ///               | "irreversible" ","                   instead of a compensation
 ///               | "business_errors" ":" "[" Ident,* "]" ","   not retried; they start compensation
-///               | "transient_errors" ":" "[" Ident,* "]" ","  retried with the step's policy
+///               | "transient_errors" ":" "[" Ident,* "]" ","  retried with the step's policy; replaces the saga's list
 ///               | "retry" ":" retry ","
 ///               | "compensation_retry" ":" retry ","
 ///               | "timeout_seconds" ":" Int ","
@@ -45,6 +47,10 @@ pub mod kw {
 /// ```
 ///
 /// The comma after the last item of a block is optional; `step` blocks need none.
+///
+/// A malformed item does not stop the parse: its error is recorded in [`SagaDef::errors`] and
+/// the parser resumes at the next item, so that every syntax error is reported at once and the
+/// rest of the declaration is still known (the macro emits stubs from it).
 pub struct SagaDef {
     /// `///` lines above `saga`; they become the state machine's `Comment`.
     pub doc: Vec<String>,
@@ -60,10 +66,33 @@ pub struct SagaDef {
     pub timeout_seconds: Option<LitInt>,
     /// `escalation: Name => path`.
     pub escalation: Option<FunctionRef>,
+    /// `transient_errors: [...]` at saga level: the list of every step that gives none.
+    pub transient_errors: Option<IdentList>,
+    /// `retry: { … }` at saga level: the policy of every action.
+    pub retry: Option<RetryDef>,
     /// `compensation_retry: { … }` at saga level.
     pub compensation_retry: Option<RetryDef>,
     /// The steps, in execution order.
     pub steps: Vec<StepDef>,
+    /// The syntax errors of the items that did not parse, in source order.
+    pub errors: Vec<syn::Error>,
+}
+
+/// `path::to::function -> Output`: an action and the type of its output.
+pub struct ActionRef {
+    /// The Rust function.
+    pub path: Path,
+    /// The declared output type; `None` when `-> Type` is missing (an error [`crate::check`]
+    /// reports with a hint).
+    pub output: Option<Type>,
+}
+
+/// `[A, B, C]`: a list of error names, with the brackets' span.
+pub struct IdentList {
+    /// The brackets, for errors about the whole list.
+    pub span: Span,
+    /// The names.
+    pub idents: Vec<Ident>,
 }
 
 /// `Name => path::to::function`.
@@ -82,16 +111,16 @@ pub struct StepDef {
     pub name: Ident,
     /// `state: "…"`.
     pub state: Option<LitStr>,
-    /// `action: path`.
-    pub action: Option<Path>,
+    /// `action: path -> Output`.
+    pub action: Option<ActionRef>,
     /// `compensation: Name => path`.
     pub compensation: Option<FunctionRef>,
     /// The `irreversible` mark.
     pub irreversible: Option<kw::irreversible>,
     /// `business_errors: [...]`.
     pub business_errors: Vec<Ident>,
-    /// `transient_errors: [...]`.
-    pub transient_errors: Vec<Ident>,
+    /// `transient_errors: [...]`; `None` takes the saga's.
+    pub transient_errors: Option<IdentList>,
     /// `retry: { … }`.
     pub retry: Option<RetryDef>,
     /// `compensation_retry: { … }`.
@@ -142,8 +171,8 @@ impl Number {
     }
 }
 
-const SAGA_KEYS: &str =
-    "`input`, `context`, `timeout_seconds`, `escalation`, `compensation_retry` or `step`";
+const SAGA_KEYS: &str = "`input`, `context`, `timeout_seconds`, `escalation`, `transient_errors`, `retry`, \
+                         `compensation_retry` or `step`";
 const STEP_KEYS: &str = "`action`, `compensation`, `irreversible`, `business_errors`, `transient_errors`, `retry`, \
                          `compensation_retry`, `timeout_seconds` or `state`";
 const RETRY_KEYS: &str =
@@ -168,45 +197,89 @@ impl Parse for SagaDef {
             context: None,
             timeout_seconds: None,
             escalation: None,
+            transient_errors: None,
+            retry: None,
             compensation_retry: None,
             steps: Vec::new(),
+            errors: Vec::new(),
         };
         while !body.is_empty() {
-            let attrs = body.call(Attribute::parse_outer)?;
-            if body.peek(kw::step) {
-                saga.steps
-                    .push(StepDef::parse_with_doc(&body, doc_lines(&attrs)?)?);
-                if body.peek(Token![,]) {
-                    body.parse::<Token![,]>()?;
-                }
-                continue;
+            if let Err(error) = saga.parse_item(&body) {
+                saga.errors.push(error);
+                skip_item(&body)?;
             }
-            if let Some(attr) = attrs.first() {
-                return Err(syn::Error::new_spanned(
-                    attr,
-                    "doc comments go above `saga` or `step` only",
-                ));
-            }
-            let key: Ident = body.parse()?;
-            body.parse::<Token![:]>()?;
-            match key.to_string().as_str() {
-                "input" => set_once(&mut saga.input, &key, body.parse()?)?,
-                "context" => set_once(&mut saga.context, &key, body.parse()?)?,
-                "timeout_seconds" => set_once(&mut saga.timeout_seconds, &key, body.parse()?)?,
-                "escalation" => set_once(&mut saga.escalation, &key, body.parse()?)?,
-                "compensation_retry" => {
-                    set_once(&mut saga.compensation_retry, &key, body.parse()?)?;
-                }
-                other => return Err(unknown_key(&key, other, "saga", SAGA_KEYS)),
-            }
-            end_of_item(&body)?;
         }
         Ok(saga)
     }
 }
 
+impl SagaDef {
+    fn parse_item(&mut self, body: ParseStream<'_>) -> syn::Result<()> {
+        let attrs = body.call(Attribute::parse_outer)?;
+        if body.peek(kw::step) {
+            let step = StepDef::parse_with_doc(body, doc_lines(&attrs)?, &mut self.errors)?;
+            self.steps.push(step);
+            if body.peek(Token![,]) {
+                body.parse::<Token![,]>()?;
+            }
+            return Ok(());
+        }
+        if let Some(attr) = attrs.first() {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "doc comments go above `saga` or `step` only",
+            ));
+        }
+        let key: Ident = body.parse()?;
+        body.parse::<Token![:]>()?;
+        match key.to_string().as_str() {
+            "input" => set_once(&mut self.input, &key, body.parse()?)?,
+            "context" => set_once(&mut self.context, &key, body.parse()?)?,
+            "timeout_seconds" => set_once(&mut self.timeout_seconds, &key, body.parse()?)?,
+            "escalation" => set_once(&mut self.escalation, &key, body.parse()?)?,
+            "transient_errors" => set_once(&mut self.transient_errors, &key, body.parse()?)?,
+            "retry" => set_once(&mut self.retry, &key, body.parse()?)?,
+            "compensation_retry" => {
+                set_once(&mut self.compensation_retry, &key, body.parse()?)?;
+            }
+            other => return Err(unknown_key(&key, other, "saga", SAGA_KEYS)),
+        }
+        end_of_item(body)
+    }
+
+    /// The syntax errors, combined, if there are any.
+    pub fn syntax_error(&self) -> Option<syn::Error> {
+        let mut errors = self.errors.iter().cloned();
+        let mut first = errors.next()?;
+        first.extend(errors);
+        Some(first)
+    }
+}
+
+/// Skips the rest of a malformed item: up to and including the next `,` of this block, or up to
+/// the next `step`, which needs no comma before it.
+fn skip_item(input: ParseStream<'_>) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            match &tree {
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => return Ok(((), next)),
+                proc_macro2::TokenTree::Ident(i) if i == "step" && rest != *cursor => {
+                    return Ok(((), rest));
+                }
+                _ => rest = next,
+            }
+        }
+        Ok(((), rest))
+    })
+}
+
 impl StepDef {
-    fn parse_with_doc(input: ParseStream<'_>, doc: Vec<String>) -> syn::Result<Self> {
+    fn parse_with_doc(
+        input: ParseStream<'_>,
+        doc: Vec<String>,
+        errors: &mut Vec<syn::Error>,
+    ) -> syn::Result<Self> {
         input.parse::<kw::step>()?;
         let name: Ident = input.parse()?;
         let body;
@@ -219,62 +292,129 @@ impl StepDef {
             compensation: None,
             irreversible: None,
             business_errors: Vec::new(),
-            transient_errors: Vec::new(),
+            transient_errors: None,
             retry: None,
             compensation_retry: None,
             timeout_seconds: None,
         };
         let mut business_seen = None;
-        let mut transient_seen = None;
         while !body.is_empty() {
-            if body.peek(kw::irreversible) {
-                let mark = body.parse::<kw::irreversible>()?;
-                if step.irreversible.is_some() {
-                    return Err(syn::Error::new(
-                        mark.span,
-                        "`irreversible` is given twice; keep one",
-                    ));
-                }
-                step.irreversible = Some(mark);
-                end_of_item(&body)?;
-                continue;
+            if let Err(error) = step.parse_item(&body, &mut business_seen) {
+                errors.push(error);
+                skip_item(&body)?;
             }
-            let key: Ident = body.parse()?;
-            body.parse::<Token![:]>()?;
-            match key.to_string().as_str() {
-                "action" => set_once(&mut step.action, &key, body.parse()?)?,
-                "compensation" => set_once(&mut step.compensation, &key, body.parse()?)?,
-                "state" => set_once(&mut step.state, &key, body.parse()?)?,
-                "retry" => set_once(&mut step.retry, &key, body.parse()?)?,
-                "compensation_retry" => {
-                    set_once(&mut step.compensation_retry, &key, body.parse()?)?;
-                }
-                "timeout_seconds" => set_once(&mut step.timeout_seconds, &key, body.parse()?)?,
-                "business_errors" => {
-                    set_once(&mut business_seen, &key, ())?;
-                    step.business_errors = parse_ident_list(&body)?;
-                }
-                "transient_errors" => {
-                    set_once(&mut transient_seen, &key, ())?;
-                    step.transient_errors = parse_ident_list(&body)?;
-                }
-                other => return Err(unknown_key(&key, other, "step", STEP_KEYS)),
-            }
-            end_of_item(&body)?;
         }
         Ok(step)
     }
+
+    fn parse_item(
+        &mut self,
+        body: ParseStream<'_>,
+        business_seen: &mut Option<()>,
+    ) -> syn::Result<()> {
+        if body.peek(kw::irreversible) {
+            let mark = body.parse::<kw::irreversible>()?;
+            if self.irreversible.is_some() {
+                return Err(syn::Error::new(
+                    mark.span,
+                    "`irreversible` is given twice; keep one",
+                ));
+            }
+            self.irreversible = Some(mark);
+            return end_of_item(body);
+        }
+        let key: Ident = body.parse()?;
+        body.parse::<Token![:]>()?;
+        match key.to_string().as_str() {
+            "action" => set_once(&mut self.action, &key, body.parse()?)?,
+            "compensation" => set_once(&mut self.compensation, &key, body.parse()?)?,
+            "state" => set_once(&mut self.state, &key, body.parse()?)?,
+            "retry" => set_once(&mut self.retry, &key, body.parse()?)?,
+            "compensation_retry" => {
+                set_once(&mut self.compensation_retry, &key, body.parse()?)?;
+            }
+            "timeout_seconds" => set_once(&mut self.timeout_seconds, &key, body.parse()?)?,
+            "business_errors" => {
+                set_once(business_seen, &key, ())?;
+                self.business_errors = body.parse::<IdentList>()?.idents;
+            }
+            "transient_errors" => set_once(&mut self.transient_errors, &key, body.parse()?)?,
+            other => return Err(unknown_key(&key, other, "step", STEP_KEYS)),
+        }
+        end_of_item(body)
+    }
+}
+
+impl Parse for ActionRef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: Path = input.parse()?;
+        let output = if input.peek(Token![->]) {
+            input.parse::<Token![->]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(ActionRef { path, output })
+    }
+}
+
+impl Parse for IdentList {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        in_group(input, Delimiter::Bracket, "`[Name, …]`", |list, span| {
+            Ok(IdentList {
+                span,
+                idents: Punctuated::<Ident, Token![,]>::parse_terminated(list)?
+                    .into_iter()
+                    .collect(),
+            })
+        })
+    }
+}
+
+/// Parses the contents of the next `delimiter` group on their own, so that a mistake inside
+/// is that item's error and leaves nothing unparsed behind for the enclosing block (where
+/// syn would report it again, as an unexpected token, at the end of the whole macro).
+fn in_group<T>(
+    input: ParseStream<'_>,
+    delimiter: Delimiter,
+    expected: &str,
+    parse: impl FnOnce(ParseStream<'_>, Span) -> syn::Result<T>,
+) -> syn::Result<T> {
+    let group: Group = match input.parse() {
+        Ok(group) => group,
+        Err(_) => return Err(input.error(format!("expected {expected}"))),
+    };
+    if group.delimiter() != delimiter {
+        return Err(syn::Error::new(
+            group.span(),
+            format!("expected {expected}"),
+        ));
+    }
+    let span = group.span();
+    Parser::parse2(|body: ParseStream<'_>| parse(body, span), group.stream())
 }
 
 impl Parse for FunctionRef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let name: Ident = input.parse()?;
-        if !input.peek(Token![=>]) {
-            return Err(syn::Error::new(
-                name.span(),
-                format!("expected `=>` after `{name}`: write `{name} => path::to::function`"),
+        // `compensation: void_label` or `compensation: shipping::void_label` without a logical
+        // name: read the whole path so that the hint can name the function it would run.
+        let fork = input.fork();
+        if !(fork.parse::<Ident>().is_ok() && fork.peek(Token![=>])) {
+            let path: Path = input.parse()?;
+            let function = crate::check::path_string(&path);
+            let last = path
+                .segments
+                .last()
+                .map_or_else(String::new, |s| s.ident.to_string());
+            let name = heck::ToUpperCamelCase::to_upper_camel_case(last.as_str());
+            return Err(syn::Error::new_spanned(
+                &path,
+                format!(
+                    "expected a logical name and `=>` before the function: write `{name} => {function}`"
+                ),
             ));
         }
+        let name: Ident = input.parse()?;
         input.parse::<Token![=>]>()?;
         Ok(FunctionRef {
             name,
@@ -285,10 +425,19 @@ impl Parse for FunctionRef {
 
 impl Parse for RetryDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let body;
-        let brace = braced!(body in input);
+        in_group(
+            input,
+            Delimiter::Brace,
+            "`{ max_attempts: …, … }`",
+            Self::parse_body,
+        )
+    }
+}
+
+impl RetryDef {
+    fn parse_body(body: ParseStream<'_>, span: Span) -> syn::Result<Self> {
         let mut retry = RetryDef {
-            span: brace.span.join(),
+            span,
             max_attempts: None,
             interval_seconds: None,
             backoff_rate: None,
@@ -313,18 +462,10 @@ impl Parse for RetryDef {
                 }
                 other => return Err(unknown_key(&key, other, "retry", RETRY_KEYS)),
             }
-            end_of_item(&body)?;
+            end_of_item(body)?;
         }
         Ok(retry)
     }
-}
-
-fn parse_ident_list(input: ParseStream<'_>) -> syn::Result<Vec<Ident>> {
-    let list;
-    bracketed!(list in input);
-    Ok(Punctuated::<Ident, Token![,]>::parse_terminated(&list)?
-        .into_iter()
-        .collect())
 }
 
 fn set_once<T>(slot: &mut Option<T>, key: &Ident, value: T) -> syn::Result<()> {
@@ -383,7 +524,11 @@ mod tests {
     use quote::quote;
 
     fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<SagaDef> {
-        syn::parse2(tokens)
+        let def: SagaDef = syn::parse2(tokens)?;
+        match def.syntax_error() {
+            Some(error) => Err(error),
+            None => Ok(def),
+        }
     }
 
     #[test]
@@ -398,7 +543,7 @@ mod tests {
                 compensation_retry: { max_attempts: 5 },
                 /// Takes seats.
                 step ReserveFlight {
-                    action: flight::reserve,
+                    action: flight::reserve -> Seats,
                     compensation: CancelFlight => flight::cancel,
                     business_errors: [SoldOut],
                     transient_errors: [Busy, Throttled],
@@ -406,7 +551,7 @@ mod tests {
                     timeout_seconds: 30,
                     state: "Reserve flight",
                 }
-                step Confirm { action: trip::confirm, irreversible }
+                step Confirm { action: trip::confirm -> Confirmation, irreversible }
             }
         })
         .unwrap();
@@ -416,7 +561,8 @@ mod tests {
         let flight = &saga.steps[0];
         assert_eq!(flight.doc, ["Takes seats."]);
         assert_eq!(flight.compensation.as_ref().unwrap().name, "CancelFlight");
-        assert_eq!(flight.transient_errors.len(), 2);
+        assert_eq!(flight.transient_errors.as_ref().unwrap().idents.len(), 2);
+        assert!(flight.action.as_ref().unwrap().output.is_some());
         let backoff = flight
             .retry
             .as_ref()
@@ -444,6 +590,35 @@ mod tests {
     }
 
     #[test]
+    fn every_malformed_item_is_reported_and_the_rest_is_kept() {
+        let def: SagaDef = syn::parse2(quote! {
+            saga S {
+                input: I,
+                timeout_seconds: "long",
+                step A { action: a -> O, retry: { max_attempts: many }, irreversible }
+                step B { acton: b -> O, irreversible }
+                escalation: page,
+            }
+        })
+        .unwrap();
+        let messages: Vec<String> = def.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert_eq!(messages[0], "expected integer literal");
+        assert!(
+            messages[2].starts_with("unknown step key `acton`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[3].starts_with("expected a logical name"),
+            "{messages:?}"
+        );
+        assert!(def.input.is_some());
+        assert_eq!(def.steps.len(), 2);
+        assert!(def.steps[0].irreversible.is_some() && def.steps[0].action.is_some());
+        assert!(def.steps[1].irreversible.is_some());
+    }
+
+    #[test]
     fn a_key_given_twice_is_an_error() {
         let Err(err) = parse(quote! { saga S { input: I, input: J } }) else {
             panic!("expected an error");
@@ -452,13 +627,25 @@ mod tests {
     }
 
     #[test]
-    fn missing_arrow_in_a_compensation_suggests_the_form() {
-        let Err(err) = parse(quote! { saga S { step A { action: f, compensation: g } } }) else {
-            panic!("expected an error");
-        };
-        assert_eq!(
-            err.to_string(),
-            "expected `=>` after `g`: write `g => path::to::function`"
-        );
+    fn a_compensation_without_a_logical_name_suggests_one_from_the_function() {
+        for (tokens, expected) in [
+            (
+                quote! { saga S { step A { action: f -> O, compensation: shipping::void_label } } },
+                "expected a logical name and `=>` before the function: write `VoidLabel => shipping::void_label`",
+            ),
+            (
+                quote! { saga S { step A { action: f -> O, compensation: g } } },
+                "expected a logical name and `=>` before the function: write `G => g`",
+            ),
+            (
+                quote! { saga S { input: I, escalation: ops::page_operator } },
+                "expected a logical name and `=>` before the function: write `PageOperator => ops::page_operator`",
+            ),
+        ] {
+            let Err(err) = parse(tokens) else {
+                panic!("expected an error");
+            };
+            assert_eq!(err.to_string(), expected);
+        }
     }
 }

@@ -6,39 +6,42 @@
 use std::future::Future;
 
 use lambda_runtime::Diagnostic;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use crate::error::{StepError, reserved};
 use crate::request::{
     ActionPayload, ActionRequest, CompensationPayload, CompensationRequest, EscalationPayload,
-    EscalationRequest, Failure, Results, StepContext, Undone,
+    EscalationRequest, Failure, FromResults, InvalidInput, ResultError, Results, StepContext,
+    Undone,
 };
 
 /// Runs an action on the payload its Task state sent.
 ///
 /// # Errors
-/// `Saga.InvalidPayload` when the payload does not decode; the action's own error, named by
-/// [`StepError::name`], when it fails.
-pub async fn action<'a, C, I, O, E, F, Fut>(
+/// `Saga.InvalidPayload` when the payload (or an earlier result the action asks for) does not
+/// decode; the action's own error, named by [`StepError::name`], when it fails.
+pub(crate) async fn action<'a, C, I, R, O, E, F, Fut>(
     context: &'a C,
     f: F,
     payload: Value,
 ) -> Result<Value, Diagnostic>
 where
-    F: FnOnce(&'a C, ActionRequest<I>) -> Fut,
+    F: FnOnce(&'a C, ActionRequest<I, R>) -> Fut,
     Fut: Future<Output = Result<O, E>>,
     I: DeserializeOwned,
+    R: FromResults,
     O: Serialize,
     E: StepError,
 {
     let (payload, taken) = take_results(payload);
     let wire: ActionPayload<I> = decode(payload)?;
+    let results = R::from_results(results_map(taken)?).map_err(|e| invalid_payload(&e))?;
     let request = ActionRequest {
         input: wire.input,
-        results: results(taken)?,
+        results,
         context: wire.context,
     };
     let span = step_span(&request.context);
@@ -47,13 +50,16 @@ where
         .await
 }
 
-/// Runs a compensation, handing it the output of the step it undoes when that step completed.
+/// Runs a compensation, handing it the output of the step it undoes when that step completed,
+/// decoded by `decode_output` (the action's own decoder, so that the output type is checked in
+/// one place).
 ///
 /// # Errors
 /// As [`action`].
-pub async fn compensation<'a, C, I, O, CO, E, G, Fut>(
+pub(crate) async fn compensation<'a, C, I, O, CO, E, G, Fut>(
     context: &'a C,
-    step_state: &str,
+    step: &str,
+    decode_output: fn(Value) -> Result<O, serde_json::Error>,
     g: G,
     payload: Value,
 ) -> Result<Value, Diagnostic>
@@ -61,15 +67,23 @@ where
     G: FnOnce(&'a C, CompensationRequest<I, O>) -> Fut,
     Fut: Future<Output = Result<CO, E>>,
     I: DeserializeOwned,
-    O: DeserializeOwned,
     CO: Serialize,
     E: StepError,
 {
     let (payload, taken) = take_results(payload);
     let wire: CompensationPayload<I> = decode(payload)?;
-    let output = results(taken)?
-        .get::<O>(step_state)
-        .map_err(|e| invalid_payload(&e))?;
+    let output = match results_map(taken)?
+        .remove(step)
+        .and_then(|mut slot| slot.get_mut("output").map(Value::take))
+    {
+        None => None,
+        Some(output) => Some(decode_output(output).map_err(|e| {
+            invalid_payload(&ResultError {
+                state: step.to_owned(),
+                reason: e.to_string(),
+            })
+        })?),
+    };
     let request = CompensationRequest {
         input: wire.input,
         output,
@@ -85,9 +99,15 @@ where
 
 /// Runs the escalation function with the list of compensations left undone.
 ///
+/// Nothing here fails on what the payload holds, short of a payload that is not the escalation's
+/// at all: the input is handed over raw when it does not decode (an undecodable input is the
+/// likeliest reason compensations failed), and malformed entries of the failures are kept as
+/// text.
+///
 /// # Errors
-/// As [`action`].
-pub async fn escalation<'a, C, I, O, E, H, Fut>(
+/// `Saga.InvalidPayload` only when the payload has no step context; the escalation's own error
+/// when it fails.
+pub(crate) async fn escalation<'a, C, I, O, E, H, Fut>(
     context: &'a C,
     h: H,
     payload: Value,
@@ -100,13 +120,20 @@ where
     E: StepError,
 {
     let (payload, taken) = take_results(payload);
-    let wire: EscalationPayload<I> = decode(payload)?;
-    let undone = undone_list(wire.undone)?;
+    let wire: EscalationPayload = decode(payload)?;
+    let input = I::deserialize(&wire.input).map_err(|e| InvalidInput {
+        error: e.to_string(),
+        raw: wire.input,
+    });
+    let results = match taken {
+        Some(Value::Object(map)) => Results::from_map(map),
+        _ => Results::default(),
+    };
     let request = EscalationRequest {
-        input: wire.input,
-        results: results(taken)?,
+        input,
+        results,
         failure: wire.failure,
-        undone,
+        undone: undone_list(wire.undone),
         context: wire.context,
     };
     let span = step_span(&request.context);
@@ -115,12 +142,14 @@ where
         .await
 }
 
-fn undone_list(map: Map<String, Value>) -> Result<Vec<Undone>, Diagnostic> {
+fn undone_list(map: Map<String, Value>) -> Vec<Undone> {
     map.into_iter()
         .map(|(state, failure)| {
-            let failure: Failure =
-                serde_json::from_value(failure).map_err(|e| invalid_payload(&e))?;
-            Ok(Undone { state, failure })
+            let failure = Failure::deserialize(&failure).unwrap_or_else(|_| Failure {
+                error: String::new(),
+                cause: failure.to_string(),
+            });
+            Undone { state, failure }
         })
         .collect()
 }
@@ -151,9 +180,9 @@ fn take_results(payload: Value) -> (Value, Option<Value>) {
     }
 }
 
-fn results(taken: Option<Value>) -> Result<Results, Diagnostic> {
+fn results_map(taken: Option<Value>) -> Result<Map<String, Value>, Diagnostic> {
     match taken {
-        Some(Value::Object(map)) => Ok(Results::from_map(map)),
+        Some(Value::Object(map)) => Ok(map),
         Some(other) => Err(invalid_payload(&format!(
             "invalid type for field `results`: {other}, expected an object"
         ))),

@@ -39,7 +39,7 @@
 //!     pub saga Booking {
 //!         input: Order,
 //!         step Reserve {
-//!             action: reserve,
+//!             action: reserve -> Booking,
 //!             compensation: Release => cancel,
 //!             business_errors: [SoldOut],
 //!             transient_errors: [StoreBusy],
@@ -70,26 +70,33 @@
 mod entry;
 mod error;
 mod functions;
+mod handler;
 #[cfg(feature = "local")]
 pub mod local;
 mod request;
 
-#[doc(hidden)]
-pub mod assert;
-
 pub use error::{StepError, reserved};
-pub use functions::{BoxFuture, Manifest, ManifestFunction, SagaFunctions};
+pub use functions::{BoxFuture, SagaFunctions};
 pub use request::{
-    ActionRequest, CompensationRequest, EscalationRequest, Failure, ResultError, Results,
-    StepContext, Undone,
+    ActionRequest, CompensationRequest, EscalationInput, EscalationRequest, Failure, FromResults,
+    InvalidInput, ResultError, Results, ResultsOf, StepContext, Undone,
 };
 pub use saga_macros::{StepError, saga};
+/// The saga as data: what `saga!` emits as `SAGA` and the CLI writes as the manifest.
+pub use saga_model::{
+    FunctionInfo, FunctionKind, Jitter, RetriedFunction, RetryPolicy, SagaInfo, StepInfo, states,
+};
 
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::entry::{action, compensation, diagnostic, escalation};
-    pub use crate::error::{all_in, contains};
+    pub use crate::entry::diagnostic;
+    pub use crate::error::{Message, all_in, contains, parent_module};
+    pub use crate::handler::{
+        Action, ActionHandler, Compensation, CompensationHandler, Escalation, EscalationHandler,
+        decoder_of, names_of, output,
+    };
     pub use lambda_runtime;
+    pub use saga_model;
     pub use serde_json;
 }

@@ -27,11 +27,11 @@ pub struct StepContext {
     pub retry_count: u32,
 }
 
-/// The outputs of the steps that completed so far, by the step's logical name.
+/// The outputs of the steps that completed so far, untyped, by the step's logical name: what
+/// the escalation receives (it runs after any step may have failed, so any may be missing).
 ///
-/// The state machine stores each step's output at `$.results.<Step>.output`, where `<Step>` is
-/// the name after `step` in the declaration (not a custom `state:` name); a step that needs an
-/// earlier result reads it by that name.
+/// An action reads earlier outputs typed instead, through the results struct `saga!` generates
+/// for its step (`<saga>::results::<Step>`, see [`ActionRequest`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Results(Map<String, Value>);
@@ -39,7 +39,7 @@ pub struct Results(Map<String, Value>);
 /// An earlier result is missing or is not of the expected type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultError {
-    /// The state whose result was asked for.
+    /// The step whose result was asked for.
     pub state: String,
     /// What went wrong.
     pub reason: String,
@@ -47,7 +47,7 @@ pub struct ResultError {
 
 impl std::fmt::Display for ResultError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "result of state `{}`: {}", self.state, self.reason)
+        write!(f, "result of step `{}`: {}", self.state, self.reason)
     }
 }
 
@@ -58,47 +58,70 @@ impl Results {
         Self(map)
     }
 
-    /// The output of the step named `state`, if it completed.
+    /// The output of the step named `step`, if it completed.
     ///
     /// # Errors
     /// When the stored output does not deserialise into `T`.
-    pub fn get<T: DeserializeOwned>(&self, state: &str) -> Result<Option<T>, ResultError> {
-        match self.0.get(state).and_then(|slot| slot.get("output")) {
+    pub fn get<T: DeserializeOwned>(&self, step: &str) -> Result<Option<T>, ResultError> {
+        match self.0.get(step).and_then(|slot| slot.get("output")) {
             None => Ok(None),
             Some(output) => T::deserialize(output).map(Some).map_err(|e| ResultError {
-                state: state.to_owned(),
+                state: step.to_owned(),
                 reason: e.to_string(),
             }),
         }
     }
 
-    /// The output of `state`, which must have completed.
-    ///
-    /// # Errors
-    /// When the step has no result yet or it does not deserialise into `T`.
-    pub fn require<T: DeserializeOwned>(&self, state: &str) -> Result<T, ResultError> {
-        self.get(state)?.ok_or_else(|| ResultError {
-            state: state.to_owned(),
-            reason: "the step has not completed".to_owned(),
-        })
+    /// The names of the steps whose output is here.
+    pub fn steps(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 
-    /// Records `output` as the result of `state`, in the shape the state machine stores.
+    /// Records `output` as the result of `step`, in the shape the state machine stores.
     ///
     /// # Errors
     /// When `output` cannot be serialised.
     pub fn insert<T: Serialize>(
         &mut self,
-        state: &str,
+        step: &str,
         output: &T,
     ) -> Result<(), serde_json::Error> {
         let output = serde_json::to_value(output)?;
         let mut slot = Map::new();
         slot.insert("output".to_owned(), output);
-        self.0.insert(state.to_owned(), Value::Object(slot));
+        self.0.insert(step.to_owned(), Value::Object(slot));
         Ok(())
     }
 }
+
+/// What an action reads of the earlier steps' outputs: `()` for nothing, or the struct `saga!`
+/// generates for the step (`<saga>::results::<Step>`), whose fields are those outputs, typed.
+pub trait FromResults: Sized {
+    /// Takes the outputs out of `$.results` (step name → `{ "output": … }`).
+    ///
+    /// # Errors
+    /// When an output is missing or does not decode; the entrypoint reports it as
+    /// `Saga.InvalidPayload`.
+    fn from_results(results: Map<String, Value>) -> Result<Self, ResultError>;
+}
+
+impl FromResults for () {
+    fn from_results(_: Map<String, Value>) -> Result<Self, ResultError> {
+        Ok(())
+    }
+}
+
+/// Says which results an action of step `S` may ask for: none (`()`), or exactly its own
+/// step's (`S`). `saga!` implements it for each step's results struct, so an action that asks
+/// for another step's results, which may not have completed yet, does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are not the results this step receives",
+    label = "this action asks for `{Self}`",
+    note = "an action takes `ActionRequest<Input>` (no earlier results) or `ActionRequest<Input, <saga module>::results::<its own step>>`, here `{S}`"
+)]
+pub trait ResultsOf<S> {}
+
+impl<S> ResultsOf<S> for () {}
 
 /// The error a step raised, as Step Functions caught it (`Catch` with `ResultPath: $.failure`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,12 +135,18 @@ pub struct Failure {
 }
 
 /// The request an action receives.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ActionRequest<I> {
+///
+/// `R` is what it reads of the earlier steps: `()` (the default) for nothing, or the results
+/// struct `saga!` generates for its step, e.g.
+/// `ActionRequest<TripRequest, trip_booking::results::ProcessPayment>` with one typed field per
+/// earlier step (`request.results.reserve_flight`). Asking for an output that does not exist
+/// yet, or for the wrong type, does not compile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionRequest<I, R = ()> {
     /// The saga's input, as the execution started with it.
     pub input: I,
-    /// The outputs of the earlier steps.
-    pub results: Results,
+    /// The outputs of the earlier steps, as `R` asks for them.
+    pub results: R,
     /// Execution, state and idempotency key.
     pub context: StepContext,
 }
@@ -150,11 +179,36 @@ pub struct Undone {
     pub failure: Failure,
 }
 
+/// The saga's input as the escalation received it: decoded, or (when it does not decode, which
+/// is likely why compensations failed) the raw JSON, so that the escalation can still tell
+/// someone.
+pub type EscalationInput<I> = Result<I, InvalidInput>;
+
+/// An execution input that does not decode into the saga's input type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidInput {
+    /// The input as the execution received it.
+    pub raw: Value,
+    /// Why it does not decode.
+    pub error: String,
+}
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the saga input does not decode: {}", self.error)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
 /// The request the escalation function receives when compensations are left undone.
+///
+/// Nothing in it depends on decoding the saga's input: the escalation is the last line of
+/// defence, so it runs whatever the payload holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EscalationRequest<I> {
-    /// The saga's input.
-    pub input: I,
+    /// The saga's input, or the raw JSON when it does not decode.
+    pub input: EscalationInput<I>,
     /// The outputs of the steps that completed.
     pub results: Results,
     /// The error that started compensation.
@@ -183,13 +237,16 @@ pub(crate) struct CompensationPayload<I> {
     pub(crate) context: StepContext,
 }
 
-/// The wire form of the escalation's payload, without `results`.
+/// The wire form of the escalation's payload, without `results`. The input stays raw: it is
+/// decoded after, and a failure to decode it is handed to the escalation instead of failing it.
 #[derive(Deserialize)]
-pub(crate) struct EscalationPayload<I> {
-    pub(crate) input: I,
+pub(crate) struct EscalationPayload {
+    #[serde(default)]
+    pub(crate) input: Value,
     #[serde(default)]
     pub(crate) failure: Failure,
     /// `$.compensation_failures`: compensation name → its error.
+    #[serde(default)]
     pub(crate) undone: Map<String, Value>,
     pub(crate) context: StepContext,
 }
@@ -200,7 +257,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn results_read_outputs_by_state_name() {
+    fn results_read_outputs_by_step_name() {
         let results: Results = serde_json::from_value(json!({
             "ReserveFlight": { "output": { "seats": 2 } }
         }))
@@ -208,12 +265,13 @@ mod tests {
         let seats: Option<Value> = results.get("ReserveFlight").unwrap();
         assert_eq!(seats, Some(json!({ "seats": 2 })));
         assert_eq!(results.get::<Value>("ReserveHotel").unwrap(), None);
-        let err = results.require::<Value>("ReserveHotel").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "result of state `ReserveHotel`: the step has not completed"
+        let err = results.get::<u32>("ReserveFlight").unwrap_err();
+        assert_eq!(err.state, "ReserveFlight");
+        assert!(
+            err.to_string()
+                .starts_with("result of step `ReserveFlight`: invalid type")
         );
-        assert!(results.get::<u32>("ReserveFlight").is_err());
+        assert_eq!(results.steps().collect::<Vec<_>>(), ["ReserveFlight"]);
     }
 
     #[test]

@@ -90,14 +90,14 @@ saga_runtime::saga! {
         input: Order,
         context: Counters,
         step Hold {
-            action: hold,
+            action: hold -> Held,
             compensation: Release => release,
             business_errors: [SoldOut],
             transient_errors: [Busy],
             retry: { max_attempts: 2 },
         }
         step Pay {
-            action: pay,
+            action: pay -> (),
             irreversible,
             business_errors: [Declined],
         }
@@ -121,10 +121,10 @@ fn held_and_released(functions: &InProcess<seats::Function>) -> (u32, u32) {
 }
 
 #[test]
-fn every_function_of_the_manifest_resolves_by_placeholder_and_by_binary_name() {
+fn every_function_of_the_saga_resolves_by_placeholder_and_by_binary_name() {
     let functions = InProcess::<seats::Function>::new(Counters::default());
     assert_eq!(
-        functions.manifest().functions.len(),
+        functions.saga().functions().count(),
         seats::Function::ALL.len()
     );
     for &f in seats::Function::ALL {
@@ -136,10 +136,8 @@ fn every_function_of_the_manifest_resolves_by_placeholder_and_by_binary_name() {
             "{placeholder} is in the ASL"
         );
     }
-    assert_eq!(
-        <seats::Function as SagaFunctions>::MANIFEST,
-        seats::MANIFEST
-    );
+    assert_eq!(<seats::Function as SagaFunctions>::SAGA, &seats::SAGA);
+    assert_eq!(seats::SAGA.declared_in, module_path!());
 }
 
 #[test]
@@ -172,6 +170,7 @@ fn a_step_error_is_lambdas_error_envelope_and_drives_retry_and_catch() {
             "Pay",
             "Release",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );

@@ -20,12 +20,14 @@ pub(crate) fn fixture_path(stem: &str) -> PathBuf {
         .join(format!("{stem}.rs"))
 }
 
-/// Compiles the one saga in `fixtures/<stem>.rs`.
+/// Compiles the one saga in `fixtures/<stem>.rs`, as the test target `fixtures` includes it
+/// (`mod <stem>`).
 pub(crate) fn compile_fixture(stem: &str) -> Compiled {
     let path = fixture_path(stem);
     let text = std::fs::read_to_string(&path).expect("fixture exists");
     let mut discovery = Discovery::default();
-    scan_file(&path, &text, "tests", &mut discovery);
+    let module = format!("fixtures::{stem}");
+    scan_file(&path, &text, "tests", Some(&module), &mut discovery);
     assert!(
         discovery.invalid.is_empty(),
         "{stem}: {:?}",

@@ -97,6 +97,7 @@ async fn sold_out_flight(saga: &Saga) {
             "CancelFlight",
             "CancelTrip",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );
@@ -130,6 +131,7 @@ async fn no_rooms(saga: &Saga) {
             "CancelFlight",
             "CancelTrip",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );
@@ -138,7 +140,7 @@ async fn no_rooms(saga: &Saga) {
     assert_eq!((run.holdings.seats, run.holdings.rooms), (0, 0));
 }
 
-const PAYMENT_COMPENSATED: [&str; 11] = [
+const PAYMENT_COMPENSATED: [&str; 12] = [
     "Start",
     "CreateTrip",
     "ReserveFlight",
@@ -149,6 +151,7 @@ const PAYMENT_COMPENSATED: [&str; 11] = [
     "CancelFlight",
     "CancelTrip",
     "CheckCompensations",
+    "CheckFailure",
     "Compensated",
 ];
 
@@ -321,6 +324,8 @@ async fn an_injected_delay_runs_on_the_virtual_clock_and_can_time_a_step_out() {
     assert!(report.wall.as_secs() < 5, "virtual time does not sleep");
 
     // ReserveFlight's TimeoutSeconds is 30; States.Timeout is not retried, so it compensates.
+    // No Fail state raises a `States.*` name: the execution fails with the saga's own, the
+    // timeout leading the cause.
     let too_slow = FaultPlan::parse_all(&["ReserveFlight=delay:40s"]).unwrap();
     let report = saga
         .run(request(), too_slow, Arc::new(()), 0)
@@ -328,11 +333,16 @@ async fn an_injected_delay_runs_on_the_virtual_clock_and_can_time_a_step_out() {
         .unwrap();
     assert_eq!(
         report.outcome(),
-        "FAILED States.Timeout",
+        "FAILED TripBooking.StepFailed",
         "{}",
         report.execution.history
     );
-    assert_eq!(report.trip.unwrap().status, TripStatus::Cancelled);
+    let error = report.execution.error.as_ref().unwrap();
+    let cause = error.cause.as_deref().unwrap_or_default();
+    assert!(cause.starts_with("States.Timeout: "), "{cause}");
+    let trip = report.trip.unwrap();
+    assert_eq!(trip.status, TripStatus::Cancelled);
+    assert!(trip.reason.unwrap().starts_with("States.Timeout"));
 }
 
 #[tokio::test]

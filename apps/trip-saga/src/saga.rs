@@ -1,11 +1,15 @@
 //! The trip booking saga, declared once: `generated/trip_booking.*` and the Lambda entrypoints
 //! come from here.
 
+use flight::SeatReservation;
+use hotel::RoomReservation;
+use payment::PaymentReceipt;
 use saga_runtime::saga;
+use trip::domain::TripRequest;
 
 use crate::TripContext;
 use crate::handlers;
-use trip::domain::TripRequest;
+use crate::handlers::trip::TripSummary;
 
 saga! {
     /// Books a trip: creates it, reserves the flight and the hotel, takes payment and confirms
@@ -14,45 +18,42 @@ saga! {
         input: TripRequest,
         context: TripContext,
         timeout_seconds: 900,
+        // Every step stores through the kernel, whose transient failures these are.
+        transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
         escalation: EscalateTrip => handlers::trip::escalate,
 
         /// Records the trip, pending, so that its status can be read from the start.
         step CreateTrip {
-            action: handlers::trip::create,
+            action: handlers::trip::create -> TripSummary,
             compensation: CancelTrip => handlers::trip::cancel,
             business_errors: [AlreadySettled, StoreFailed],
-            transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
         }
         /// Takes the seats from the flight's inventory.
         step ReserveFlight {
-            action: handlers::flight::reserve,
+            action: handlers::flight::reserve -> SeatReservation,
             compensation: CancelFlight => handlers::flight::cancel,
             business_errors: [FlightNotFound, SoldOut, AlreadyCancelled, StoreFailed],
-            transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
             timeout_seconds: 30,
         }
         /// Takes the rooms for every night of the stay.
         step ReserveHotel {
-            action: handlers::hotel::reserve,
+            action: handlers::hotel::reserve -> RoomReservation,
             compensation: CancelHotel => handlers::hotel::cancel,
             business_errors: [HotelNotFound, NoRooms, AlreadyCancelled, StoreFailed],
-            transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
             timeout_seconds: 30,
         }
         /// Authorises and captures the flight's and the hotel's totals.
         step ProcessPayment {
-            action: handlers::payment::charge,
+            action: handlers::payment::charge -> PaymentReceipt,
             compensation: RefundPayment => handlers::payment::refund,
             business_errors: [PaymentDeclined, AlreadyRefunded, PriceUnavailable, StoreFailed],
-            transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
             timeout_seconds: 30,
         }
         /// Confirms the trip. Nothing after it can fail, so there is nothing to undo.
         step ConfirmTrip {
-            action: handlers::trip::confirm,
+            action: handlers::trip::confirm -> TripSummary,
             irreversible,
             business_errors: [TripNotFound, TripNotPending, StoreFailed],
-            transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
         }
     }
 }

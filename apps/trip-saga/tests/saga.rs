@@ -2,42 +2,14 @@
 //! Task states invoking the real handlers in-process exactly as Lambda would (same payload,
 //! same error names), on the in-memory store and on DynamoDB (moto).
 
-use asl_executor::{
-    BoxFuture, Execution, ExecutionOptions, LambdaError, LambdaInvocation, LambdaInvoker,
-    LambdaTasks, StateMachine, Status,
-};
+use asl_executor::{EventKind, Execution, ExecutionOptions, LambdaTasks, StateMachine, Status};
 use hotel::HotelCode;
 use kernel::{CalendarDate, FlightNumber, Money, TripId};
+use saga_runtime::local::InProcess;
 use serde_json::{Value, json};
 use trip::domain::TripStatus;
 use trip_saga::TripContext;
 use trip_saga::trip_booking::{ASL, Function};
-
-/// Resolves the ASL's `${…FunctionArn}` placeholders to the saga's functions and runs them
-/// in-process; CDK fills the same placeholders with real ARNs.
-struct InProcess(TripContext);
-
-impl LambdaInvoker for InProcess {
-    fn invoke<'a>(
-        &'a self,
-        call: LambdaInvocation<'a>,
-    ) -> BoxFuture<'a, Result<Value, LambdaError>> {
-        Box::pin(async move {
-            let function = Function::ALL
-                .iter()
-                .copied()
-                .find(|f| call.function_name == format!("${{{}}}", f.substitution_key()))
-                .unwrap_or_else(|| panic!("no function for {}", call.function_name));
-            function
-                .invoke(&self.0, call.payload)
-                .await
-                .map_err(|d| LambdaError::Function {
-                    error_type: d.error_type,
-                    error_message: d.error_message,
-                })
-        })
-    }
-}
 
 const DAY: &str = "2026-12-01";
 
@@ -101,7 +73,7 @@ fn request(trip_id: TripId, flight: &str, hotel: &str, card: &str) -> Value {
 
 async fn run(context: &TripContext, input: Value) -> Execution {
     let machine = StateMachine::from_json(ASL).expect("the generated ASL compiles");
-    let tasks = LambdaTasks::new(InProcess(context.clone()));
+    let tasks = LambdaTasks::new(InProcess::<Function>::new(context.clone()));
     let options = ExecutionOptions {
         execution_name: format!("exec-{}", TripId::new()),
         ..ExecutionOptions::default()
@@ -198,6 +170,7 @@ async fn sold_out_flight(context: &TripContext) {
             "CancelFlight",
             "CancelTrip",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );
@@ -236,6 +209,7 @@ async fn no_rooms(context: &TripContext) {
             "CancelFlight",
             "CancelTrip",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );
@@ -290,6 +264,7 @@ async fn declined_payment(context: &TripContext) {
             "CancelFlight",
             "CancelTrip",
             "CheckCompensations",
+            "CheckFailure",
             "Compensated"
         ]
     );
@@ -308,12 +283,73 @@ async fn declined_payment(context: &TripContext) {
     );
 }
 
+/// An input that does not decode (a `StartExecution` that skipped the API's validation): no
+/// step can run, no compensation either, and nothing retries a payload that fails the same way
+/// each time; the escalation still runs, reads the trip id from the raw input and marks the
+/// trip for an operator, saying why.
+async fn undecodable_input(context: &TripContext) {
+    let trip_id = TripId::new();
+    let mut input = request(trip_id, "NH106", "TOKYO01", "tok_visa_4242");
+    input["flight"]["passengers"] = json!("two");
+    let execution = run(context, input).await;
+    assert_eq!(execution.status, Status::Failed, "{}", execution.history);
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        "TripBooking.CompensationFailed"
+    );
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "CancelTrip",
+            "CheckCompensations",
+            "EscalateTrip",
+            "CompensationFailed"
+        ]
+    );
+    let retries = execution
+        .history
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::RetryScheduled { .. }))
+        .count();
+    assert_eq!(retries, 0, "{}", execution.history);
+    let trip = context
+        .trips
+        .get(trip_id)
+        .await
+        .unwrap()
+        .expect("the trip is recorded");
+    assert_eq!(trip.status, TripStatus::NeedsAttention);
+    let reason = trip.reason.unwrap();
+    assert!(
+        reason.contains("left undone: CancelTrip (Saga.InvalidPayload"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("the saga input does not decode"),
+        "{reason}"
+    );
+
+    // Without even a trip id, the escalation has nothing to mark but still succeeds: the
+    // execution ends `CompensationFailed`, not `EscalationFailed`.
+    let execution = run(context, json!({ "trip": "?" })).await;
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        "TripBooking.CompensationFailed",
+        "{}",
+        execution.history
+    );
+}
+
 async fn every_path(context: TripContext) {
     let context = seeded(context).await;
     happy_path(&context).await;
     sold_out_flight(&context).await;
     no_rooms(&context).await;
     declined_payment(&context).await;
+    undecodable_input(&context).await;
 }
 
 #[tokio::test]
@@ -328,16 +364,28 @@ async fn on_dynamodb() {
 }
 
 #[test]
-fn every_function_of_the_manifest_has_its_binary() {
-    let manifest: Value = serde_json::from_str(trip_saga::trip_booking::MANIFEST).unwrap();
-    let functions = manifest["functions"].as_array().unwrap();
-    assert_eq!(functions.len(), Function::ALL.len());
-    for function in functions {
-        assert_eq!(function["crate"], "trip-saga");
-        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-            "src/bin/{}.rs",
-            function["binary"].as_str().unwrap()
-        ));
+fn every_function_of_the_saga_has_its_binary() {
+    let saga = &trip_saga::trip_booking::SAGA;
+    assert_eq!(saga.functions().count(), Function::ALL.len());
+    for function in saga.functions() {
+        assert_eq!(function.crate_name, "trip-saga");
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("src/bin/{}.rs", function.binary));
         assert!(bin.exists(), "{} is missing", bin.display());
     }
+}
+
+/// The committed manifest is the serde form of the model the macro built: the CLI, reading the
+/// source, and rustc, compiling it, agree on everything, where the saga is declared included.
+#[test]
+fn the_committed_manifest_is_the_models_serde_form() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../generated/trip_booking.functions.json");
+    let committed = std::fs::read_to_string(&path).unwrap();
+    let mut expected =
+        serde_json::to_string_pretty(&saga_model::Manifest::of(&trip_saga::trip_booking::SAGA))
+            .unwrap();
+    expected.push('\n');
+    assert_eq!(committed, expected, "run `cargo run -p saga-dsl`");
+    assert_eq!(trip_saga::trip_booking::SAGA.declared_in, "trip_saga::saga");
 }

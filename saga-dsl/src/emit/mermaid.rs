@@ -2,6 +2,11 @@
 
 use std::fmt::Write;
 
+use saga_model::states::{
+    CHECK_COMPENSATIONS, CHECK_FAILURE, COMPENSATED, COMPENSATION_FAILED, ESCALATE,
+    ESCALATION_FAILED, START, STEP_FAILED,
+};
+
 use crate::emit::asl::generated_marker;
 use crate::model::Saga;
 
@@ -13,9 +18,9 @@ pub fn flowchart(saga: &Saga) -> String {
     // in practice; labels carry the real state names.
     let _ = writeln!(w, "%% {}", generated_marker(saga));
     let _ = writeln!(w, "flowchart TD");
-    let _ = writeln!(w, "    _start([\"Start\"])");
+    let _ = writeln!(w, "    _start([\"{START}\"])");
     for step in &saga.steps {
-        let _ = writeln!(w, "    {}[\"{}\"]", step.action.name, step.action.state);
+        let _ = writeln!(w, "    {}[\"{}\"]", step.action.ident, step.action.state);
     }
     let _ = writeln!(w, "    _succeeded([\"Succeeded\"])");
     let chain: Vec<_> = saga
@@ -25,23 +30,28 @@ pub fn flowchart(saga: &Saga) -> String {
         .filter_map(|s| s.compensation.as_ref())
         .collect();
     for c in &chain {
-        let _ = writeln!(w, "    {}[/\"{}\"/]", c.function.name, c.function.state);
+        let _ = writeln!(w, "    {}[/\"{}\"/]", c.function.ident, c.function.state);
     }
     if !chain.is_empty() {
-        let _ = writeln!(w, "    _check{{\"CheckCompensations\"}}");
+        let _ = writeln!(w, "    _check{{\"{CHECK_COMPENSATIONS}\"}}");
         let escalation = saga
             .escalation
             .as_ref()
-            .map_or("Escalate", |e| e.state.as_str());
+            .map_or(ESCALATE, |e| e.function.state.as_str());
         let _ = writeln!(w, "    _escalate[[\"{escalation}\"]]");
-        let _ = writeln!(w, "    _compensation_failed([\"CompensationFailed\"])");
+        let _ = writeln!(w, "    _compensation_failed([\"{COMPENSATION_FAILED}\"])");
+        if saga.escalation.is_some() {
+            let _ = writeln!(w, "    _escalation_failed([\"{ESCALATION_FAILED}\"])");
+        }
     }
-    let _ = writeln!(w, "    _compensated([\"Compensated\"])");
+    let _ = writeln!(w, "    _check_failure{{\"{CHECK_FAILURE}\"}}");
+    let _ = writeln!(w, "    _step_failed[\"{STEP_FAILED}\"]");
+    let _ = writeln!(w, "    _compensated([\"{COMPENSATED}\"])");
 
     let mut previous = "_start".to_owned();
     for step in &saga.steps {
-        let _ = writeln!(w, "    {previous} --> {}", step.action.name);
-        previous.clone_from(&step.action.name);
+        let _ = writeln!(w, "    {previous} --> {}", step.action.ident);
+        previous = step.action.ident.to_string();
     }
     let _ = writeln!(w, "    {previous} --> _succeeded");
     for (index, step) in saga.steps.iter().enumerate() {
@@ -49,20 +59,31 @@ pub fn flowchart(saga: &Saga) -> String {
             .iter()
             .rev()
             .find_map(|s| s.compensation.as_ref())
-            .map_or("_compensated", |c| c.function.name.as_str());
-        let _ = writeln!(w, "    {} -. error .-> {entry}", step.action.name);
+            .map_or_else(
+                || "_check_failure".to_owned(),
+                |c| c.function.ident.to_string(),
+            );
+        let _ = writeln!(w, "    {} -. error .-> {entry}", step.action.ident);
     }
     for (position, c) in chain.iter().enumerate() {
         let next = chain
             .get(position + 1)
-            .map_or("_check", |n| n.function.name.as_str());
-        let _ = writeln!(w, "    {} --> {next}", c.function.name);
+            .map_or_else(|| "_check".to_owned(), |n| n.function.ident.to_string());
+        let _ = writeln!(w, "    {} --> {next}", c.function.ident);
     }
     if !chain.is_empty() {
-        let _ = writeln!(w, "    _check -- all undone --> _compensated");
+        let _ = writeln!(w, "    _check -- all undone --> _check_failure");
         let _ = writeln!(w, "    _check -- some failed --> _escalate");
         let _ = writeln!(w, "    _escalate --> _compensation_failed");
-        let names: Vec<&str> = chain.iter().map(|c| c.function.name.as_str()).collect();
+        if saga.escalation.is_some() {
+            let _ = writeln!(w, "    _escalate -. error .-> _escalation_failed");
+        }
+    }
+    let _ = writeln!(w, "    _check_failure -- States.* error --> _step_failed");
+    let _ = writeln!(w, "    _check_failure -- step's error --> _compensated");
+    let _ = writeln!(w, "    _step_failed --> _compensated");
+    if !chain.is_empty() {
+        let names: Vec<String> = chain.iter().map(|c| c.function.ident.to_string()).collect();
         let _ = writeln!(w, "    classDef compensation fill:#fdecea,stroke:#c0392b");
         let _ = writeln!(w, "    class {} compensation", names.join(","));
     }

@@ -22,7 +22,7 @@ pub async fn cancel(_: &(), _: CompensationRequest<Trip, u32>) -> Result<(), Boo
 saga_runtime::saga! {
     saga Booking {
         input: Trip,
-        step Book { action: book, compensation: Cancel => cancel, business_errors: [SoldOut] }
+        step Book { action: book -> u32, compensation: Cancel => cancel, business_errors: [SoldOut] }
     }
 }
 

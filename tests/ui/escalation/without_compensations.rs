@@ -27,7 +27,7 @@ saga_runtime::saga! {
     saga Booking {
         input: Trip,
         escalation: Page => page,
-        step Book { action: book, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
+        step Book { action: book -> u32, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
     }
 }
 

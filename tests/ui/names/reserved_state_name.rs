@@ -22,7 +22,7 @@ pub async fn cancel(_: &(), _: CompensationRequest<Trip, u32>) -> Result<(), Boo
 saga_runtime::saga! {
     saga Booking {
         input: Trip,
-        step Start { action: book, compensation: Cancel => cancel, business_errors: [SoldOut], transient_errors: [Busy] }
+        step Start { action: book -> u32, compensation: Cancel => cancel, business_errors: [SoldOut], transient_errors: [Busy] }
     }
 }
 

@@ -23,7 +23,7 @@ saga_runtime::saga! {
     saga Booking {
         input: Trip,
         step Book {
-            action: book,
+            action: book -> u32,
             compensation: Cancel => cancel,
             business_errors: [SoldOut],
             transient_errors: [Busy],

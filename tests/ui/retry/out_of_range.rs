@@ -24,7 +24,7 @@ saga_runtime::saga! {
         input: Trip,
         timeout_seconds: 0,
         step Book {
-            action: book,
+            action: book -> u32,
             compensation: Cancel => cancel,
             business_errors: [SoldOut],
             transient_errors: [Busy],

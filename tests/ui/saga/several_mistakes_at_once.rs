@@ -22,8 +22,8 @@ pub async fn cancel(_: &(), _: CompensationRequest<Trip, u32>) -> Result<(), Boo
 saga_runtime::saga! {
     saga Booking {
         input: Trip,
-        step Book { action: book, business_errors: [SoldOut], transient_errors: [SoldOut, Busy] }
-        step Book { action: book, compensation: Cancel => cancel, retry: { max_attempts: 100 } }
+        step Book { action: book -> u32, business_errors: [SoldOut], transient_errors: [SoldOut, Busy] }
+        step Book { action: book -> u32, compensation: Cancel => cancel, retry: { max_attempts: 100 } }
     }
 }
 

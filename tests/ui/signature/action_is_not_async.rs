@@ -26,7 +26,7 @@ pub fn book_now(_: &(), _: ActionRequest<Trip>) -> Result<u32, BookError> {
 saga_runtime::saga! {
     saga Booking {
         input: Trip,
-        step Book { action: book_now, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
+        step Book { action: book_now -> u32, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn book_other(_: &(), _: ActionRequest<Other>) -> Result<u32, BookErro
 saga_runtime::saga! {
     saga Booking {
         input: Trip,
-        step Book { action: book_other, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
+        step Book { action: book_other -> u32, irreversible, business_errors: [SoldOut], transient_errors: [Busy] }
     }
 }
 

@@ -1,7 +1,5 @@
 //! `ProcessPayment` and its compensation `RefundPayment`.
 
-use flight::SeatReservation;
-use hotel::RoomReservation;
 use kernel::{InfraError, Money};
 use payment::{
     PaymentReceipt, RefundError, RefundPayment, RefundReceipt, TakePayment, TakePaymentError,
@@ -10,6 +8,7 @@ use saga_runtime::{ActionRequest, CompensationRequest};
 
 use super::{action_key, step_key};
 use crate::TripContext;
+use crate::trip_booking::results;
 use trip::domain::TripRequest;
 
 /// Why the trip could not be paid. Variant names are the state machine's error names; those of
@@ -22,7 +21,7 @@ pub enum ChargeError {
     /// The payment was refunded before it ran (a late invocation).
     #[error(transparent)]
     AlreadyRefunded(TakePaymentError),
-    /// The bookings' prices are missing or cannot be added up (different currencies).
+    /// The bookings' prices cannot be added up (different currencies).
     #[error("the trip's price is unavailable: {0}")]
     PriceUnavailable(String),
     /// Transient.
@@ -60,24 +59,18 @@ impl From<InfraError> for ChargeError {
     }
 }
 
-/// Charges the flight's and the hotel's totals to the trip's card.
+/// Charges the flight's and the hotel's totals to the trip's card: the reservations come typed
+/// from the steps before this one.
 #[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn charge(
     context: &TripContext,
-    request: ActionRequest<TripRequest>,
+    request: ActionRequest<TripRequest, results::ProcessPayment>,
 ) -> Result<PaymentReceipt, ChargeError> {
-    let unavailable = |e: saga_runtime::ResultError| ChargeError::PriceUnavailable(e.to_string());
-    let flight: SeatReservation = request
-        .results
-        .require("ReserveFlight")
-        .map_err(unavailable)?;
-    let hotel: RoomReservation = request
-        .results
-        .require("ReserveHotel")
-        .map_err(unavailable)?;
-    let amount: Money = flight
+    let bookings = &request.results;
+    let amount: Money = bookings
+        .reserve_flight
         .total
-        .checked_add(hotel.total)
+        .checked_add(bookings.reserve_hotel.total)
         .map_err(|e| ChargeError::PriceUnavailable(e.to_string()))?;
     let command = TakePayment {
         trip_id: request.input.trip_id,

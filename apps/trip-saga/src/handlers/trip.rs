@@ -71,25 +71,47 @@ pub async fn confirm(
 }
 
 /// `EscalateTrip`: the trip needs an operator; the reason lists what is left undone.
-#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+///
+/// It never depends on the saga's input decoding (an input that does not decode is the likeliest
+/// reason every compensation failed): the trip id is then read from the raw input. When there is
+/// no trip id at all there is no trip to mark; the escalation logs the execution at ERROR level
+/// for the alarms and succeeds, and the execution still fails with
+/// `TripBooking.CompensationFailed`, whose history holds the input.
+#[tracing::instrument(skip_all, fields(execution_id = %request.context.execution_id))]
 pub async fn escalate(
     context: &TripContext,
     request: EscalationRequest<TripRequest>,
-) -> Result<TripSummary, InfraError> {
+) -> Result<Option<TripSummary>, InfraError> {
     let key = step_key(&request.context)?;
     let undone: Vec<String> = request
         .undone
         .iter()
         .map(|u| format!("{} ({})", u.state, describe(&u.failure)))
         .collect();
-    let reason = format!(
+    let mut reason = format!(
         "left undone: {}; after {}",
         undone.join(", "),
         describe(&request.failure)
     );
-    Ok(context
-        .trips
-        .escalate(request.input.trip_id, &reason, &key)
-        .await?
-        .into())
+    let trip_id = match &request.input {
+        Ok(input) => Some(input.trip_id),
+        Err(invalid) => {
+            reason = format!("{reason}; {invalid}");
+            invalid
+                .raw
+                .get("trip_id")
+                .and_then(|id| serde_json::from_value::<TripId>(id.clone()).ok())
+        }
+    };
+    let Some(trip_id) = trip_id else {
+        tracing::error!(
+            reason,
+            input = %request.input.as_ref().err().map(|i| i.raw.to_string()).unwrap_or_default(),
+            "compensations were left undone for an input without a trip id: no trip to mark"
+        );
+        return Ok(None);
+    };
+    Ok(Some(
+        context.trips.escalate(trip_id, &reason, &key).await?.into(),
+    ))
 }
