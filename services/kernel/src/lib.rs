@@ -6,9 +6,8 @@
 //!   (`StoreThrottled`, `StoreUnavailable`, `StoreConflict` are transient; `StoreFailed` is not).
 //! - [`ids`], [`aggregate`], [`events`]: typed entity ids, aggregate versions for optimistic
 //!   locking, and the [`DomainEvent`] / [`EventEnvelope`] pair the outbox stores.
-//! - [`values`]: value objects that validate on construction: [`IataAirportCode`],
-//!   [`FlightNumber`], [`Money`] and [`Currency`], [`CalendarDate`] and [`DateRange`],
-//!   [`PassengerCount`] and [`GuestCount`]. [`TripId`] is an id (see [`ids`] for its format).
+//! - [`values`]: value objects that validate on construction: [`FlightNumber`], [`Money`] and
+//!   [`Currency`], [`CalendarDate`] and [`DateRange`], [`PassengerCount`] and [`GuestCount`]. [`TripId`] is an id (see [`ids`] for its format).
 //! - [`compensation`]: the protocol every compensation step follows (look up what the action left
 //!   behind, undo it, or void the action so a late run cannot take effect), run by
 //!   [`compensation::compensate`] on a service's [`compensation::CompensationStore`].
@@ -60,8 +59,8 @@ pub use events::{DomainEvent, EventEnvelope};
 pub use ids::{BookingId, EventId, IdError, PaymentId, TripId};
 pub use tracing_setup::init_tracing;
 pub use values::{
-    CalendarDate, Currency, DateRange, FlightNumber, GuestCount, IataAirportCode, Money,
-    MoneyError, PassengerCount, ValueError,
+    CalendarDate, Currency, DateRange, FlightNumber, GuestCount, Money, MoneyError, PassengerCount,
+    ValueError,
 };
 
 /// Support for the kernel's macros; not a public API.

@@ -7,14 +7,14 @@
 //!
 //! ```
 //! use kernel::dynamo::{ItemBuilder, ItemReader, Key};
-//! use kernel::IataAirportCode;
+//! use kernel::FlightNumber;
 //!
 //! let item = ItemBuilder::new(&Key::new("FLIGHT#NH106#2026-05-01", "INVENTORY"))
-//!     .string("origin", "HND")
+//!     .string("flight", "NH106")
 //!     .number("available", 42)
 //!     .build();
 //! let reader = ItemReader::new(&item);
-//! assert_eq!(reader.parse::<IataAirportCode>("origin").unwrap().as_str(), "HND");
+//! assert_eq!(reader.parse::<FlightNumber>("flight").unwrap().to_string(), "NH106");
 //! assert_eq!(reader.number::<u32>("available").unwrap(), 42);
 //! let error = reader.string("destination").unwrap_err();
 //! assert_eq!(error.to_string(), "item FLIGHT#NH106#2026-05-01 / INVENTORY: attribute `destination` is missing");
@@ -304,14 +304,14 @@ impl ItemBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::IataAirportCode;
+    use crate::values::FlightNumber;
 
     fn item() -> Item {
         ItemBuilder::new(&Key::new("TRIP#1", "META"))
             .string("status", "CONFIRMED")
             .number("seats", 3_u8)
             .boolean("paid", true)
-            .string("origin", "hnd")
+            .string("flight", "nh 106")
             .json("result", &serde_json::json!({ "ok": true }))
             .unwrap()
             .attribute("note", AttributeValue::Null(true))
@@ -349,10 +349,10 @@ mod tests {
                 found: "N"
             }
         );
-        let invalid = reader.parse::<IataAirportCode>("origin").unwrap_err();
-        assert_eq!(invalid.attribute(), "origin");
+        let invalid = reader.parse::<FlightNumber>("flight").unwrap_err();
+        assert_eq!(invalid.attribute(), "flight");
         assert!(
-            matches!(invalid.problem(), ItemProblem::Invalid(m) if m.contains("three upper-case letters"))
+            matches!(invalid.problem(), ItemProblem::Invalid(m) if m.contains("airline designator"))
         );
         assert!(reader.number::<i8>("status").is_err());
         assert!(matches!(
