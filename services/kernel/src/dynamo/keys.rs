@@ -15,8 +15,8 @@
 //! | idempotency record       | `IDEMPOTENCY#<idempotency key>`        | `META`                              | every step ([`super::StepTransaction`]) |
 //! | outbox event             | `OUTBOX#<aggregate type>#<aggregate id>` | `EVENT#<occurred at>#<event id>`  | every step ([`super::StepTransaction`]) |
 //!
-//! Access patterns (every one a GetItem or a Query on the base table; GSI1 is created for the
-//! services' own patterns and documented where they add them):
+//! Access patterns (every one a GetItem or a Query on the base table, which has no secondary
+//! index: a service that needs one adds it with the pattern it serves):
 //!
 //! 1. Load a trip with all its bookings and payment: `Query PK = TRIP#<id>` (the `META` item
 //!    sorts after `FLIGHT#…`/`HOTEL#…` and before `PAYMENT#…`; callers dispatch on `SK`).
@@ -43,12 +43,6 @@ use crate::values::{CalendarDate, FlightNumber};
 pub const PK: &str = "PK";
 /// The sort key attribute.
 pub const SK: &str = "SK";
-/// The first global secondary index's name and its key attributes (overloaded, like the table).
-pub const GSI1: &str = "GSI1";
-/// GSI1's partition key attribute.
-pub const GSI1PK: &str = "GSI1PK";
-/// GSI1's sort key attribute.
-pub const GSI1SK: &str = "GSI1SK";
 /// The TTL attribute: epoch seconds after which DynamoDB deletes the item (within days, not
 /// exactly; readers must not treat a present item as unexpired).
 pub const EXPIRES_AT: &str = "expires_at";

@@ -1,17 +1,16 @@
 //! The single table's definition, for local runs and tests (production creates it with CDK, which
-//! must match: `PK`/`SK` strings, `GSI1` on `GSI1PK`/`GSI1SK` projecting all attributes, a
-//! NEW_AND_OLD_IMAGES stream, TTL on `expires_at`, on-demand billing).
+//! must match: `PK`/`SK` strings, no secondary index (every access pattern knows its partition
+//! key), a NEW_AND_OLD_IMAGES stream, TTL on `expires_at`, on-demand billing).
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 
-use super::keys::{EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
+use super::keys::{EXPIRES_AT, PK, SK};
 use crate::error::InfraError;
 
 /// Creates the single table `name`, waits until it is active and turns TTL on.
@@ -37,28 +36,14 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
             .build()
             .map_err(built)
     };
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key(GSI1PK, KeyType::Hash)?)
-        .key_schema(key(GSI1SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(built)?;
     client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attribute(PK)?)
         .attribute_definitions(string_attribute(SK)?)
-        .attribute_definitions(string_attribute(GSI1PK)?)
-        .attribute_definitions(string_attribute(GSI1SK)?)
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(gsi1)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)

@@ -1,8 +1,8 @@
 //! Trips in the single table.
 //!
-//! | item | `PK` | `SK` | `GSI1PK` | `GSI1SK` |
-//! |---|---|---|---|---|
-//! | trip | `TRIP#<trip id>` | `META` | `TRIP_STATUS#<status>` | `<trip id>` |
+//! | item | `PK` | `SK` |
+//! |---|---|---|
+//! | trip | `TRIP#<trip id>` | `META` |
 //!
 //! Attributes: `entity_type = TRIP`, `trip_id`, `status`, `reason` (optional), `request` (the
 //! saga input as JSON, absent for a trip recorded by its compensation), `version`.
@@ -12,13 +12,12 @@
 //! - Change a trip: a `StepTransaction` with `Put` on the condition `#version = :read_version` (or
 //!   `attribute_not_exists(PK)` for a new trip), its outbox event and the step's idempotency
 //!   record.
-//! - List the trips with a status, e.g. those an operator must finish: `Query GSI1 GSI1PK =
-//!   TRIP_STATUS#NEEDS_ATTENTION` (kept up to date by every change; read from the console or by
-//!   operations tooling, no code path of the saga needs it).
+//!
+//! No secondary index: listing trips by status (those an operator must finish) is not an access
+//! pattern of any code path yet; the index comes with the first one.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use kernel::dynamo::keys::{GSI1PK, GSI1SK};
 use kernel::dynamo::{
     Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
 };
@@ -85,9 +84,7 @@ fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
     let mut builder = ItemBuilder::new(&Key::trip(trip.trip_id))
         .entity_type(ENTITY)
         .display("trip_id", &trip.trip_id)
-        .string("status", trip.status.as_str())
-        .string(GSI1PK, format!("TRIP_STATUS#{}", trip.status))
-        .display(GSI1SK, &trip.trip_id);
+        .string("status", trip.status.as_str());
     if let Some(reason) = &trip.reason {
         builder = builder.string("reason", reason.clone());
     }
