@@ -6,8 +6,8 @@
 //!
 //! | item               | `PK`                              | `SK`                   | `entity_type`      | attributes |
 //! |--------------------|-----------------------------------|------------------------|--------------------|------------|
-//! | flight inventory   | `FLIGHT#<flight number>#<YYYY-MM-DD>` | `INVENTORY`        | `FLIGHT_INVENTORY` | `flight`, `date`, `seats_available` (N), `fare_amount_minor` (N), `fare_currency`, `created_at` |
-//! | seat reservation   | `TRIP#<trip id>`                  | `FLIGHT#<reservation id>` | `FLIGHT_BOOKING` | `reservation_id`, `trip_id`, `flight`, `date`, `passengers` (N), `total_amount_minor` (N), `total_currency`, `status` (`RESERVED`/`CANCELLED`), `reserved_by` (idempotency key), `cancelled_by` (once cancelled), `created_at` |
+//! | flight inventory   | `FLIGHT#<flight number>#<YYYY-MM-DD>` | `INVENTORY`        | `FLIGHT_INVENTORY` | `flight`, `date`, `seats_available` (N), `fare` (`"312.40 USD"`), `created_at` |
+//! | seat reservation   | `TRIP#<trip id>`                  | `FLIGHT#<reservation id>` | `FLIGHT_BOOKING` | `reservation_id`, `trip_id`, `flight`, `date`, `passengers` (N), `total` (`"624.80 USD"`), `status` (`RESERVED`/`CANCELLED`), `reserved_by` (idempotency key), `cancelled_by` (once cancelled), `created_at` |
 //! | idempotency record | `IDEMPOTENCY#<key>`               | `META`                 | `IDEMPOTENCY`      | kernel's; `result` is, for a reservation key, `{"outcome":"reserved","reservation":{…}}` or `{"outcome":"cancelled","cancelled_by":"<key>"}`, for a cancellation key a [`SeatCancellation`] |
 //! | outbox event       | `OUTBOX#Flight#<flight>#<date>` (`SeatsReserved`, `SeatsReleased`), `OUTBOX#FlightReservation#<trip id>` (`ReservationVoided`) | `EVENT#<occurred at>#<event id>` | `OUTBOX` | kernel's |
 //!
@@ -66,9 +66,7 @@ use kernel::dynamo::{
     IdempotencyKey, Item, ItemBuilder, ItemProblem, ItemReader, Key, StepTransaction,
     TransactionOutcome, Write, idempotency, outbox, stored_result,
 };
-use kernel::{
-    BookingId, Currency, DomainEvent, EventEnvelope, InfraError, Money, PassengerCount, TripId,
-};
+use kernel::{BookingId, DomainEvent, EventEnvelope, InfraError, PassengerCount, TripId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -84,6 +82,8 @@ const INVENTORY: &str = "FLIGHT_INVENTORY";
 const RESERVATION: &str = "FLIGHT_BOOKING";
 /// The inventory's seat counter, the attribute the reservation condition guards.
 const SEATS_AVAILABLE: &str = "seats_available";
+/// The inventory's price of one seat.
+const FARE: &str = "fare";
 /// The kernel's idempotency record attribute holding the stored result (see
 /// `kernel::dynamo::idempotency`).
 const RESULT: &str = "result";
@@ -476,14 +476,12 @@ fn cancelled_marker(
 }
 
 fn inventory_item(inventory: &FlightInventory, now: OffsetDateTime) -> Item {
-    let fare = inventory.fare().amount();
     ItemBuilder::new(&inventory_key(inventory.flight()))
         .entity_type(INVENTORY)
         .display("flight", &inventory.flight().flight)
         .display("date", &inventory.flight().date)
         .number(SEATS_AVAILABLE, inventory.seats_available())
-        .number("fare_amount_minor", fare.amount_minor())
-        .string("fare_currency", fare.currency().code())
+        .money(FARE, inventory.fare().amount())
         .string("created_at", sortable_timestamp(now))
         .build()
 }
@@ -491,12 +489,8 @@ fn inventory_item(inventory: &FlightInventory, now: OffsetDateTime) -> Item {
 fn inventory_from_item(item: &Item) -> Result<FlightInventory, InfraError> {
     let reader = ItemReader::new(item);
     let flight = FlightDate::new(reader.parse("flight")?, reader.parse("date")?);
-    let fare = Money::new(
-        reader.number("fare_amount_minor")?,
-        reader.parse::<Currency>("fare_currency")?,
-    );
-    let fare = Fare::new(fare)
-        .map_err(|e| reader.error_for("fare_amount_minor", ItemProblem::Invalid(e.to_string())))?;
+    let fare = Fare::new(reader.money(FARE)?)
+        .map_err(|e| reader.error_for(FARE, ItemProblem::Invalid(e.to_string())))?;
     Ok(FlightInventory::new(
         flight,
         reader.number(SEATS_AVAILABLE)?,
@@ -519,8 +513,7 @@ fn reservation_item(
     .display("flight", &reservation.flight)
     .display("date", &reservation.date)
     .number("passengers", reservation.passengers.get())
-    .number("total_amount_minor", reservation.total.amount_minor())
-    .string("total_currency", reservation.total.currency().code())
+    .money("total", reservation.total)
     .string("status", reservation.status.as_str())
     .string("reserved_by", reserved_by.as_str())
     .string("created_at", sortable_timestamp(now))
@@ -537,10 +530,7 @@ fn reservation_from_item(item: &Item) -> Result<SeatReservation, InfraError> {
         flight: reader.parse("flight")?,
         date: reader.parse("date")?,
         passengers,
-        total: Money::new(
-            reader.number("total_amount_minor")?,
-            reader.parse::<Currency>("total_currency")?,
-        ),
+        total: reader.money("total")?,
         status: reader.parse("status")?,
     })
 }
@@ -548,7 +538,7 @@ fn reservation_from_item(item: &Item) -> Result<SeatReservation, InfraError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kernel::{CalendarDate, FlightNumber};
+    use kernel::{CalendarDate, Currency, FlightNumber, Money};
 
     fn inventory() -> FlightInventory {
         FlightInventory::new(
@@ -569,6 +559,7 @@ mod tests {
         assert_eq!(reader.string("SK").unwrap(), "INVENTORY");
         assert_eq!(reader.string("entity_type").unwrap(), INVENTORY);
         assert_eq!(reader.number::<u32>(SEATS_AVAILABLE).unwrap(), 7);
+        assert_eq!(reader.string(FARE).unwrap(), "312.40 USD");
         assert_eq!(inventory_from_item(&item).unwrap(), inventory());
     }
 
@@ -598,13 +589,10 @@ mod tests {
     #[test]
     fn a_corrupt_item_is_store_failed_naming_the_attribute() {
         let mut item = inventory_item(&inventory(), OffsetDateTime::UNIX_EPOCH);
-        item.insert(
-            "fare_amount_minor".to_owned(),
-            AttributeValue::N("-5".to_owned()),
-        );
+        item.insert(FARE.to_owned(), AttributeValue::S("-0.05 USD".to_owned()));
         let error = inventory_from_item(&item).unwrap_err();
         assert_eq!(error.name(), "StoreFailed");
-        assert!(error.message().contains("fare_amount_minor"), "{error}");
+        assert!(error.message().contains("`fare`"), "{error}");
     }
 
     #[test]

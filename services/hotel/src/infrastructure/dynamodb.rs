@@ -553,7 +553,7 @@ fn night_item(night: &RoomNight, now: OffsetDateTime) -> Item {
         .display("night", &id.night)
         .number("rooms_total", night.rooms_total())
         .number("rooms_available", night.rooms_available())
-        .display("nightly_rate", &night.nightly_rate())
+        .money("nightly_rate", night.nightly_rate())
         .string("created_at", sortable_timestamp(now))
         .build()
 }
@@ -568,7 +568,7 @@ fn night_from_item(item: &Item) -> Result<RoomNight, InfraError> {
         night,
         reader.number("rooms_total")?,
         reader.number("rooms_available")?,
-        reader.parse("nightly_rate")?,
+        reader.money("nightly_rate")?,
     )
     .map_err(|e| {
         let problem = kernel::dynamo::ItemProblem::Invalid(e.to_string());
@@ -592,7 +592,7 @@ fn reservation_item(
     .display("stay_start", &reservation.stay.start())
     .display("stay_end", &reservation.stay.end())
     .number("rooms", reservation.rooms)
-    .display("total", &reservation.total)
+    .money("total", reservation.total)
     .string("status", reservation.status.as_str())
     .string("reserved_by", reserved_by.as_str())
     .string("created_at", sortable_timestamp(now))
@@ -612,7 +612,7 @@ fn reservation_from_item(item: &Item) -> Result<RoomReservation, InfraError> {
         hotel: reader.parse("hotel")?,
         stay,
         rooms: reader.number("rooms")?,
-        total: reader.parse("total")?,
+        total: reader.money("total")?,
         status: reader.parse("status")?,
     })
 }

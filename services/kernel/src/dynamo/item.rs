@@ -5,6 +5,9 @@
 //! call a repository needs; and a stored item that does not map is reported with its key and
 //! attribute, which is what an on-call engineer needs to find it.
 //!
+//! Money has one form in every item: its text, `"150.00 USD"` ([`ItemBuilder::money`],
+//! [`ItemReader::money`]).
+//!
 //! ```
 //! use kernel::dynamo::{ItemBuilder, ItemReader, Key};
 //! use kernel::FlightNumber;
@@ -31,6 +34,7 @@ use time::OffsetDateTime;
 
 use super::keys::{ENTITY_TYPE, EXPIRES_AT, Key, PK, SK};
 use crate::error::InfraError;
+use crate::values::Money;
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -201,6 +205,14 @@ impl<'a> ItemReader<'a> {
             .map_err(|e: T::Err| self.error(attribute, ItemProblem::Invalid(e.to_string())))
     }
 
+    /// A money attribute, as [`ItemBuilder::money`] writes it.
+    ///
+    /// # Errors
+    /// When it is missing, not a string, or not an amount and a supported currency.
+    pub fn money(&self, attribute: &str) -> Result<Money, ItemError> {
+        self.parse(attribute)
+    }
+
     /// A string attribute holding JSON (how the kernel stores results and event payloads).
     ///
     /// # Errors
@@ -276,6 +288,18 @@ impl ItemBuilder {
         self.string(attribute, value.to_string())
     }
 
+    /// Sets a money attribute: its text, `"150.00 USD"`, which [`Money::parse`] reads back
+    /// exactly (the currency's decimals, no rounding).
+    ///
+    /// One attribute rather than minor units and a currency in two: an amount means nothing
+    /// without its currency, and one attribute cannot be half written or read apart from it; it
+    /// is also how every other value object is stored, and what an operator reads in the console.
+    /// No expression does arithmetic on a stored amount; one that must would keep a number beside
+    /// it.
+    pub fn money(self, attribute: &str, value: Money) -> Self {
+        self.display(attribute, &value)
+    }
+
     /// Sets a string attribute to `value` as JSON.
     ///
     /// # Errors
@@ -331,6 +355,24 @@ mod tests {
             reader.json::<serde_json::Value>("result").unwrap()["ok"],
             true
         );
+    }
+
+    #[test]
+    fn money_is_stored_as_its_text_and_read_back_exactly() {
+        let price = Money::parse("-92233720368547758.08 USD").unwrap();
+        let item = ItemBuilder::new(&Key::new("TRIP#1", "META"))
+            .money("total", price)
+            .money("fare", Money::parse("3000 JPY").unwrap())
+            .build();
+        let reader = ItemReader::new(&item);
+        assert_eq!(reader.string("total").unwrap(), "-92233720368547758.08 USD");
+        assert_eq!(reader.money("total").unwrap(), price);
+        assert_eq!(reader.string("fare").unwrap(), "3000 JPY");
+        let junk = ItemBuilder::new(&Key::new("TRIP#1", "META"))
+            .string("total", "1.5 JPY")
+            .build();
+        let error = ItemReader::new(&junk).money("total").unwrap_err();
+        assert_eq!(error.attribute(), "total");
     }
 
     #[test]

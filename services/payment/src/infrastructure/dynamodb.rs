@@ -368,7 +368,7 @@ fn payment_item(
         .entity_type(PAYMENT_ENTITY)
         .display("payment_id", &receipt.payment_id)
         .display("trip_id", &receipt.trip_id)
-        .display("amount", &receipt.amount)
+        .money("amount", receipt.amount)
         .display("card", card)
         .string("status", receipt.status.as_str())
         .string("captured_by", captured_by.as_str())
@@ -381,7 +381,7 @@ fn payment_from_item(item: &Item) -> Result<PaymentReceipt, InfraError> {
     Ok(PaymentReceipt {
         payment_id: reader.parse("payment_id")?,
         trip_id: reader.parse("trip_id")?,
-        amount: reader.parse("amount")?,
+        amount: reader.money("amount")?,
         status: reader.parse("status")?,
     })
 }
