@@ -1,9 +1,12 @@
-//! The flight service's use cases, one per file, and [`FlightService`], their entry point.
+//! The flight service's use cases, one per file (seeding included), and [`FlightService`], their
+//! entry point.
 
+mod add_flight;
 mod cancel_seats;
 mod reserve_seats;
 mod service;
 
+pub use add_flight::AddFlightError;
 pub use cancel_seats::{CancelSeats, CancelSeatsError};
 pub use reserve_seats::{ReserveSeats, ReserveSeatsError};
 pub use service::FlightService;

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use flight::domain::{BoxFuture, FlightDate, FlightRepository};
 use flight::{
-    CalendarDate, CancelSeats, Currency, FlightNumber, FlightService, IdempotencyKey, Money,
-    PassengerCount, ReservationStatus, ReserveSeats, ReserveSeatsError, SeatCancellation,
-    SeatReservation, TripId,
+    AddFlightError, CalendarDate, CancelSeats, Currency, FlightNumber, FlightService,
+    IdempotencyKey, Money, PassengerCount, ReservationStatus, ReserveSeats, ReserveSeatsError,
+    SeatCancellation, SeatReservation, TripId,
 };
 use kernel::EventEnvelope;
 
@@ -427,7 +427,11 @@ pub(crate) async fn adding_a_flight_again_keeps_its_stock(subject: Subject) {
         .add_flight(nh106(), may_1(), 1, usd(-1))
         .await
         .unwrap_err();
-    assert_eq!(refused.name(), "StoreFailed");
+    assert!(
+        matches!(refused, AddFlightError::InvalidFare { .. }),
+        "a negative fare is the request's fault, not the store's: {refused:?}"
+    );
+    assert_eq!(seats_left(&service).await, 2, "and changes nothing");
 }
 
 /// How many times a reservation is retried on a transient error, as the saga's `Retry` would.
