@@ -18,11 +18,12 @@ pub(crate) mod doubles {
 
     use std::future::ready;
 
+    use kernel::BoxFuture;
     use kernel::dynamo::IdempotencyKey;
     use kernel::{InfraError, InfraErrorKind, TripId};
 
     use crate::domain::{
-        BoxFuture, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReserveAction,
+        FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReserveAction,
         ReserveOutcome, SeatCancellation, SeatReservation, VoidOutcome,
     };
 

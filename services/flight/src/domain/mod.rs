@@ -9,6 +9,6 @@ mod reservation;
 pub use events::{ReservationVoided, SeatsReleased, SeatsReserved};
 pub use inventory::{Fare, FlightDate, FlightInventory, NotEnoughSeats};
 pub use repository::{
-    BoxFuture, FlightRepository, ReleaseOutcome, ReserveAction, ReserveOutcome, VoidOutcome,
+    FlightRepository, ReleaseOutcome, ReserveAction, ReserveOutcome, VoidOutcome,
 };
 pub use reservation::{ReservationStatus, SeatCancellation, SeatReservation};

@@ -6,17 +6,11 @@
 //! anything. The adapters ([`crate::InMemoryFlightRepository`], [`crate::DynamoFlightRepository`])
 //! pass the same contract test suite (`tests/contract/`).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use kernel::dynamo::IdempotencyKey;
-use kernel::{InfraError, TripId};
+use kernel::{BoxFuture, InfraError, TripId};
 
 use super::inventory::{FlightDate, FlightInventory};
 use super::reservation::{SeatCancellation, SeatReservation};
-
-/// The future a port method returns: boxed, so the trait can be used as `Arc<dyn FlightRepository>`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a reservation invocation (identified by its idempotency key) left behind.
 #[derive(Clone, Debug, PartialEq)]

@@ -66,14 +66,16 @@ use kernel::dynamo::{
     IdempotencyKey, Item, ItemBuilder, ItemProblem, ItemReader, Key, StepTransaction,
     TransactionOutcome, Write, idempotency, outbox, stored_result,
 };
-use kernel::{BookingId, DomainEvent, EventEnvelope, InfraError, PassengerCount, TripId};
+use kernel::{
+    BookingId, BoxFuture, DomainEvent, EventEnvelope, InfraError, PassengerCount, TripId,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    BoxFuture, Fare, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome,
-    ReservationStatus, ReservationVoided, ReserveAction, ReserveOutcome, SeatCancellation,
-    SeatReservation, SeatsReleased, SeatsReserved, VoidOutcome,
+    Fare, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReservationStatus,
+    ReservationVoided, ReserveAction, ReserveOutcome, SeatCancellation, SeatReservation,
+    SeatsReleased, SeatsReserved, VoidOutcome,
 };
 
 /// `entity_type` of inventory items.

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::ready;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use kernel::BoxFuture;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{BookingId, DomainEvent, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{
-    BoxFuture, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReservationStatus,
+    FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReservationStatus,
     ReservationVoided, ReserveAction, ReserveOutcome, SeatCancellation, SeatReservation,
     SeatsReleased, SeatsReserved, VoidOutcome,
 };

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flight::domain::{BoxFuture, FlightDate, FlightRepository};
+use flight::domain::{FlightDate, FlightRepository};
 use flight::{
     AddFlightError, CalendarDate, CancelSeats, Currency, FlightNumber, FlightService,
     IdempotencyKey, Money, PassengerCount, ReservationStatus, ReserveSeats, ReserveSeatsError,
     SeatCancellation, SeatReservation, TripId,
 };
-use kernel::EventEnvelope;
+use kernel::{BoxFuture, EventEnvelope};
 
 /// Reads the events published about a flight, oldest first.
 pub(crate) type FlightEvents =

@@ -7,16 +7,10 @@
 //! concurrent reservations cannot oversell. The adapters ([`crate::InMemoryHotelRepository`],
 //! [`crate::DynamoHotelRepository`]) pass the same contract suite (`tests/contract/`).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use kernel::dynamo::IdempotencyKey;
-use kernel::{CalendarDate, DateRange, InfraError, TripId};
+use kernel::{BoxFuture, CalendarDate, DateRange, InfraError, TripId};
 
 use super::{HotelCode, RoomCancellation, RoomNight, RoomReservation};
-
-/// The future a port method returns: boxed, so the trait can be used as `Arc<dyn HotelRepository>`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a reservation invocation (identified by its idempotency key) left behind.
 #[derive(Clone, Debug, PartialEq)]

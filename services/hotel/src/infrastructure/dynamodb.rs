@@ -76,14 +76,14 @@ use kernel::dynamo::{
     IdempotencyKey, Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
     idempotency, outbox, stored_result,
 };
-use kernel::{CalendarDate, DateRange, DomainEvent, EventEnvelope, InfraError, TripId};
+use kernel::{BoxFuture, CalendarDate, DateRange, DomainEvent, EventEnvelope, InfraError, TripId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AGGREGATE_TYPE, BoxFuture, HotelCode, HotelNight, HotelRepository, ReleaseOutcome,
-    ReservationStatus, ReserveAction, ReserveOutcome, RoomCancellation, RoomNight, RoomReservation,
-    RoomsReleased, RoomsReserved, VoidOutcome,
+    AGGREGATE_TYPE, HotelCode, HotelNight, HotelRepository, ReleaseOutcome, ReservationStatus,
+    ReserveAction, ReserveOutcome, RoomCancellation, RoomNight, RoomReservation, RoomsReleased,
+    RoomsReserved, VoidOutcome,
 };
 
 /// `entity_type` of hotel-night inventory items.

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use kernel::BoxFuture;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{BookingId, CalendarDate, DateRange, DomainEvent, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{
-    BoxFuture, HotelCode, HotelRepository, ReleaseOutcome, ReservationStatus, ReserveAction,
-    ReserveOutcome, RoomCancellation, RoomNight, RoomReservation, RoomsReleased, RoomsReserved,
-    VoidOutcome,
+    HotelCode, HotelRepository, ReleaseOutcome, ReservationStatus, ReserveAction, ReserveOutcome,
+    RoomCancellation, RoomNight, RoomReservation, RoomsReleased, RoomsReserved, VoidOutcome,
 };
 
 /// What an idempotency key recorded: the in-memory twin of the idempotency records' `result`.

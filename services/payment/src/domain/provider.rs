@@ -8,16 +8,10 @@
 //! anything. The adapters ([`crate::InMemoryLedger`], [`crate::DynamoLedger`]) pass the same
 //! contract suite (`tests/contract/`).
 
-use std::future::Future;
-use std::pin::Pin;
-
 use kernel::dynamo::IdempotencyKey;
-use kernel::{InfraError, TripId};
+use kernel::{BoxFuture, InfraError, TripId};
 
 use super::{Charge, DeclineReason, PaymentReceipt, RefundReceipt};
-
-/// The future a port method returns: boxed, so the trait can be used as `Arc<dyn PaymentProvider>`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a payment invocation (identified by its idempotency key) left behind.
 #[derive(Clone, Debug, PartialEq)]

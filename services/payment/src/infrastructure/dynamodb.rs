@@ -57,13 +57,13 @@ use kernel::dynamo::{
     IdempotencyKey, Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
     idempotency, outbox, stored_result,
 };
-use kernel::{DomainEvent, EventEnvelope, InfraError, TripId};
+use kernel::{BoxFuture, DomainEvent, EventEnvelope, InfraError, TripId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::decline_rules;
 use crate::domain::{
-    AGGREGATE_TYPE, BoxFuture, CaptureOutcome, CardToken, Charge, ChargeAction, PaymentCaptured,
+    AGGREGATE_TYPE, CaptureOutcome, CardToken, Charge, ChargeAction, PaymentCaptured,
     PaymentProvider, PaymentReceipt, PaymentRefunded, PaymentStatus, RefundOutcome, RefundReceipt,
     VoidOutcome,
 };

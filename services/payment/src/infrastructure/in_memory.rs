@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use kernel::BoxFuture;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{DomainEvent, EventEnvelope, InfraError, PaymentId, TripId};
 
 use super::decline_rules;
 use crate::domain::{
-    BoxFuture, CaptureOutcome, Charge, ChargeAction, PaymentCaptured, PaymentProvider,
-    PaymentReceipt, PaymentRefunded, PaymentStatus, RefundOutcome, RefundReceipt, VoidOutcome,
+    CaptureOutcome, Charge, ChargeAction, PaymentCaptured, PaymentProvider, PaymentReceipt,
+    PaymentRefunded, PaymentStatus, RefundOutcome, RefundReceipt, VoidOutcome,
 };
 
 /// What an idempotency key recorded: the in-memory twin of the idempotency records' `result`.

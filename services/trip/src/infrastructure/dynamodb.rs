@@ -16,12 +16,11 @@
 //! No secondary index: listing trips by status (those an operator must finish) is not an access
 //! pattern of any code path yet; the index comes with the first one.
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use kernel::dynamo::{
     Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
 };
-use kernel::{AggregateVersion, EventEnvelope, InfraError, TripId};
+use kernel::{AggregateVersion, BoxFuture, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
 
@@ -44,9 +43,18 @@ impl DynamoTripRepository {
     }
 }
 
-#[async_trait]
 impl TripRepository for DynamoTripRepository {
-    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
+    fn get(&self, trip_id: TripId) -> BoxFuture<'_, Result<Option<Trip>, InfraError>> {
+        Box::pin(self.get_trip(trip_id))
+    }
+
+    fn save(&self, change: TripChange) -> BoxFuture<'_, Result<SaveOutcome, InfraError>> {
+        Box::pin(self.save_change(change))
+    }
+}
+
+impl DynamoTripRepository {
+    async fn get_trip(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
         let output = self
             .client
             .get_item()
@@ -59,7 +67,7 @@ impl TripRepository for DynamoTripRepository {
         output.item.as_ref().map(read_trip).transpose()
     }
 
-    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
+    async fn save_change(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
         let mut stored = change.trip.clone();
         stored.version = change.expected.next();
         let event = EventEnvelope::now(&change.event)
