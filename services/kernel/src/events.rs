@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error::InfraError;
 use crate::ids::EventId;
 
 /// Something that happened to an aggregate, worth telling other parts of the system.
@@ -85,6 +86,21 @@ impl EventEnvelope {
     /// When the event does not serialise to JSON.
     pub fn now<E: DomainEvent>(event: &E) -> Result<Self, serde_json::Error> {
         Self::new(event, OffsetDateTime::now_utc())
+    }
+
+    /// Wraps `event` for a store's outbox, stamped with `occurred_at`. The store's own error: an
+    /// event that does not serialise is a bug the same write would hit again, `StoreFailed`.
+    ///
+    /// # Errors
+    /// `StoreFailed` when the event does not serialise to JSON.
+    pub fn for_outbox<E: DomainEvent>(
+        event: &E,
+        occurred_at: OffsetDateTime,
+    ) -> Result<Self, InfraError> {
+        Self::new(event, occurred_at).map_err(|e| {
+            InfraError::failed(format!("serialising a {} event: {e}", event.event_type()))
+                .with_source(e)
+        })
     }
 
     /// The payload as the consumer's type for this event.

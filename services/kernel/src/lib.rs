@@ -7,14 +7,15 @@
 //! - [`ids`], [`aggregate`], [`events`]: typed entity ids, aggregate versions for optimistic
 //!   locking, and the [`DomainEvent`] / [`EventEnvelope`] pair the outbox stores.
 //! - [`values`]: value objects that validate on construction: [`FlightNumber`], [`Money`] and
-//!   [`Currency`], [`CalendarDate`] and [`DateRange`], [`PassengerCount`] and [`GuestCount`]. [`TripId`] is an id (see [`ids`] for its format).
+//!   [`Currency`], [`CalendarDate`] and [`DateRange`], [`PassengerCount`] and [`GuestCount`].
+//!   [`TripId`] is an id (see [`ids`] for its format).
 //! - [`compensation`]: the protocol every compensation step follows (look up what the action left
 //!   behind, undo it, or void the action so a late run cannot take effect), run by
 //!   [`compensation::compensate`] on a service's [`compensation::CompensationStore`].
 //! - [`tracing_setup`]: [`init_tracing`], flat JSON logs with the saga step's span fields.
-//! - [`dynamo`]: single-table keys and access patterns, item mapping, and [`dynamo::StepTransaction`],
-//!   which writes a step's state change, its outbox events and its idempotency record in one
-//!   `TransactWriteItems`.
+//! - [`dynamo`]: single-table keys and access patterns, item mapping, the table handle
+//!   [`dynamo::SingleTable`], and [`dynamo::StepTransaction`], which writes a step's state change,
+//!   its outbox events and its idempotency record in one `TransactWriteItems`.
 //! - [`BoxFuture`]: what every port's methods return, and why.
 //! - `testing` (feature `testing`): a `moto_server` harness for DynamoDB tests.
 //!

@@ -72,22 +72,22 @@ impl Key {
 
     /// The trip's own item: `TRIP#<id>` / `META`.
     pub fn trip(trip: TripId) -> Self {
-        Self::new(format!("TRIP#{trip}"), META)
+        Self::new(Self::trip_partition(trip), META)
     }
 
     /// A flight booking of a trip: `TRIP#<id>` / `FLIGHT#<booking id>`.
     pub fn trip_flight(trip: TripId, booking: BookingId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("FLIGHT#{booking}"))
+        Self::new(Self::trip_partition(trip), format!("FLIGHT#{booking}"))
     }
 
     /// A hotel booking of a trip: `TRIP#<id>` / `HOTEL#<booking id>`.
     pub fn trip_hotel(trip: TripId, booking: BookingId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("HOTEL#{booking}"))
+        Self::new(Self::trip_partition(trip), format!("HOTEL#{booking}"))
     }
 
     /// A payment of a trip: `TRIP#<id>` / `PAYMENT#<payment id>`.
     pub fn trip_payment(trip: TripId, payment: PaymentId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("PAYMENT#{payment}"))
+        Self::new(Self::trip_partition(trip), format!("PAYMENT#{payment}"))
     }
 
     /// The seat inventory of a flight on a day: `FLIGHT#<number>#<date>` / `INVENTORY`.
@@ -109,9 +109,19 @@ impl Key {
         event: EventId,
     ) -> Self {
         Self::new(
-            format!("OUTBOX#{aggregate_type}#{aggregate_id}"),
+            Self::outbox_partition(aggregate_type, aggregate_id),
             format!("EVENT#{}#{event}", sortable_timestamp(occurred_at)),
         )
+    }
+
+    /// The partition of an aggregate's outbox events: `OUTBOX#<aggregate type>#<aggregate id>`.
+    pub fn outbox_partition(aggregate_type: &str, aggregate_id: &str) -> String {
+        format!("OUTBOX#{aggregate_type}#{aggregate_id}")
+    }
+
+    /// The partition of a trip's items (the trip, its bookings, its payment): `TRIP#<id>`.
+    pub fn trip_partition(trip: TripId) -> String {
+        format!("TRIP#{trip}")
     }
 
     /// The partition key.

@@ -18,9 +18,9 @@
 
 use aws_sdk_dynamodb::Client;
 use kernel::dynamo::{
-    Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
+    Item, ItemBuilder, ItemReader, Key, SingleTable, StepTransaction, TransactionOutcome, Write,
 };
-use kernel::{AggregateVersion, BoxFuture, EventEnvelope, InfraError, TripId};
+use kernel::{AggregateVersion, BoxFuture, InfraError, TripId};
 
 use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
 
@@ -29,16 +29,14 @@ const ENTITY: &str = "TRIP";
 /// Trips in DynamoDB.
 #[derive(Clone, Debug)]
 pub struct DynamoTripRepository {
-    client: Client,
-    table: String,
+    table: SingleTable,
 }
 
 impl DynamoTripRepository {
     /// Trips in `table`, which has the single-table design of [`kernel::dynamo::create_table`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: SingleTable::new(client, table),
         }
     }
 }
@@ -55,30 +53,20 @@ impl TripRepository for DynamoTripRepository {
 
 impl DynamoTripRepository {
     async fn get_trip(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::trip(trip_id).to_attributes()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| InfraError::from_sdk("GetItem trip", e))?;
-        output.item.as_ref().map(read_trip).transpose()
+        let item = self.table.get(&Key::trip(trip_id)).await?;
+        item.as_ref().map(read_trip).transpose()
     }
 
     async fn save_change(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
         let mut stored = change.trip.clone();
         stored.version = change.expected.next();
-        let event = EventEnvelope::now(&change.event)
-            .map_err(|e| InfraError::failed(format!("serialising an event: {e}")))?;
-        let outcome = StepTransaction::new(&self.table, change.key)
+        let outcome = StepTransaction::new(self.table.name(), change.key)
             .write(
                 "trip",
                 Write::put_versioned(trip_item(&change.trip)?, change.expected),
             )
-            .event(event)
-            .commit(&self.client, stored)
+            .announce(&change.event)?
+            .commit(self.table.client(), stored)
             .await?;
         Ok(match outcome {
             TransactionOutcome::Committed(trip) => SaveOutcome::Saved(trip),
