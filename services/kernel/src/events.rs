@@ -112,6 +112,24 @@ impl EventEnvelope {
     }
 }
 
+/// An event for the kernel's own tests of what stores and transactions do with events.
+#[cfg(test)]
+pub(crate) mod test_event {
+    /// Something named `.0` happened to the aggregate `Test` `t`.
+    #[derive(Debug, serde::Serialize)]
+    pub(crate) struct Happened(pub(crate) &'static str);
+
+    impl super::DomainEvent for Happened {
+        const AGGREGATE_TYPE: &'static str = "Test";
+        fn event_type(&self) -> &'static str {
+            self.0
+        }
+        fn aggregate_id(&self) -> String {
+            "t".to_owned()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@
 //!   [`TripId`] is an id (see [`ids`] for its format).
 //! - [`compensation`]: the protocol every compensation step follows (look up what the action left
 //!   behind, undo it, or void the action so a late run cannot take effect), run by
-//!   [`compensation::compensate`] on a service's [`compensation::CompensationStore`].
+//!   [`compensation::compensate`] on the port [`compensation::CompensationStore`] that each
+//!   service's repository implements, with the parts every store shares written once
+//!   ([`compensation::InMemoryJournal`], [`dynamo::compensation`]).
 //! - [`tracing_setup`]: [`init_tracing`], flat JSON logs with the saga step's span fields.
 //! - [`dynamo`]: single-table keys and access patterns, item mapping, the table handle
 //!   [`dynamo::SingleTable`], and [`dynamo::StepTransaction`], which writes a step's state change,

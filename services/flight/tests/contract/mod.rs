@@ -534,18 +534,25 @@ pub(crate) async fn reserve_racing_its_cancellation_always_ends_released(subject
 }
 
 pub(crate) async fn void_after_the_action_committed_changes_nothing(subject: Subject) {
-    use flight::domain::VoidOutcome;
+    use flight::domain::ReservationVoided;
+    use kernel::compensation::Void;
 
     let service = with_flight(&subject, 5).await;
     let trip = TripId::new();
     // The cancellation looked, saw nothing, and the reservation committed before it wrote.
     service.reserve_seats(reserve(trip, "e1", 2)).await.unwrap();
+    let voided = EventEnvelope::now(&ReservationVoided {
+        trip_id: trip,
+        action_idempotency_key: "e1:ReserveFlight".to_owned(),
+    })
+    .unwrap();
     let outcome = subject
         .repository
-        .void(trip, &key("e1:ReserveFlight"), &key("e1:CancelFlight"))
+        .records()
+        .void(&key("e1:ReserveFlight"), &key("e1:CancelFlight"), voided)
         .await
         .unwrap();
-    assert_eq!(outcome, VoidOutcome::ActionTookEffect);
+    assert_eq!(outcome, Void::ActionTookEffect);
     assert_eq!(seats_left(&service).await, 3);
 
     // Nothing was recorded for the cancellation key, so the next round releases the seats.

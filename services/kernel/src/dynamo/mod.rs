@@ -1,7 +1,9 @@
 //! DynamoDB helpers for the single table: key design and access patterns ([`keys`]), item mapping
-//! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), and the
-//! table itself ([`table`]: a handle and its definition).
+//! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), the
+//! compensation port's writes ([`compensation`]), and the table itself ([`table`]: a handle and
+//! its definition).
 
+pub mod compensation;
 pub mod idempotency;
 pub mod item;
 pub mod keys;

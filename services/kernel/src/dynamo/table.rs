@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
@@ -71,19 +72,25 @@ impl SingleTable {
     /// The store's failure.
     pub async fn last(&self, partition: &str, prefix: &str) -> Result<Option<Item>, InfraError> {
         let output = self
-            .client
+            .query(partition, prefix)
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| InfraError::from_sdk("Query", e))?;
+        Ok(output.items().first().cloned())
+    }
+
+    /// A strongly consistent query of the items of `partition` whose sort key starts with
+    /// `prefix`.
+    fn query(&self, partition: &str, prefix: &str) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.name)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
             .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            .scan_index_forward(false)
-            .limit(1)
             .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| InfraError::from_sdk("Query", e))?;
-        Ok(output.items().first().cloned())
     }
 
     /// Puts `item` unless an item with its key exists, which is kept as it is: seeding is
@@ -129,13 +136,7 @@ impl SingleTable {
         let mut start = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :event)")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":event", AttributeValue::S("EVENT#".to_owned()))
-                .consistent_read(true)
+                .query(&partition, "EVENT#")
                 .set_exclusive_start_key(start)
                 .send()
                 .await

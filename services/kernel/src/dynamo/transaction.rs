@@ -631,28 +631,21 @@ mod tests {
 
     #[test]
     fn an_announced_event_is_stamped_with_the_transaction_time() {
-        #[derive(serde::Serialize)]
-        struct Happened;
-        impl DomainEvent for Happened {
-            const AGGREGATE_TYPE: &'static str = "Flight";
-            fn event_type(&self) -> &'static str {
-                "Happened"
-            }
-            fn aggregate_id(&self) -> String {
-                "NH106".to_owned()
-            }
-        }
+        use crate::events::test_event::Happened;
+
         let key = IdempotencyKey::parse("exec:Step").unwrap();
         let at = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
         let transaction = StepTransaction::new("t", key.clone())
             .at(at)
-            .announce(&Happened)
+            .announce(&Happened("Happened"))
             .unwrap();
         assert_eq!(transaction.key(), &key);
         assert_eq!(transaction.events[0].occurred_at, at);
         assert_eq!(transaction.events[0].event_type, "Happened");
         // Without `at`, announcing fixes the time the record is written at too.
-        let unstamped = StepTransaction::new("t", key).announce(&Happened).unwrap();
+        let unstamped = StepTransaction::new("t", key)
+            .announce(&Happened("Happened"))
+            .unwrap();
         assert_eq!(unstamped.now, Some(unstamped.events[0].occurred_at));
     }
 
