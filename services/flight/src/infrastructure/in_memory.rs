@@ -172,6 +172,7 @@ impl CompensationStore for InMemoryFlightRepository {
     type Outcome = SeatCancellation;
 
     fn records(&self) -> &dyn CompensationRecords<SeatReservation, SeatCancellation> {
+        // The journal is part of the state: records and what they guard change under one lock.
         &self.state
     }
 

@@ -235,6 +235,7 @@ impl CompensationStore for InMemoryHotelRepository {
     type Outcome = RoomCancellation;
 
     fn records(&self) -> &dyn CompensationRecords<RoomReservation, RoomCancellation> {
+        // The journal is part of the state: records and what they guard change under one lock.
         &self.state
     }
 

@@ -151,6 +151,7 @@ impl CompensationStore for InMemoryLedger {
     type Outcome = RefundReceipt;
 
     fn records(&self) -> &dyn CompensationRecords<PaymentReceipt, RefundReceipt> {
+        // The journal is part of the state: records and what they guard change under one lock.
         &self.state
     }
 
