@@ -67,7 +67,7 @@ pub mod domain;
 pub mod infrastructure;
 
 pub use application::{
-    CancelSeats, CancelSeatsError, FlightService, ReserveSeats, ReserveSeatsError,
+    AddFlightError, CancelSeats, CancelSeatsError, FlightService, ReserveSeats, ReserveSeatsError,
 };
 pub use domain::{
     Fare, FlightDate, FlightInventory, FlightRepository, ReservationStatus, SeatCancellation,

@@ -72,7 +72,7 @@ pub mod domain;
 pub mod infrastructure;
 
 pub use application::{
-    CancelRooms, CancelRoomsError, HotelService, ReserveRooms, ReserveRoomsError,
+    AddHotelError, CancelRooms, CancelRoomsError, HotelService, ReserveRooms, ReserveRoomsError,
 };
 pub use domain::{
     HotelCode, HotelNight, HotelRepository, ReservationStatus, RoomCancellation, RoomNight,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hotel::{DynamoHotelRepository, HotelCode, HotelService, ReserveRooms};
-use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key};
+use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key, SingleTable};
 use kernel::testing::{TestTable, test_table};
 use kernel::{CalendarDate, DateRange, EventEnvelope, GuestCount, Money, TripId};
 use saga_model::StepError;
@@ -40,18 +40,9 @@ async fn dynamo() -> Dynamo {
 contract::contract_tests!(dynamo);
 
 async fn get(table: &TestTable, key: &Key) -> Item {
-    table
-        .client
-        .get_item()
-        .table_name(&table.name)
-        .set_key(Some(key.to_attributes()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item()
-        .cloned()
-        .unwrap_or_else(|| panic!("no item {key}"))
+    let table = SingleTable::new(table.client.clone(), &table.name);
+    let item = table.get(key).await.unwrap();
+    item.unwrap_or_else(|| panic!("no item {key}"))
 }
 
 #[tokio::test]

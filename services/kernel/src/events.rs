@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error::InfraError;
 use crate::ids::EventId;
 
 /// Something that happened to an aggregate, worth telling other parts of the system.
@@ -87,12 +88,45 @@ impl EventEnvelope {
         Self::new(event, OffsetDateTime::now_utc())
     }
 
+    /// Wraps `event` for a store's outbox, stamped with `occurred_at`. The store's own error: an
+    /// event that does not serialise is a bug the same write would hit again, `StoreFailed`.
+    ///
+    /// # Errors
+    /// `StoreFailed` when the event does not serialise to JSON.
+    pub fn for_outbox<E: DomainEvent>(
+        event: &E,
+        occurred_at: OffsetDateTime,
+    ) -> Result<Self, InfraError> {
+        Self::new(event, occurred_at).map_err(|e| {
+            InfraError::failed(format!("serialising a {} event: {e}", event.event_type()))
+                .with_source(e)
+        })
+    }
+
     /// The payload as the consumer's type for this event.
     ///
     /// # Errors
     /// When the payload does not match `T`.
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(&self.payload)
+    }
+}
+
+/// An event for the kernel's own tests of what stores and transactions do with events.
+#[cfg(test)]
+pub(crate) mod test_event {
+    /// Something named `.0` happened to the aggregate `Test` `t`.
+    #[derive(Debug, serde::Serialize)]
+    pub(crate) struct Happened(pub(crate) &'static str);
+
+    impl super::DomainEvent for Happened {
+        const AGGREGATE_TYPE: &'static str = "Test";
+        fn event_type(&self) -> &'static str {
+            self.0
+        }
+        fn aggregate_id(&self) -> String {
+            "t".to_owned()
+        }
     }
 }
 

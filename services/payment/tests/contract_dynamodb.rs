@@ -7,7 +7,7 @@ mod contract;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key};
+use kernel::dynamo::{IdempotencyKey, Item, ItemReader, Key, SingleTable};
 use kernel::testing::{TestTable, test_table};
 use kernel::{EventEnvelope, Money, TripId};
 use payment::{CardToken, DynamoLedger, PaymentService, RefundPayment, TakePayment};
@@ -40,18 +40,9 @@ async fn dynamo() -> Dynamo {
 contract::contract_tests!(dynamo);
 
 async fn get(table: &TestTable, key: &Key) -> Item {
-    table
-        .client
-        .get_item()
-        .table_name(&table.name)
-        .set_key(Some(key.to_attributes()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item()
-        .cloned()
-        .unwrap_or_else(|| panic!("no item {key}"))
+    let table = SingleTable::new(table.client.clone(), &table.name);
+    let item = table.get(key).await.unwrap();
+    item.unwrap_or_else(|| panic!("no item {key}"))
 }
 
 fn key(text: &str) -> IdempotencyKey {

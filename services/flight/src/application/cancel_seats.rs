@@ -4,13 +4,11 @@
 //! reservation, undoing it releases its seats and marks it and the action cancelled, and voiding
 //! rules the action out so a late run fails with `AlreadyCancelled` instead of taking seats.
 
-use kernel::compensation::{Action, CompensationStore, Undo, Void, Wording, compensate};
+use kernel::compensation::compensate;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{InfraError, TripId};
 
-use crate::domain::{
-    FlightRepository, ReleaseOutcome, ReserveAction, SeatCancellation, SeatReservation, VoidOutcome,
-};
+use crate::domain::{FlightRepository, SeatCancellation};
 
 /// Cancel the seats reserved for `trip_id` by the invocation `action_idempotency_key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,78 +41,6 @@ pub enum CancelSeatsError {
 
 kernel::impl_from_infra_error!(CancelSeatsError);
 
-/// The port, as the kernel's compensation protocol sees it: the port keeps its own names for
-/// what an action left behind and for the outcomes (they are this crate's public API), and this
-/// maps them onto the protocol's.
-struct Seats<'a>(&'a dyn FlightRepository);
-
-impl CompensationStore for Seats<'_> {
-    type Effect = SeatReservation;
-    type Outcome = SeatCancellation;
-
-    const WORDING: Wording = Wording {
-        effect: "reservation",
-        compensation: "cancellation",
-        action_did: "reserved seats for",
-        took_effect: "committed",
-        undoing: "releasing",
-    };
-
-    fn trip_of(effect: &SeatReservation) -> TripId {
-        effect.trip_id
-    }
-
-    fn nothing_to_undo() -> SeatCancellation {
-        SeatCancellation::nothing_to_undo()
-    }
-
-    async fn action(
-        &self,
-        action: &IdempotencyKey,
-    ) -> Result<Option<Action<SeatReservation>>, InfraError> {
-        Ok(self
-            .0
-            .reserve_action(action)
-            .await?
-            .map(|found| match found {
-                ReserveAction::Reserved(effect) => Action::TookEffect(effect),
-                ReserveAction::Cancelled => Action::Compensated,
-            }))
-    }
-
-    async fn undo(
-        &self,
-        effect: &SeatReservation,
-        action: &IdempotencyKey,
-        compensation: &IdempotencyKey,
-    ) -> Result<Undo<SeatCancellation>, InfraError> {
-        Ok(match self.0.release(effect, action, compensation).await? {
-            ReleaseOutcome::Released(result) => Undo::Undone(result),
-            ReleaseOutcome::AlreadyReleased => Undo::AlreadyUndone,
-        })
-    }
-
-    async fn void(
-        &self,
-        trip_id: TripId,
-        action: &IdempotencyKey,
-        compensation: &IdempotencyKey,
-    ) -> Result<Void<SeatCancellation>, InfraError> {
-        Ok(match self.0.void(trip_id, action, compensation).await? {
-            VoidOutcome::Voided(result) => Void::Voided(result),
-            VoidOutcome::ActionTookEffect => Void::ActionTookEffect,
-        })
-    }
-
-    async fn record(
-        &self,
-        compensation: &IdempotencyKey,
-        outcome: SeatCancellation,
-    ) -> Result<SeatCancellation, InfraError> {
-        self.0.record_cancellation(compensation, outcome).await
-    }
-}
-
 /// Runs [`CancelSeats`] on `repository`.
 pub(crate) async fn cancel_seats(
     repository: &dyn FlightRepository,
@@ -126,7 +52,7 @@ pub(crate) async fn cancel_seats(
         idempotency_key,
     } = command;
     Ok(compensate(
-        &Seats(repository),
+        repository,
         trip_id,
         &action_idempotency_key,
         &idempotency_key,
@@ -142,7 +68,7 @@ mod tests {
     use saga_model::StepError;
 
     use super::*;
-    use crate::application::doubles::{AlwaysRacing, Failing};
+    use crate::application::doubles::Double;
     use crate::domain::{Fare, FlightDate, FlightInventory};
     use crate::{FlightService, InMemoryFlightRepository, ReserveSeats};
 
@@ -230,7 +156,7 @@ mod tests {
             InfraErrorKind::Conflict,
             InfraErrorKind::Failed,
         ] {
-            let service = FlightService::new(Arc::new(Failing {
+            let service = FlightService::new(Arc::new(Double::Failing {
                 kind,
                 flight: flight(),
             }));
@@ -244,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_race_that_never_settles_ends_in_a_transient_conflict() {
-        let service = FlightService::new(Arc::new(AlwaysRacing));
+        let service = FlightService::new(Arc::new(Double::AlwaysRacing));
         let error = service
             .cancel_seats(command(TripId::new()))
             .await

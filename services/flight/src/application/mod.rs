@@ -1,154 +1,131 @@
-//! The flight service's use cases, one per file, and [`FlightService`], their entry point.
+//! The flight service's use cases, one per file (seeding included), and [`FlightService`], their
+//! entry point.
 
+mod add_flight;
 mod cancel_seats;
 mod reserve_seats;
 mod service;
 
+pub use add_flight::AddFlightError;
 pub use cancel_seats::{CancelSeats, CancelSeatsError};
 pub use reserve_seats::{ReserveSeats, ReserveSeatsError};
 pub use service::FlightService;
 
 #[cfg(test)]
 pub(crate) mod doubles {
-    //! Test doubles of the port for what the in-memory adapter never does: fail, or keep losing
-    //! a race.
+    //! A test double of the port for what the in-memory adapter never does: fail, or keep
+    //! losing a race.
 
     use std::future::ready;
 
+    use kernel::compensation::{Action, CompensationRecords, CompensationStore, Undo, Void};
     use kernel::dynamo::IdempotencyKey;
-    use kernel::{InfraError, InfraErrorKind, TripId};
+    use kernel::{BoxFuture, EventEnvelope, InfraError, InfraErrorKind, TripId};
 
     use crate::domain::{
-        BoxFuture, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReserveAction,
-        ReserveOutcome, SeatCancellation, SeatReservation, VoidOutcome,
+        FlightDate, FlightInventory, FlightRepository, ReserveOutcome, SeatCancellation,
+        SeatReservation,
     };
 
-    /// Fails every call with an error of `kind`, except `inventory`, which finds `flight` (so a
-    /// reservation gets as far as its write).
-    pub(crate) struct Failing {
-        pub(crate) kind: InfraErrorKind,
-        pub(crate) flight: FlightInventory,
+    /// A store that misbehaves.
+    pub(crate) enum Double {
+        /// Fails every call with an error of `kind`, except `inventory`, which finds `flight` (so
+        /// a reservation gets as far as its write).
+        Failing {
+            kind: InfraErrorKind,
+            flight: FlightInventory,
+        },
+        /// Never sees the action's record, and always finds it committed when it tries to void
+        /// it: the race a cancellation must not loop on forever. Nothing else is called.
+        AlwaysRacing,
     }
 
-    /// Never sees the action's record, and always finds it committed when it tries to void it:
-    /// the race a cancellation must not loop on forever.
-    pub(crate) struct AlwaysRacing;
+    impl Double {
+        /// The answer of a call that only fails.
+        fn fail<'a, T: Send + 'a>(&self) -> BoxFuture<'a, Result<T, InfraError>> {
+            let Self::Failing { kind, .. } = self else {
+                unreachable!("a racing cancellation makes no such call")
+            };
+            Box::pin(ready(Err(InfraError::new(*kind, "injected"))))
+        }
 
-    fn fail<T: Send + 'static>(kind: InfraErrorKind) -> BoxFuture<'static, Result<T, InfraError>> {
-        Box::pin(ready(Err(InfraError::new(kind, "injected"))))
+        /// The answer of a call that fails, or finds nothing while racing.
+        fn fail_or<'a, T: Send + 'a>(&self, racing: T) -> BoxFuture<'a, Result<T, InfraError>> {
+            match self {
+                Self::Failing { .. } => self.fail(),
+                Self::AlwaysRacing => Box::pin(ready(Ok(racing))),
+            }
+        }
     }
 
-    impl FlightRepository for Failing {
+    impl FlightRepository for Double {
         fn add_flight<'a>(
             &'a self,
             _: &'a FlightInventory,
         ) -> BoxFuture<'a, Result<(), InfraError>> {
-            fail(self.kind)
+            self.fail()
         }
         fn inventory<'a>(
             &'a self,
             _: &'a FlightDate,
         ) -> BoxFuture<'a, Result<Option<FlightInventory>, InfraError>> {
-            Box::pin(ready(Ok(Some(self.flight.clone()))))
+            let Self::Failing { flight, .. } = self else {
+                unreachable!("a racing cancellation reads no inventory")
+            };
+            Box::pin(ready(Ok(Some(flight.clone()))))
         }
         fn reservation_of_trip(
             &self,
             _: TripId,
         ) -> BoxFuture<'_, Result<Option<SeatReservation>, InfraError>> {
-            fail(self.kind)
-        }
-        fn reserve_action<'a>(
-            &'a self,
-            _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-            fail(self.kind)
+            self.fail()
         }
         fn reserve<'a>(
             &'a self,
             _: &'a SeatReservation,
             _: &'a IdempotencyKey,
         ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
-            fail(self.kind)
-        }
-        fn release<'a>(
-            &'a self,
-            _: &'a SeatReservation,
-            _: &'a IdempotencyKey,
-            _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-            fail(self.kind)
-        }
-        fn void<'a>(
-            &'a self,
-            _: TripId,
-            _: &'a IdempotencyKey,
-            _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-            fail(self.kind)
-        }
-        fn record_cancellation<'a>(
-            &'a self,
-            _: &'a IdempotencyKey,
-            _: SeatCancellation,
-        ) -> BoxFuture<'a, Result<SeatCancellation, InfraError>> {
-            fail(self.kind)
+            self.fail()
         }
     }
 
-    impl FlightRepository for AlwaysRacing {
-        fn add_flight<'a>(
-            &'a self,
-            _: &'a FlightInventory,
-        ) -> BoxFuture<'a, Result<(), InfraError>> {
-            unreachable!("not used by cancellations")
-        }
-        fn inventory<'a>(
-            &'a self,
-            _: &'a FlightDate,
-        ) -> BoxFuture<'a, Result<Option<FlightInventory>, InfraError>> {
-            unreachable!("not used by cancellations")
-        }
-        fn reservation_of_trip(
-            &self,
-            _: TripId,
-        ) -> BoxFuture<'_, Result<Option<SeatReservation>, InfraError>> {
-            unreachable!("not used by cancellations")
-        }
-        fn reserve_action<'a>(
+    impl CompensationRecords<SeatReservation, SeatCancellation> for Double {
+        fn action<'a>(
             &'a self,
             _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-            Box::pin(ready(Ok(None)))
-        }
-        fn reserve<'a>(
-            &'a self,
-            _: &'a SeatReservation,
-            _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
-            unreachable!("not used by cancellations")
-        }
-        fn release<'a>(
-            &'a self,
-            _: &'a SeatReservation,
-            _: &'a IdempotencyKey,
-            _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-            unreachable!("the action is never seen")
+        ) -> BoxFuture<'a, Result<Option<Action<SeatReservation>>, InfraError>> {
+            self.fail_or(None)
         }
         fn void<'a>(
             &'a self,
-            _: TripId,
             _: &'a IdempotencyKey,
             _: &'a IdempotencyKey,
-        ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-            Box::pin(ready(Ok(VoidOutcome::ActionTookEffect)))
+            _: EventEnvelope,
+        ) -> BoxFuture<'a, Result<Void<SeatCancellation>, InfraError>> {
+            self.fail_or(Void::ActionTookEffect)
         }
-        fn record_cancellation<'a>(
+        fn record<'a>(
             &'a self,
             _: &'a IdempotencyKey,
             _: SeatCancellation,
         ) -> BoxFuture<'a, Result<SeatCancellation, InfraError>> {
-            unreachable!("the action is never seen")
+            self.fail()
+        }
+    }
+
+    impl CompensationStore for Double {
+        type Effect = SeatReservation;
+        type Outcome = SeatCancellation;
+        fn records(&self) -> &dyn CompensationRecords<SeatReservation, SeatCancellation> {
+            self
+        }
+        fn undo<'a>(
+            &'a self,
+            _: &'a SeatReservation,
+            _: &'a IdempotencyKey,
+            _: &'a IdempotencyKey,
+        ) -> BoxFuture<'a, Result<Undo<SeatCancellation>, InfraError>> {
+            self.fail()
         }
     }
 }

@@ -96,7 +96,7 @@ mod tests {
     use saga_model::StepError;
 
     use super::*;
-    use crate::application::doubles::Failing;
+    use crate::application::doubles::Double;
     use crate::domain::{Fare, FlightInventory, ReservationStatus};
     use crate::{FlightService, InMemoryFlightRepository};
 
@@ -179,7 +179,7 @@ mod tests {
             InfraErrorKind::Conflict,
             InfraErrorKind::Failed,
         ] {
-            let service = FlightService::new(Arc::new(Failing {
+            let service = FlightService::new(Arc::new(Double::Failing {
                 kind,
                 flight: flight(),
             }));

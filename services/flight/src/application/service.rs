@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use kernel::{CalendarDate, FlightNumber, InfraError, Money, TripId};
 
+use super::add_flight::{AddFlightError, add_flight};
 use super::cancel_seats::{CancelSeats, CancelSeatsError, cancel_seats};
 use super::reserve_seats::{ReserveSeats, ReserveSeatsError, reserve_seats};
-use crate::domain::{
-    Fare, FlightDate, FlightInventory, FlightRepository, SeatCancellation, SeatReservation,
-};
+use crate::domain::{FlightDate, FlightRepository, SeatCancellation, SeatReservation};
 
 /// The flight service. Cheap to clone; build it once per Lambda (cold start) or test.
 #[derive(Clone)]
@@ -34,18 +33,16 @@ impl FlightService {
     /// stock and fare, so re-running a seed never gives back seats that were sold.
     ///
     /// # Errors
-    /// `StoreFailed` when `fare` is negative or too large to charge nine passengers (a wrong
-    /// request, like the store's own `StoreFailed`); the store's failure otherwise.
+    /// [`AddFlightError::InvalidFare`] when `fare` is negative or too large to charge nine
+    /// passengers; the store's failure otherwise.
     pub async fn add_flight(
         &self,
         flight: FlightNumber,
         date: CalendarDate,
         seats: u32,
         fare: Money,
-    ) -> Result<(), InfraError> {
-        let fare = Fare::new(fare).map_err(|e| InfraError::failed(e.to_string()))?;
-        let inventory = FlightInventory::new(FlightDate::new(flight, date), seats, fare);
-        self.repository.add_flight(&inventory).await
+    ) -> Result<(), AddFlightError> {
+        add_flight(self.repository.as_ref(), flight, date, seats, fare).await
     }
 
     /// Seats still for sale on `flight` on `date`; `None` when it does not fly that day.

@@ -8,7 +8,5 @@ mod reservation;
 
 pub use events::{ReservationVoided, SeatsReleased, SeatsReserved};
 pub use inventory::{Fare, FlightDate, FlightInventory, NotEnoughSeats};
-pub use repository::{
-    BoxFuture, FlightRepository, ReleaseOutcome, ReserveAction, ReserveOutcome, VoidOutcome,
-};
+pub use repository::{FlightRepository, ReserveOutcome};
 pub use reservation::{ReservationStatus, SeatCancellation, SeatReservation};

@@ -3,9 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+use kernel::compensation::{ActionEffect, CompensationOutcome, Wording};
+use kernel::dynamo::IdempotencyKey;
 use kernel::{BookingId, CalendarDate, FlightNumber, Money, PassengerCount, TripId, ValueError};
 use serde::{Deserialize, Serialize};
 
+use super::events::ReservationVoided;
 use super::inventory::{FlightDate, FlightInventory};
 
 /// Whether a reservation still holds its seats.
@@ -110,6 +113,30 @@ impl SeatReservation {
     }
 }
 
+/// A reservation is what the saga's `CancelFlight` compensation undoes.
+impl ActionEffect for SeatReservation {
+    const WORDING: Wording = Wording {
+        effect: "reservation",
+        compensation: "cancellation",
+        action_did: "reserved seats for",
+        took_effect: "committed",
+        undoing: "releasing",
+    };
+
+    type Voided = ReservationVoided;
+
+    fn trip_id(&self) -> TripId {
+        self.trip_id
+    }
+
+    fn voided(trip_id: TripId, action: &IdempotencyKey) -> ReservationVoided {
+        ReservationVoided {
+            trip_id,
+            action_idempotency_key: action.to_string(),
+        }
+    }
+}
+
 /// What a cancellation (the reservation's compensation) did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatCancellation {
@@ -135,6 +162,12 @@ impl SeatCancellation {
             released_seats: 0,
             nothing_to_undo: true,
         }
+    }
+}
+
+impl CompensationOutcome for SeatCancellation {
+    fn nothing_to_undo() -> Self {
+        Self::nothing_to_undo()
     }
 }
 

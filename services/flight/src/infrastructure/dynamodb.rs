@@ -6,8 +6,8 @@
 //!
 //! | item               | `PK`                              | `SK`                   | `entity_type`      | attributes |
 //! |--------------------|-----------------------------------|------------------------|--------------------|------------|
-//! | flight inventory   | `FLIGHT#<flight number>#<YYYY-MM-DD>` | `INVENTORY`        | `FLIGHT_INVENTORY` | `flight`, `date`, `seats_available` (N), `fare_amount_minor` (N), `fare_currency`, `created_at` |
-//! | seat reservation   | `TRIP#<trip id>`                  | `FLIGHT#<reservation id>` | `FLIGHT_BOOKING` | `reservation_id`, `trip_id`, `flight`, `date`, `passengers` (N), `total_amount_minor` (N), `total_currency`, `status` (`RESERVED`/`CANCELLED`), `reserved_by` (idempotency key), `cancelled_by` (once cancelled), `created_at` |
+//! | flight inventory   | `FLIGHT#<flight number>#<YYYY-MM-DD>` | `INVENTORY`        | `FLIGHT_INVENTORY` | `flight`, `date`, `seats_available` (N), `fare` (`"312.40 USD"`), `created_at` |
+//! | seat reservation   | `TRIP#<trip id>`                  | `FLIGHT#<reservation id>` | `FLIGHT_BOOKING` | `reservation_id`, `trip_id`, `flight`, `date`, `passengers` (N), `total` (`"624.80 USD"`), `status` (`RESERVED`/`CANCELLED`), `reserved_by` (idempotency key), `cancelled_by` (once cancelled), `created_at` |
 //! | idempotency record | `IDEMPOTENCY#<key>`               | `META`                 | `IDEMPOTENCY`      | kernel's; `result` is, for a reservation key, `{"outcome":"reserved","reservation":{…}}` or `{"outcome":"cancelled","cancelled_by":"<key>"}`, for a cancellation key a [`SeatCancellation`] |
 //! | outbox event       | `OUTBOX#Flight#<flight>#<date>` (`SeatsReserved`, `SeatsReleased`), `OUTBOX#FlightReservation#<trip id>` (`ReservationVoided`) | `EVENT#<occurred at>#<event id>` | `OUTBOX` | kernel's |
 //!
@@ -28,54 +28,37 @@
 //!      sold out, with the seats left, from no such flight);
 //!    - `Put TRIP#<trip> / FLIGHT#<reservation id>`, condition `attribute_not_exists(PK)`;
 //!    - `Put OUTBOX#Flight#<n>#<d> / EVENT#…` (`SeatsReserved`).
-//! 4. **What did a reservation invocation do** (`reserve_action`): `GetItem IDEMPOTENCY#<action
-//!    key> / META`, consistent read (kernel [`stored_result`]).
-//! 5. **Release** (`release`): `TransactWriteItems` of
-//!    - `Put IDEMPOTENCY#<cancel key> / META`, condition `attribute_not_exists(PK)`;
-//!    - `Update FLIGHT#<n>#<d> / INVENTORY SET seats_available = seats_available + :n`, condition
-//!      `attribute_exists(PK)`;
-//!    - `Update TRIP#<trip> / FLIGHT#<reservation id> SET status = CANCELLED`, condition
-//!      `status = RESERVED` (a reservation is released once, whatever the key);
-//!    - `Update IDEMPOTENCY#<action key> / META SET result = {"outcome":"cancelled",…}`, condition
-//!      `attribute_exists(PK)` (a late retry of the action now fails with `AlreadyCancelled`);
-//!    - `Put OUTBOX#Flight#<n>#<d> / EVENT#…` (`SeatsReleased`).
-//! 6. **Rule out a reservation that has not happened** (`void`): `TransactWriteItems` of
-//!    - `Put IDEMPOTENCY#<cancel key> / META`, condition `attribute_not_exists(PK)`;
-//!    - `Put IDEMPOTENCY#<action key> / META` with result `{"outcome":"cancelled",…}`, condition
-//!      `attribute_not_exists(PK)` (fails when the action committed meanwhile: release it then);
-//!    - `Put OUTBOX#FlightReservation#<trip> / EVENT#…` (`ReservationVoided`).
-//!
-//!    The marker lives as long as an idempotency record (30 days, TTL), beyond Step Functions'
-//!    retry and redrive windows.
-//! 7. **Record a cancellation with nothing to undo** (`record_cancellation`): `TransactWriteItems`
-//!    of the `Put IDEMPOTENCY#<cancel key> / META` alone.
-//! 8. **A trip's reservation** (`reservation_of_trip`): `Query PK = TRIP#<trip> AND
+//! 4. **Compensate** (the kernel's [`TableRecords`] writes, with the flight's parts): `undo`
+//!    gives the seats back with `Update FLIGHT#<n>#<d> / INVENTORY SET seats_available =
+//!    seats_available + :n`, condition `attribute_exists(PK)`, cancels `TRIP#<trip> /
+//!    FLIGHT#<reservation id>` (`RESERVED` → `CANCELLED`, `cancelled_by`) and announces
+//!    `SeatsReleased`; `void` announces `ReservationVoided`.
+//! 5. **A trip's reservation** (`reservation_of_trip`): `Query PK = TRIP#<trip> AND
 //!    begins_with(SK, "FLIGHT#")`, `ScanIndexForward = false`, `Limit = 1`, consistent read
 //!    (reservation ids are UUIDv7, so the first item is the most recent).
-//! 9. **A flight's events** ([`DynamoFlightRepository::flight_events`]): `Query PK =
+//! 6. **A flight's events** ([`DynamoFlightRepository::flight_events`]): `Query PK =
 //!    OUTBOX#Flight#<n>#<d> AND begins_with(SK, "EVENT#")`, oldest first (consumers normally get
 //!    them from the table's stream).
 //!
 //! No GSI is needed: every pattern knows its partition key.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use kernel::compensation::{Action, CompensationRecords, CompensationStore, Undo};
+use kernel::dynamo::compensation::{ActionRecord, EffectItem, TableRecords};
 use kernel::dynamo::keys::{PK, sortable_timestamp};
 use kernel::dynamo::{
-    IdempotencyKey, Item, ItemBuilder, ItemProblem, ItemReader, Key, StepTransaction,
-    TransactionOutcome, Write, idempotency, outbox, stored_result,
+    IdempotencyKey, Item, ItemBuilder, ItemProblem, ItemReader, Key, SingleTable, StepTransaction,
+    Write,
 };
 use kernel::{
-    BookingId, Currency, DomainEvent, EventEnvelope, InfraError, Money, PassengerCount, TripId,
+    BookingId, BoxFuture, DomainEvent, EventEnvelope, InfraError, PassengerCount, TripId,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    BoxFuture, Fare, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome,
-    ReservationStatus, ReservationVoided, ReserveAction, ReserveOutcome, SeatCancellation,
-    SeatReservation, SeatsReleased, SeatsReserved, VoidOutcome,
+    Fare, FlightDate, FlightInventory, FlightRepository, ReservationStatus, ReserveOutcome,
+    SeatCancellation, SeatReservation, SeatsReleased, SeatsReserved,
 };
 
 /// `entity_type` of inventory items.
@@ -84,14 +67,12 @@ const INVENTORY: &str = "FLIGHT_INVENTORY";
 const RESERVATION: &str = "FLIGHT_BOOKING";
 /// The inventory's seat counter, the attribute the reservation condition guards.
 const SEATS_AVAILABLE: &str = "seats_available";
-/// The kernel's idempotency record attribute holding the stored result (see
-/// `kernel::dynamo::idempotency`).
-const RESULT: &str = "result";
+/// The inventory's price of one seat.
+const FARE: &str = "fare";
 
 /// Labels of transaction writes, as reported in [`kernel::dynamo::ConditionFailed`].
 const SEATS: &str = "seats";
 const RESERVATION_WRITE: &str = "reservation";
-const ACTION: &str = "action";
 
 /// What a reservation key's idempotency record stores.
 #[derive(Debug, Serialize, Deserialize)]
@@ -101,11 +82,23 @@ enum ReserveRecord {
     Cancelled { cancelled_by: String },
 }
 
-impl From<ReserveRecord> for ReserveAction {
-    fn from(record: ReserveRecord) -> Self {
-        match record {
-            ReserveRecord::Reserved { reservation } => Self::Reserved(reservation),
-            ReserveRecord::Cancelled { .. } => Self::Cancelled,
+impl ActionRecord for ReserveRecord {
+    type Effect = SeatReservation;
+
+    fn took_effect(reservation: SeatReservation) -> Self {
+        Self::Reserved { reservation }
+    }
+
+    fn compensated_by(compensation: &IdempotencyKey) -> Self {
+        Self::Cancelled {
+            cancelled_by: compensation.to_string(),
+        }
+    }
+
+    fn into_action(self) -> Action<SeatReservation> {
+        match self {
+            Self::Reserved { reservation } => Action::TookEffect(reservation),
+            Self::Cancelled { .. } => Action::Compensated,
         }
     }
 }
@@ -113,21 +106,22 @@ impl From<ReserveRecord> for ReserveAction {
 /// The flight service's store in a DynamoDB single table (see the [module docs](self)).
 #[derive(Clone, Debug)]
 pub struct DynamoFlightRepository {
-    client: Client,
-    table: String,
+    table: SingleTable,
+    records: TableRecords<ReserveRecord>,
 }
 
 impl DynamoFlightRepository {
     /// The repository on `table`, reached with `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let table = SingleTable::new(client, table);
         Self {
-            client,
-            table: table.into(),
+            records: TableRecords::new(table.clone()),
+            table,
         }
     }
 
     /// The events published about `flight` (`SeatsReserved`, `SeatsReleased`), oldest first:
-    /// access pattern 9.
+    /// access pattern 6.
     ///
     /// # Errors
     /// The store's failure; `StoreFailed` when an outbox item does not map.
@@ -135,109 +129,9 @@ impl DynamoFlightRepository {
         &self,
         flight: &FlightDate,
     ) -> Result<Vec<EventEnvelope>, InfraError> {
-        let partition = format!(
-            "OUTBOX#{}#{}",
-            SeatsReserved::AGGREGATE_TYPE,
-            flight.aggregate_id()
-        );
-        let mut events = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :event)")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":event", AttributeValue::S("EVENT#".to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| InfraError::from_sdk("Query", e))?;
-            for item in page.items() {
-                events.push(outbox::event_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(events);
-            }
-        }
-    }
-
-    async fn put_flight(&self, inventory: &FlightInventory) -> Result<(), InfraError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(inventory_item(inventory, OffsetDateTime::now_utc())))
-            .condition_expression(format!("attribute_not_exists({PK})"))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(()),
-            // The flight is already on sale: seeding keeps its stock.
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(InfraError::from_sdk("PutItem", error)),
-        }
-    }
-
-    async fn get_inventory(
-        &self,
-        flight: &FlightDate,
-    ) -> Result<Option<FlightInventory>, InfraError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(inventory_key(flight).to_attributes()))
-            .consistent_read(true)
-            .send()
+        self.table
+            .events(SeatsReserved::AGGREGATE_TYPE, &flight.aggregate_id())
             .await
-            .map_err(|e| InfraError::from_sdk("GetItem", e))?;
-        output.item().map(inventory_from_item).transpose()
-    }
-
-    async fn query_reservation(
-        &self,
-        trip_id: TripId,
-    ) -> Result<Option<SeatReservation>, InfraError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :flight)")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(Key::trip(trip_id).pk().to_owned()),
-            )
-            .expression_attribute_values(":flight", AttributeValue::S("FLIGHT#".to_owned()))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| InfraError::from_sdk("Query", e))?;
-        output
-            .items()
-            .first()
-            .map(reservation_from_item)
-            .transpose()
-    }
-
-    async fn get_reserve_action(
-        &self,
-        action_key: &IdempotencyKey,
-    ) -> Result<Option<ReserveAction>, InfraError> {
-        let record: Option<ReserveRecord> =
-            stored_result(&self.client, &self.table, action_key).await?;
-        Ok(record.map(ReserveAction::from))
     }
 
     async fn commit_reservation(
@@ -246,12 +140,12 @@ impl DynamoFlightRepository {
         key: &IdempotencyKey,
     ) -> Result<ReserveOutcome, InfraError> {
         let now = OffsetDateTime::now_utc();
-        let flight = reservation.flight_date();
-        let outcome = StepTransaction::new(&self.table, key.clone())
+        let transaction = StepTransaction::new(self.table.name(), key.clone())
+            .at(now)
             .write(
                 SEATS,
                 Write::update(
-                    &inventory_key(&flight),
+                    &inventory_key(&reservation.flight_date()),
                     format!("SET {SEATS_AVAILABLE} = {SEATS_AVAILABLE} - :n"),
                 )
                 .condition(format!(
@@ -263,120 +157,55 @@ impl DynamoFlightRepository {
                 RESERVATION_WRITE,
                 Write::put_new(reservation_item(reservation, key, now)),
             )
-            .event(envelope(&SeatsReserved::of(reservation), now)?)
-            .at(now)
-            .commit(
-                &self.client,
-                ReserveRecord::Reserved {
-                    reservation: reservation.clone(),
-                },
-            )
+            .announce(&SeatsReserved::of(reservation))?;
+        let committed = self
+            .records
+            .commit_action(transaction, reservation.clone())
             .await?;
-        match outcome {
-            TransactionOutcome::Committed(record)
-            | TransactionOutcome::AlreadyProcessed(record) => Ok(match record {
-                ReserveRecord::Reserved { reservation } => ReserveOutcome::Reserved(reservation),
-                ReserveRecord::Cancelled { .. } => ReserveOutcome::AlreadyCancelled,
-            }),
-            TransactionOutcome::ConditionFailed(failed) if failed.label == SEATS => {
-                match failed.item {
-                    None => Ok(ReserveOutcome::FlightNotFound),
-                    Some(item) => Ok(ReserveOutcome::SoldOut {
-                        seats_left: ItemReader::new(&item).number(SEATS_AVAILABLE)?,
-                    }),
-                }
-            }
-            TransactionOutcome::ConditionFailed(failed) => Err(InfraError::failed(format!(
+        match committed {
+            Ok(Action::TookEffect(reservation)) => Ok(ReserveOutcome::Reserved(reservation)),
+            Ok(Action::Compensated) => Ok(ReserveOutcome::AlreadyCancelled),
+            Err(failed) if failed.label == SEATS => match failed.item {
+                None => Ok(ReserveOutcome::FlightNotFound),
+                Some(item) => Ok(ReserveOutcome::SoldOut {
+                    seats_left: ItemReader::new(&item).number(SEATS_AVAILABLE)?,
+                }),
+            },
+            Err(failed) => Err(InfraError::failed(format!(
                 "reservation {} of {key}: write `{}` failed its condition",
                 reservation.reservation_id, failed.label
             ))),
         }
     }
 
-    async fn commit_release(
+    async fn release(
         &self,
         reservation: &SeatReservation,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<ReleaseOutcome, InfraError> {
-        let now = OffsetDateTime::now_utc();
-        let flight = reservation.flight_date();
-        let cancelled = record_json(&ReserveRecord::Cancelled {
-            cancelled_by: cancel_key.to_string(),
-        })?;
-        let outcome = StepTransaction::new(&self.table, cancel_key.clone())
+        action: &IdempotencyKey,
+        cancel: &IdempotencyKey,
+    ) -> Result<Undo<SeatCancellation>, InfraError> {
+        let seats_back = StepTransaction::new(self.table.name(), cancel.clone())
             .write(
                 SEATS,
                 Write::update(
-                    &inventory_key(&flight),
+                    &inventory_key(&reservation.flight_date()),
                     format!("SET {SEATS_AVAILABLE} = {SEATS_AVAILABLE} + :n"),
                 )
                 .condition(format!("attribute_exists({PK})"))
                 .number_value(":n", reservation.seats()),
             )
-            .write(
-                RESERVATION_WRITE,
-                Write::update(
-                    &Key::trip_flight(reservation.trip_id, reservation.reservation_id),
-                    "SET #status = :cancelled, cancelled_by = :by",
-                )
-                .condition("#status = :reserved")
-                .name("#status", "status")
-                .string_value(":cancelled", ReservationStatus::Cancelled.as_str())
-                .string_value(":reserved", ReservationStatus::Reserved.as_str())
-                .string_value(":by", cancel_key.as_str()),
-            )
-            .write(
-                ACTION,
-                Write::update(&Key::idempotency(action_key), "SET #result = :cancelled")
-                    .condition(format!("attribute_exists({PK})"))
-                    .name("#result", RESULT)
-                    .string_value(":cancelled", cancelled),
-            )
-            .event(envelope(&SeatsReleased::of(reservation), now)?)
-            .at(now)
-            .commit(
-                &self.client,
-                SeatCancellation::released(reservation.seats()),
-            )
-            .await?;
-        match outcome {
-            TransactionOutcome::Committed(result)
-            | TransactionOutcome::AlreadyProcessed(result) => Ok(ReleaseOutcome::Released(result)),
-            TransactionOutcome::ConditionFailed(failed) if failed.label == RESERVATION_WRITE => {
-                Ok(ReleaseOutcome::AlreadyReleased)
-            }
-            TransactionOutcome::ConditionFailed(failed) => Err(InfraError::failed(format!(
-                "releasing reservation {}: the {} item is missing",
-                reservation.reservation_id, failed.label
-            ))),
-        }
-    }
-
-    async fn commit_void(
-        &self,
-        trip_id: TripId,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<VoidOutcome, InfraError> {
-        let now = OffsetDateTime::now_utc();
-        let marker = cancelled_marker(action_key, cancel_key, now)?;
-        let event = ReservationVoided {
-            trip_id,
-            action_idempotency_key: action_key.to_string(),
+            .announce(&SeatsReleased::of(reservation))?;
+        let cancelled = EffectItem {
+            label: RESERVATION_WRITE,
+            key: Key::trip_flight(reservation.trip_id, reservation.reservation_id),
+            in_effect: ReservationStatus::Reserved.as_str(),
+            undone: ReservationStatus::Cancelled.as_str(),
+            undone_by: "cancelled_by",
         };
-        let outcome = StepTransaction::new(&self.table, cancel_key.clone())
-            .write(ACTION, Write::put_new(marker))
-            .event(envelope(&event, now)?)
-            .at(now)
-            .commit(&self.client, SeatCancellation::nothing_to_undo())
-            .await?;
-        Ok(match outcome {
-            TransactionOutcome::Committed(result)
-            | TransactionOutcome::AlreadyProcessed(result) => VoidOutcome::Voided(result),
-            // Only the marker has a condition: the action's record appeared since the look-up.
-            TransactionOutcome::ConditionFailed(_) => VoidOutcome::ActionTookEffect,
-        })
+        let released = SeatCancellation::released(reservation.seats());
+        self.records
+            .undo(seats_back, cancelled, action, released)
+            .await
     }
 }
 
@@ -385,28 +214,33 @@ impl FlightRepository for DynamoFlightRepository {
         &'a self,
         inventory: &'a FlightInventory,
     ) -> BoxFuture<'a, Result<(), InfraError>> {
-        Box::pin(self.put_flight(inventory))
+        let item = inventory_item(inventory, OffsetDateTime::now_utc());
+        Box::pin(async move {
+            // A flight already on sale keeps its stock: seeding is idempotent.
+            self.table.put_if_absent(item).await?;
+            Ok(())
+        })
     }
 
     fn inventory<'a>(
         &'a self,
         flight: &'a FlightDate,
     ) -> BoxFuture<'a, Result<Option<FlightInventory>, InfraError>> {
-        Box::pin(self.get_inventory(flight))
+        Box::pin(async move {
+            let item = self.table.get(&inventory_key(flight)).await?;
+            item.as_ref().map(inventory_from_item).transpose()
+        })
     }
 
     fn reservation_of_trip(
         &self,
         trip_id: TripId,
     ) -> BoxFuture<'_, Result<Option<SeatReservation>, InfraError>> {
-        Box::pin(self.query_reservation(trip_id))
-    }
-
-    fn reserve_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-        Box::pin(self.get_reserve_action(action_key))
+        Box::pin(async move {
+            let partition = Key::trip_partition(trip_id);
+            let item = self.table.last(&partition, "FLIGHT#").await?;
+            item.as_ref().map(reservation_from_item).transpose()
+        })
     }
 
     fn reserve<'a>(
@@ -416,34 +250,23 @@ impl FlightRepository for DynamoFlightRepository {
     ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
         Box::pin(self.commit_reservation(reservation, key))
     }
+}
 
-    fn release<'a>(
+impl CompensationStore for DynamoFlightRepository {
+    type Effect = SeatReservation;
+    type Outcome = SeatCancellation;
+
+    fn records(&self) -> &dyn CompensationRecords<SeatReservation, SeatCancellation> {
+        &self.records
+    }
+
+    fn undo<'a>(
         &'a self,
         reservation: &'a SeatReservation,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-        Box::pin(self.commit_release(reservation, action_key, cancel_key))
-    }
-
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-        Box::pin(self.commit_void(trip_id, action_key, cancel_key))
-    }
-
-    fn record_cancellation<'a>(
-        &'a self,
-        cancel_key: &'a IdempotencyKey,
-        result: SeatCancellation,
-    ) -> BoxFuture<'a, Result<SeatCancellation, InfraError>> {
-        Box::pin(
-            StepTransaction::new(&self.table, cancel_key.clone())
-                .commit_result(&self.client, result),
-        )
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+    ) -> BoxFuture<'a, Result<Undo<SeatCancellation>, InfraError>> {
+        Box::pin(self.release(reservation, action, compensation))
     }
 }
 
@@ -451,39 +274,13 @@ fn inventory_key(flight: &FlightDate) -> Key {
     Key::flight_inventory(&flight.flight, flight.date)
 }
 
-fn envelope(event: &impl DomainEvent, now: OffsetDateTime) -> Result<EventEnvelope, InfraError> {
-    EventEnvelope::new(event, now)
-        .map_err(|e| InfraError::failed(format!("serialising an event: {e}")))
-}
-
-fn record_json(record: &ReserveRecord) -> Result<String, InfraError> {
-    serde_json::to_string(record)
-        .map_err(|e| InfraError::failed(format!("serialising a reservation record: {e}")))
-}
-
-/// The idempotency record that rules out the reservation `action_key` (see
-/// `kernel::dynamo::idempotency::marker_item`): a late reservation finds it and returns
-/// [`ReserveRecord::Cancelled`] as its stored result.
-fn cancelled_marker(
-    action_key: &IdempotencyKey,
-    cancel_key: &IdempotencyKey,
-    now: OffsetDateTime,
-) -> Result<Item, InfraError> {
-    let result = record_json(&ReserveRecord::Cancelled {
-        cancelled_by: cancel_key.to_string(),
-    })?;
-    Ok(idempotency::marker_item(action_key, result, now))
-}
-
 fn inventory_item(inventory: &FlightInventory, now: OffsetDateTime) -> Item {
-    let fare = inventory.fare().amount();
     ItemBuilder::new(&inventory_key(inventory.flight()))
         .entity_type(INVENTORY)
         .display("flight", &inventory.flight().flight)
         .display("date", &inventory.flight().date)
         .number(SEATS_AVAILABLE, inventory.seats_available())
-        .number("fare_amount_minor", fare.amount_minor())
-        .string("fare_currency", fare.currency().code())
+        .money(FARE, inventory.fare().amount())
         .string("created_at", sortable_timestamp(now))
         .build()
 }
@@ -491,12 +288,8 @@ fn inventory_item(inventory: &FlightInventory, now: OffsetDateTime) -> Item {
 fn inventory_from_item(item: &Item) -> Result<FlightInventory, InfraError> {
     let reader = ItemReader::new(item);
     let flight = FlightDate::new(reader.parse("flight")?, reader.parse("date")?);
-    let fare = Money::new(
-        reader.number("fare_amount_minor")?,
-        reader.parse::<Currency>("fare_currency")?,
-    );
-    let fare = Fare::new(fare)
-        .map_err(|e| reader.error_for("fare_amount_minor", ItemProblem::Invalid(e.to_string())))?;
+    let fare = Fare::new(reader.money(FARE)?)
+        .map_err(|e| reader.error_for(FARE, ItemProblem::Invalid(e.to_string())))?;
     Ok(FlightInventory::new(
         flight,
         reader.number(SEATS_AVAILABLE)?,
@@ -519,8 +312,7 @@ fn reservation_item(
     .display("flight", &reservation.flight)
     .display("date", &reservation.date)
     .number("passengers", reservation.passengers.get())
-    .number("total_amount_minor", reservation.total.amount_minor())
-    .string("total_currency", reservation.total.currency().code())
+    .money("total", reservation.total)
     .string("status", reservation.status.as_str())
     .string("reserved_by", reserved_by.as_str())
     .string("created_at", sortable_timestamp(now))
@@ -537,18 +329,17 @@ fn reservation_from_item(item: &Item) -> Result<SeatReservation, InfraError> {
         flight: reader.parse("flight")?,
         date: reader.parse("date")?,
         passengers,
-        total: Money::new(
-            reader.number("total_amount_minor")?,
-            reader.parse::<Currency>("total_currency")?,
-        ),
+        total: reader.money("total")?,
         status: reader.parse("status")?,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use kernel::{CalendarDate, Currency, FlightNumber, Money};
+
     use super::*;
-    use kernel::{CalendarDate, FlightNumber};
 
     fn inventory() -> FlightInventory {
         FlightInventory::new(
@@ -569,6 +360,7 @@ mod tests {
         assert_eq!(reader.string("SK").unwrap(), "INVENTORY");
         assert_eq!(reader.string("entity_type").unwrap(), INVENTORY);
         assert_eq!(reader.number::<u32>(SEATS_AVAILABLE).unwrap(), 7);
+        assert_eq!(reader.string(FARE).unwrap(), "312.40 USD");
         assert_eq!(inventory_from_item(&item).unwrap(), inventory());
     }
 
@@ -598,29 +390,28 @@ mod tests {
     #[test]
     fn a_corrupt_item_is_store_failed_naming_the_attribute() {
         let mut item = inventory_item(&inventory(), OffsetDateTime::UNIX_EPOCH);
-        item.insert(
-            "fare_amount_minor".to_owned(),
-            AttributeValue::N("-5".to_owned()),
-        );
+        item.insert(FARE.to_owned(), AttributeValue::S("-0.05 USD".to_owned()));
         let error = inventory_from_item(&item).unwrap_err();
         assert_eq!(error.name(), "StoreFailed");
-        assert!(error.message().contains("fare_amount_minor"), "{error}");
+        assert!(error.message().contains("`fare`"), "{error}");
     }
 
     #[test]
-    fn the_cancelled_marker_is_a_kernel_idempotency_record() {
-        let action = IdempotencyKey::parse("exec-1:ReserveFlight").unwrap();
+    fn action_records_keep_their_json() {
         let cancel = IdempotencyKey::parse("exec-1:CancelFlight").unwrap();
-        let item = cancelled_marker(&action, &cancel, OffsetDateTime::UNIX_EPOCH).unwrap();
-        let reader = ItemReader::new(&item);
         assert_eq!(
-            reader.string("PK").unwrap(),
-            "IDEMPOTENCY#exec-1:ReserveFlight"
+            serde_json::to_value(ReserveRecord::compensated_by(&cancel)).unwrap(),
+            serde_json::json!({ "outcome": "cancelled", "cancelled_by": "exec-1:CancelFlight" })
         );
-        assert_eq!(reader.string("entity_type").unwrap(), "IDEMPOTENCY");
-        let record: ReserveRecord = reader.json(RESULT).unwrap();
-        assert!(
-            matches!(record, ReserveRecord::Cancelled { cancelled_by } if cancelled_by == "exec-1:CancelFlight")
+        let reservation = SeatReservation::new(
+            BookingId::new(),
+            TripId::new(),
+            &inventory(),
+            PassengerCount::new(1).unwrap(),
         );
+        let stored = serde_json::to_value(ReserveRecord::took_effect(reservation.clone())).unwrap();
+        assert_eq!(stored["outcome"], "reserved");
+        let read: ReserveRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.into_action(), Action::TookEffect(reservation));
     }
 }

@@ -3,70 +3,50 @@
 //! One mutex guards the whole state, and every port method does its read-modify-write under it,
 //! so each method is as atomic as a DynamoDB transaction and concurrent reservations cannot
 //! oversell. The lock is never held across an `.await` (the methods compute their result
-//! synchronously and return a ready future).
+//! synchronously and return a ready future). Idempotency records and the outbox are the
+//! kernel's [`InMemoryJournal`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::ready;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use kernel::compensation::{Action, CompensationRecords, CompensationStore, InMemoryJournal, Undo};
 use kernel::dynamo::IdempotencyKey;
-use kernel::{BookingId, DomainEvent, EventEnvelope, InfraError, TripId};
+use kernel::{BookingId, BoxFuture, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{
-    BoxFuture, FlightDate, FlightInventory, FlightRepository, ReleaseOutcome, ReservationStatus,
-    ReservationVoided, ReserveAction, ReserveOutcome, SeatCancellation, SeatReservation,
-    SeatsReleased, SeatsReserved, VoidOutcome,
+    FlightDate, FlightInventory, FlightRepository, ReservationStatus, ReserveOutcome,
+    SeatCancellation, SeatReservation, SeatsReleased, SeatsReserved,
 };
 
-/// What an idempotency key stands for, as the DynamoDB adapter's idempotency records do.
-#[derive(Clone, Debug)]
-enum Record {
-    Reserve(ReserveAction),
-    Cancel(SeatCancellation),
-}
+type Journal = InMemoryJournal<SeatReservation, SeatCancellation>;
 
 #[derive(Debug, Default)]
 struct State {
     flights: HashMap<FlightDate, FlightInventory>,
     /// By trip, then by reservation id: ids are UUIDv7, so the last one is the most recent.
     reservations: BTreeMap<(TripId, BookingId), SeatReservation>,
-    records: HashMap<IdempotencyKey, Record>,
-    outbox: Vec<EventEnvelope>,
+    journal: Journal,
 }
 
-/// The outbox envelope of `event`, built before any change so that a failure changes nothing.
-fn envelope(event: &impl DomainEvent) -> Result<EventEnvelope, InfraError> {
-    EventEnvelope::now(event).map_err(|e| InfraError::failed(format!("serialising an event: {e}")))
+impl AsMut<Journal> for State {
+    fn as_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
 }
 
 impl State {
-    fn cancellation(&self, key: &IdempotencyKey) -> Result<Option<SeatCancellation>, InfraError> {
-        match self.records.get(key) {
-            None => Ok(None),
-            Some(Record::Cancel(result)) => Ok(Some(result.clone())),
-            Some(Record::Reserve(_)) => Err(wrong_kind(key, "reservation")),
-        }
-    }
-
-    fn reserve_action(&self, key: &IdempotencyKey) -> Result<Option<ReserveAction>, InfraError> {
-        match self.records.get(key) {
-            None => Ok(None),
-            Some(Record::Reserve(action)) => Ok(Some(action.clone())),
-            Some(Record::Cancel(_)) => Err(wrong_kind(key, "cancellation")),
-        }
-    }
-
     fn reserve(
         &mut self,
         reservation: &SeatReservation,
         key: &IdempotencyKey,
     ) -> Result<ReserveOutcome, InfraError> {
-        match self.reserve_action(key)? {
-            Some(ReserveAction::Reserved(stored)) => return Ok(ReserveOutcome::Reserved(stored)),
-            Some(ReserveAction::Cancelled) => return Ok(ReserveOutcome::AlreadyCancelled),
+        match self.journal.action(key)? {
+            Some(Action::TookEffect(stored)) => return Ok(ReserveOutcome::Reserved(stored)),
+            Some(Action::Compensated) => return Ok(ReserveOutcome::AlreadyCancelled),
             None => {}
         }
-        let event = envelope(&SeatsReserved::of(reservation))?;
+        let event = Journal::announce(&SeatsReserved::of(reservation))?;
         let Some(inventory) = self.flights.get_mut(&reservation.flight_date()) else {
             return Ok(ReserveOutcome::FlightNotFound);
         };
@@ -79,11 +59,7 @@ impl State {
             (reservation.trip_id, reservation.reservation_id),
             reservation.clone(),
         );
-        self.records.insert(
-            key.clone(),
-            Record::Reserve(ReserveAction::Reserved(reservation.clone())),
-        );
-        self.outbox.push(event);
+        self.journal.took_effect(key, reservation.clone(), event);
         Ok(ReserveOutcome::Reserved(reservation.clone()))
     }
 
@@ -92,23 +68,20 @@ impl State {
         reservation: &SeatReservation,
         action_key: &IdempotencyKey,
         cancel_key: &IdempotencyKey,
-    ) -> Result<ReleaseOutcome, InfraError> {
-        if let Some(stored) = self.cancellation(cancel_key)? {
-            return Ok(ReleaseOutcome::Released(stored));
-        }
+    ) -> Result<Undo<SeatCancellation>, InfraError> {
         let id = (reservation.trip_id, reservation.reservation_id);
-        match self.reservations.get(&id).map(|r| r.status) {
-            Some(ReservationStatus::Reserved) => {}
-            Some(ReservationStatus::Cancelled) | None => {
-                return Ok(ReleaseOutcome::AlreadyReleased);
-            }
+        let reserved = self
+            .reservations
+            .get(&id)
+            .map(|r| r.status == ReservationStatus::Reserved);
+        let effect = format_args!("reservation {}", reservation.reservation_id);
+        if let Some(answer) = self
+            .journal
+            .before_undo(action_key, cancel_key, &effect, reserved)?
+        {
+            return Ok(answer);
         }
-        if !self.records.contains_key(action_key) {
-            return Err(InfraError::failed(format!(
-                "the record of action {action_key} is missing"
-            )));
-        }
-        let event = envelope(&SeatsReleased::of(reservation))?;
+        let event = Journal::announce(&SeatsReleased::of(reservation))?;
         let flight = reservation.flight_date();
         let Some(inventory) = self.flights.get_mut(&flight) else {
             return Err(InfraError::failed(format!(
@@ -120,62 +93,11 @@ impl State {
         if let Some(stored) = self.reservations.get_mut(&id) {
             stored.status = ReservationStatus::Cancelled;
         }
-        self.records.insert(
-            action_key.clone(),
-            Record::Reserve(ReserveAction::Cancelled),
-        );
-        let result = SeatCancellation::released(reservation.seats());
-        self.records
-            .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-        self.outbox.push(event);
-        Ok(ReleaseOutcome::Released(result))
+        let released = SeatCancellation::released(reservation.seats());
+        Ok(Undo::Undone(
+            self.journal.undone(action_key, cancel_key, released, event),
+        ))
     }
-
-    fn void(
-        &mut self,
-        trip_id: TripId,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<VoidOutcome, InfraError> {
-        if let Some(stored) = self.cancellation(cancel_key)? {
-            return Ok(VoidOutcome::Voided(stored));
-        }
-        if self.records.contains_key(action_key) {
-            return Ok(VoidOutcome::ActionTookEffect);
-        }
-        let event = envelope(&ReservationVoided {
-            trip_id,
-            action_idempotency_key: action_key.to_string(),
-        })?;
-        self.records.insert(
-            action_key.clone(),
-            Record::Reserve(ReserveAction::Cancelled),
-        );
-        let result = SeatCancellation::nothing_to_undo();
-        self.records
-            .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-        self.outbox.push(event);
-        Ok(VoidOutcome::Voided(result))
-    }
-
-    fn record_cancellation(
-        &mut self,
-        cancel_key: &IdempotencyKey,
-        result: SeatCancellation,
-    ) -> Result<SeatCancellation, InfraError> {
-        if let Some(stored) = self.cancellation(cancel_key)? {
-            return Ok(stored);
-        }
-        self.records
-            .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-        Ok(result)
-    }
-}
-
-fn wrong_kind(key: &IdempotencyKey, found: &str) -> InfraError {
-    InfraError::failed(format!(
-        "idempotency key {key} belongs to a {found}, not this kind of step"
-    ))
 }
 
 /// Flights, reservations, idempotency records and outbox events in memory.
@@ -192,7 +114,7 @@ impl InMemoryFlightRepository {
 
     /// Every event written to the outbox so far, oldest first.
     pub fn outbox(&self) -> Vec<EventEnvelope> {
-        self.lock().outbox.clone()
+        self.lock().journal.events().to_vec()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -236,49 +158,34 @@ impl FlightRepository for InMemoryFlightRepository {
         Box::pin(ready(Ok(latest)))
     }
 
-    fn reserve_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-        let result = self.lock().reserve_action(action_key);
-        Box::pin(ready(result))
-    }
-
     fn reserve<'a>(
         &'a self,
         reservation: &'a SeatReservation,
         key: &'a IdempotencyKey,
     ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
-        let result = self.lock().reserve(reservation, key);
-        Box::pin(ready(result))
+        Box::pin(ready(self.lock().reserve(reservation, key)))
+    }
+}
+
+impl CompensationStore for InMemoryFlightRepository {
+    type Effect = SeatReservation;
+    type Outcome = SeatCancellation;
+
+    fn records(&self) -> &dyn CompensationRecords<SeatReservation, SeatCancellation> {
+        // The journal is part of the state: records and what they guard change under one lock.
+        &self.state
     }
 
-    fn release<'a>(
+    fn undo<'a>(
         &'a self,
         reservation: &'a SeatReservation,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-        let result = self.lock().release(reservation, action_key, cancel_key);
-        Box::pin(ready(result))
-    }
-
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-        let result = self.lock().void(trip_id, action_key, cancel_key);
-        Box::pin(ready(result))
-    }
-
-    fn record_cancellation<'a>(
-        &'a self,
-        cancel_key: &'a IdempotencyKey,
-        result: SeatCancellation,
-    ) -> BoxFuture<'a, Result<SeatCancellation, InfraError>> {
-        let result = self.lock().record_cancellation(cancel_key, result);
-        Box::pin(ready(result))
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+    ) -> BoxFuture<'a, Result<Undo<SeatCancellation>, InfraError>> {
+        Box::pin(ready(self.lock().release(
+            reservation,
+            action,
+            compensation,
+        )))
     }
 }

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flight::domain::{BoxFuture, FlightDate, FlightRepository};
+use flight::domain::{FlightDate, FlightRepository};
 use flight::{
-    CalendarDate, CancelSeats, Currency, FlightNumber, FlightService, IdempotencyKey, Money,
-    PassengerCount, ReservationStatus, ReserveSeats, ReserveSeatsError, SeatCancellation,
-    SeatReservation, TripId,
+    AddFlightError, CalendarDate, CancelSeats, Currency, FlightNumber, FlightService,
+    IdempotencyKey, Money, PassengerCount, ReservationStatus, ReserveSeats, ReserveSeatsError,
+    SeatCancellation, SeatReservation, TripId,
 };
-use kernel::EventEnvelope;
+use kernel::{BoxFuture, EventEnvelope};
 
 /// Reads the events published about a flight, oldest first.
 pub(crate) type FlightEvents =
@@ -427,7 +427,11 @@ pub(crate) async fn adding_a_flight_again_keeps_its_stock(subject: Subject) {
         .add_flight(nh106(), may_1(), 1, usd(-1))
         .await
         .unwrap_err();
-    assert_eq!(refused.name(), "StoreFailed");
+    assert!(
+        matches!(refused, AddFlightError::InvalidFare { .. }),
+        "a negative fare is the request's fault, not the store's: {refused:?}"
+    );
+    assert_eq!(seats_left(&service).await, 2, "and changes nothing");
 }
 
 /// How many times a reservation is retried on a transient error, as the saga's `Retry` would.
@@ -530,18 +534,25 @@ pub(crate) async fn reserve_racing_its_cancellation_always_ends_released(subject
 }
 
 pub(crate) async fn void_after_the_action_committed_changes_nothing(subject: Subject) {
-    use flight::domain::VoidOutcome;
+    use flight::domain::ReservationVoided;
+    use kernel::compensation::Void;
 
     let service = with_flight(&subject, 5).await;
     let trip = TripId::new();
     // The cancellation looked, saw nothing, and the reservation committed before it wrote.
     service.reserve_seats(reserve(trip, "e1", 2)).await.unwrap();
+    let voided = EventEnvelope::now(&ReservationVoided {
+        trip_id: trip,
+        action_idempotency_key: "e1:ReserveFlight".to_owned(),
+    })
+    .unwrap();
     let outcome = subject
         .repository
-        .void(trip, &key("e1:ReserveFlight"), &key("e1:CancelFlight"))
+        .records()
+        .void(&key("e1:ReserveFlight"), &key("e1:CancelFlight"), voided)
         .await
         .unwrap();
-    assert_eq!(outcome, VoidOutcome::ActionTookEffect);
+    assert_eq!(outcome, Void::ActionTookEffect);
     assert_eq!(seats_left(&service).await, 3);
 
     // Nothing was recorded for the cancellation key, so the next round releases the seats.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use kernel::{CalendarDate, InfraError, Money, TripId};
 
-use super::add_hotel::add_hotel;
+use super::add_hotel::{AddHotelError, add_hotel};
 use super::cancel_rooms::{CancelRooms, CancelRoomsError, cancel_rooms};
 use super::reserve_rooms::{ReserveRooms, ReserveRoomsError, reserve_rooms};
 use crate::domain::{HotelCode, HotelRepository, RoomCancellation, RoomReservation};
@@ -33,7 +33,8 @@ impl HotelService {
     /// rate.
     ///
     /// # Errors
-    /// The store's failure; `StoreFailed` for a negative rate or nights past the year 9999.
+    /// [`AddHotelError::InvalidRate`] for a negative rate, [`AddHotelError::PastTheCalendar`]
+    /// for nights past the year 9999; the store's failure otherwise.
     pub async fn add_hotel(
         &self,
         hotel: HotelCode,
@@ -41,7 +42,7 @@ impl HotelService {
         nights: u32,
         rooms_per_night: u32,
         nightly_rate: Money,
-    ) -> Result<(), InfraError> {
+    ) -> Result<(), AddHotelError> {
         add_hotel(
             &*self.repository,
             hotel,
@@ -145,7 +146,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn seeding_refuses_a_negative_rate_and_dates_past_9999() {
+    async fn seeding_refuses_a_negative_rate_and_dates_past_9999_saying_why() {
         let service = HotelService::new(Arc::new(InMemoryHotelRepository::new()));
         let hotel = HotelCode::parse("TOKYO01").unwrap();
         let negative = service
@@ -158,7 +159,14 @@ mod tests {
             )
             .await
             .unwrap_err();
-        assert_eq!(negative.name(), "StoreFailed");
+        let AddHotelError::InvalidRate { rate, .. } = &negative else {
+            panic!("expected an invalid rate, got {negative:?}")
+        };
+        assert_eq!(rate.what(), "nightly rate");
+        assert_eq!(
+            negative.to_string(),
+            "hotel TOKYO01: invalid nightly rate `-1.00 USD`: expected zero or more"
+        );
         let too_late = service
             .add_hotel(
                 hotel.clone(),
@@ -169,14 +177,21 @@ mod tests {
             )
             .await
             .unwrap_err();
-        assert!(too_late.message().contains("9999"), "{too_late}");
-        assert_eq!(
-            service
-                .rooms_left(&hotel, date("9999-12-30"))
-                .await
-                .unwrap(),
-            None
+        assert!(
+            matches!(too_late, AddHotelError::PastTheCalendar { nights: 5, .. }),
+            "{too_late:?}"
         );
+        assert_eq!(
+            too_late.to_string(),
+            "hotel TOKYO01: 5 nights from 9999-12-30 run past the year 9999"
+        );
+        assert!(
+            too_late.into_store_error().is_err(),
+            "not the store's failure"
+        );
+        for night in ["2026-12-01", "9999-12-30"] {
+            assert_eq!(service.rooms_left(&hotel, date(night)).await.unwrap(), None);
+        }
     }
 
     #[tokio::test]

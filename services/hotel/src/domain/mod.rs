@@ -10,9 +10,7 @@ mod reservation;
 pub use events::{AGGREGATE_TYPE, RoomsReleased, RoomsReserved};
 pub use hotel_code::HotelCode;
 pub use inventory::{HotelNight, RoomNight};
-pub use repository::{
-    BoxFuture, HotelRepository, ReleaseOutcome, ReserveAction, ReserveOutcome, VoidOutcome,
-};
+pub use repository::{HotelRepository, ReserveOutcome};
 pub use reservation::{
     GUESTS_PER_ROOM, ReservationStatus, RoomCancellation, RoomReservation, rooms_for,
 };

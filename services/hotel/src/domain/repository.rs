@@ -7,27 +7,11 @@
 //! concurrent reservations cannot oversell. The adapters ([`crate::InMemoryHotelRepository`],
 //! [`crate::DynamoHotelRepository`]) pass the same contract suite (`tests/contract/`).
 
-use std::future::Future;
-use std::pin::Pin;
-
+use kernel::compensation::CompensationStore;
 use kernel::dynamo::IdempotencyKey;
-use kernel::{CalendarDate, DateRange, InfraError, TripId};
+use kernel::{BoxFuture, CalendarDate, DateRange, InfraError, TripId};
 
 use super::{HotelCode, RoomCancellation, RoomNight, RoomReservation};
-
-/// The future a port method returns: boxed, so the trait can be used as `Arc<dyn HotelRepository>`.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What a reservation invocation (identified by its idempotency key) left behind.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ReserveAction {
-    /// It reserved these rooms, and they have not been released since (releasing them marks the
-    /// action [`ReserveAction::Cancelled`] in the same write).
-    Reserved(RoomReservation),
-    /// It was cancelled: its rooms were released, or it was ruled out before it ran. A later
-    /// invocation with this key must not reserve.
-    Cancelled,
-}
 
 /// The result of [`HotelRepository::reserve`].
 #[derive(Clone, Debug, PartialEq)]
@@ -49,29 +33,15 @@ pub enum ReserveOutcome {
     },
 }
 
-/// The result of [`HotelRepository::release`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReleaseOutcome {
-    /// The cancellation is recorded under its key: by this call, or by an earlier one (then this
-    /// is what that call stored).
-    Released(RoomCancellation),
-    /// The reservation was already cancelled under another key; nothing was written.
-    AlreadyReleased,
-}
-
-/// The result of [`HotelRepository::void`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VoidOutcome {
-    /// The action is ruled out and the cancellation recorded (now, or by an earlier call with the
-    /// same cancellation key, whose result this is).
-    Voided(RoomCancellation),
-    /// The action committed after all (between the caller's look-up and this call); nothing was
-    /// written: release its reservation instead.
-    ActionTookEffect,
-}
-
 /// Where room inventory, reservations, idempotency records and outbox events are kept.
-pub trait HotelRepository: Send + Sync {
+///
+/// Its compensation half is the kernel's port: a reservation is the effect the saga's
+/// `CancelHotel` undoes ([`CompensationStore::undo`] gives its rooms back on every night, marks
+/// it and its action cancelled and stores a `RoomsReleased` event; a reservation ruled out
+/// before it ran is announced by a `RoomsReleased` event with nothing released).
+pub trait HotelRepository:
+    CompensationStore<Effect = RoomReservation, Outcome = RoomCancellation>
+{
     /// Stores each night unless that hotel-night already exists, which is kept as it is (seeding
     /// is idempotent and never resets rooms that reservations have taken, nor the rate).
     ///
@@ -109,18 +79,10 @@ pub trait HotelRepository: Send + Sync {
         trip_id: TripId,
     ) -> BoxFuture<'_, Result<Option<RoomReservation>, InfraError>>;
 
-    /// What the reservation invocation `action_key` left behind, if anything.
-    ///
-    /// # Errors
-    /// The store's failure; `StoreFailed` when the key's record is not a reservation's.
-    fn reserve_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>>;
-
     /// Takes `reservation.rooms` rooms on every night of its stay, provided each night is on
     /// sale and has that many left, and stores the reservation, a `RoomsReserved` event and
-    /// `key`'s record, atomically: all nights or none.
+    /// `key`'s record, atomically: all nights or none. A key whose action was compensated (or
+    /// ruled out) answers [`ReserveOutcome::AlreadyCancelled`].
     ///
     /// # Errors
     /// The store's failure (transient ones are worth retrying: nothing was written); `StoreFailed`
@@ -130,45 +92,4 @@ pub trait HotelRepository: Send + Sync {
         reservation: &'a RoomReservation,
         key: &'a IdempotencyKey,
     ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>>;
-
-    /// Cancels `reservation` (made by `action_key`) if it is still reserved: gives its rooms back
-    /// on every night, marks it cancelled, marks `action_key` cancelled, and stores a
-    /// `RoomsReleased` event and `cancel_key`'s record with [`RoomCancellation::released`],
-    /// atomically.
-    ///
-    /// # Errors
-    /// The store's failure; `StoreFailed` when a night or the action's record is missing, or
-    /// `cancel_key` was used by another kind of invocation.
-    fn release<'a>(
-        &'a self,
-        reservation: &'a RoomReservation,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>>;
-
-    /// Rules out the reservation invocation `action_key`, which has not committed: stores its
-    /// record as [`ReserveAction::Cancelled`], a `RoomsReleased` event (nothing released) and
-    /// `cancel_key`'s record with [`RoomCancellation::nothing_to_undo`], atomically, provided
-    /// `action_key` has no record yet.
-    ///
-    /// # Errors
-    /// The store's failure; `StoreFailed` when `cancel_key` was used by another kind of
-    /// invocation.
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>>;
-
-    /// Records `result` as `cancel_key`'s result, changing nothing else; returns the result stored
-    /// earlier under that key if there is one.
-    ///
-    /// # Errors
-    /// The store's failure; `StoreFailed` when `cancel_key` was used by another kind of invocation.
-    fn record_cancellation<'a>(
-        &'a self,
-        cancel_key: &'a IdempotencyKey,
-        result: RoomCancellation,
-    ) -> BoxFuture<'a, Result<RoomCancellation, InfraError>>;
 }

@@ -3,9 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+use kernel::compensation::{ActionEffect, CompensationOutcome, Wording};
+use kernel::dynamo::IdempotencyKey;
 use kernel::{BookingId, DateRange, GuestCount, Money, MoneyError, TripId, ValueError};
 use serde::{Deserialize, Serialize};
 
+use super::RoomsReleased;
 use super::{HotelCode, RoomNight};
 
 /// How many guests share a room. Rooms are doubles: 3 guests take 2 rooms.
@@ -110,6 +113,27 @@ impl RoomReservation {
     }
 }
 
+/// A reservation is what the saga's `CancelHotel` compensation undoes.
+impl ActionEffect for RoomReservation {
+    const WORDING: Wording = Wording {
+        effect: "reservation",
+        compensation: "cancellation",
+        action_did: "reserved rooms for",
+        took_effect: "committed",
+        undoing: "releasing",
+    };
+
+    type Voided = RoomsReleased;
+
+    fn trip_id(&self) -> TripId {
+        self.trip_id
+    }
+
+    fn voided(trip_id: TripId, _: &IdempotencyKey) -> RoomsReleased {
+        RoomsReleased::nothing_reserved(trip_id)
+    }
+}
+
 /// What a `CancelHotel` compensation did: the `CancelHotel` step's output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomCancellation {
@@ -134,6 +158,12 @@ impl RoomCancellation {
             released_rooms: 0,
             nothing_to_undo: true,
         }
+    }
+}
+
+impl CompensationOutcome for RoomCancellation {
+    fn nothing_to_undo() -> Self {
+        Self::nothing_to_undo()
     }
 }
 

@@ -36,54 +36,38 @@
 //!    - `Put OUTBOX#HotelReservation#<trip> / EVENT#…` (`RoomsReserved`).
 //!
 //!    At most 1 + 30 + 1 + 1 = 33 items, within DynamoDB's 100.
-//! 5. **What did a reservation invocation do** (`reserve_action`): `GetItem IDEMPOTENCY#<action
-//!    key> / META`, consistent (kernel [`stored_result`]).
-//! 6. **Release** (`release`): `TransactWriteItems` of
-//!    - `Put IDEMPOTENCY#<cancel key> / META`, condition `attribute_not_exists(PK)`;
-//!    - for each night, `Update HOTEL#<code>#<night> / INVENTORY SET rooms_available =
-//!      rooms_available + :n`, condition `attribute_exists(PK)`;
-//!    - `Update TRIP#<trip> / HOTEL#<reservation id> SET status = CANCELLED`, condition
-//!      `status = RESERVED` (a reservation is released once, whatever the key);
-//!    - `Update IDEMPOTENCY#<action key> / META SET result = {"outcome":"cancelled",…}`, condition
-//!      `attribute_exists(PK)` (a late retry of the action now fails with `AlreadyCancelled`);
-//!    - `Put OUTBOX#HotelReservation#<trip> / EVENT#…` (`RoomsReleased`).
-//! 7. **Rule out a reservation that has not happened** (`void`): `TransactWriteItems` of
-//!    - `Put IDEMPOTENCY#<cancel key> / META`, condition `attribute_not_exists(PK)`;
-//!    - `Put IDEMPOTENCY#<action key> / META` with result `{"outcome":"cancelled",…}`, condition
-//!      `attribute_not_exists(PK)` (fails when the action committed meanwhile: release it then);
-//!    - `Put OUTBOX#HotelReservation#<trip> / EVENT#…` (`RoomsReleased`, nothing released).
-//!
-//!    The marker lives as long as an idempotency record (30 days, TTL), beyond Step Functions'
-//!    retry and redrive windows.
-//! 8. **Record a cancellation with nothing to undo** (`record_cancellation`):
-//!    `TransactWriteItems` of the `Put IDEMPOTENCY#<cancel key> / META` alone.
-//! 9. **A trip's reservation** (`reservation_of_trip`): `Query PK = TRIP#<trip> AND
+//! 5. **Compensate** (the kernel's [`TableRecords`] writes, with the hotel's parts): `undo`
+//!    gives the rooms back with, for each night, `Update HOTEL#<code>#<night> / INVENTORY SET
+//!    rooms_available = rooms_available + :n`, condition `attribute_exists(PK)`, cancels
+//!    `TRIP#<trip> / HOTEL#<reservation id>` (`RESERVED` → `CANCELLED`, `cancelled_by`) and
+//!    announces `RoomsReleased`; `void` announces `RoomsReleased` with nothing released. An undo
+//!    writes at most 1 + 30 + 2 + 1 = 34 items.
+//! 6. **A trip's reservation** (`reservation_of_trip`): `Query PK = TRIP#<trip> AND
 //!    begins_with(SK, "HOTEL#")`, `ScanIndexForward = false`, `Limit = 1`, consistent
 //!    (reservation ids are UUIDv7, so the first item is the most recent).
-//! 10. **A trip's hotel events** ([`DynamoHotelRepository::trip_events`]): `Query PK =
-//!     OUTBOX#HotelReservation#<trip> AND begins_with(SK, "EVENT#")`, oldest first (consumers
-//!     normally get them from the table's stream).
+//! 7. **A trip's hotel events** ([`DynamoHotelRepository::trip_events`]): `Query PK =
+//!    OUTBOX#HotelReservation#<trip> AND begins_with(SK, "EVENT#")`, oldest first (consumers
+//!    normally get them from the table's stream).
 //!
 //! No GSI is needed: every pattern knows its partition key.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use kernel::compensation::{Action, CompensationRecords, CompensationStore, Undo};
+use kernel::dynamo::compensation::{ActionRecord, EffectItem, TableRecords};
 use kernel::dynamo::keys::{PK, sortable_timestamp};
 use kernel::dynamo::{
-    IdempotencyKey, Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
-    idempotency, outbox, stored_result,
+    IdempotencyKey, Item, ItemBuilder, ItemReader, Key, SingleTable, StepTransaction, Write,
 };
-use kernel::{CalendarDate, DateRange, DomainEvent, EventEnvelope, InfraError, TripId};
+use kernel::{BoxFuture, CalendarDate, DateRange, EventEnvelope, InfraError, TripId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AGGREGATE_TYPE, BoxFuture, HotelCode, HotelNight, HotelRepository, ReleaseOutcome,
-    ReservationStatus, ReserveAction, ReserveOutcome, RoomCancellation, RoomNight, RoomReservation,
-    RoomsReleased, RoomsReserved, VoidOutcome,
+    AGGREGATE_TYPE, HotelCode, HotelNight, HotelRepository, ReservationStatus, ReserveOutcome,
+    RoomCancellation, RoomNight, RoomReservation, RoomsReleased, RoomsReserved,
 };
 
 /// `entity_type` of hotel-night inventory items.
@@ -115,95 +99,53 @@ enum ReserveRecord {
     Cancelled { cancelled_by: String },
 }
 
+impl ActionRecord for ReserveRecord {
+    type Effect = RoomReservation;
+
+    fn took_effect(reservation: RoomReservation) -> Self {
+        Self::Reserved { reservation }
+    }
+
+    fn compensated_by(compensation: &IdempotencyKey) -> Self {
+        Self::Cancelled {
+            cancelled_by: compensation.to_string(),
+        }
+    }
+
+    fn into_action(self) -> Action<RoomReservation> {
+        match self {
+            Self::Reserved { reservation } => Action::TookEffect(reservation),
+            Self::Cancelled { .. } => Action::Compensated,
+        }
+    }
+}
+
 /// The hotel's items in a DynamoDB single table.
 #[derive(Clone, Debug)]
 pub struct DynamoHotelRepository {
-    client: Client,
-    table: String,
+    table: SingleTable,
+    records: TableRecords<ReserveRecord>,
 }
 
 impl DynamoHotelRepository {
     /// The adapter on `table` (the single table, created with `kernel::dynamo::create_table` or
     /// by CDK).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let table = SingleTable::new(client, table);
         Self {
-            client,
-            table: table.into(),
+            records: TableRecords::new(table.clone()),
+            table,
         }
     }
 
-    /// The outbox events of `trip_id`'s hotel reservation, oldest first (access pattern 10).
+    /// The outbox events of `trip_id`'s hotel reservation, oldest first (access pattern 7).
     ///
     /// # Errors
     /// The store's failure; `StoreFailed` when an item does not map.
     pub async fn trip_events(&self, trip_id: TripId) -> Result<Vec<EventEnvelope>, InfraError> {
-        let mut events = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :event)")
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(format!("OUTBOX#{AGGREGATE_TYPE}#{trip_id}")),
-                )
-                .expression_attribute_values(":event", AttributeValue::S("EVENT#".to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| InfraError::from_sdk("Query", e))?;
-            for item in page.items() {
-                events.push(outbox::event_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(events);
-            }
-        }
-    }
-
-    async fn put_night(&self, night: &RoomNight, now: OffsetDateTime) -> Result<(), InfraError> {
-        let sent = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(night_item(night, now)))
-            .condition_expression(format!("attribute_not_exists({PK})"))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(()),
-            // The night is on sale already: keep it, with what reservations took from it.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(InfraError::from_sdk("PutItem", e)),
-        }
-    }
-
-    async fn get_night(
-        &self,
-        hotel: &HotelCode,
-        night: CalendarDate,
-    ) -> Result<Option<RoomNight>, InfraError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(night_key(hotel, night).to_attributes()))
-            .consistent_read(true)
-            .send()
+        self.table
+            .events(AGGREGATE_TYPE, &trip_id.to_string())
             .await
-            .map_err(|e| InfraError::from_sdk("GetItem", e))?;
-        output.item().map(night_from_item).transpose()
     }
 
     async fn get_nights(
@@ -222,6 +164,7 @@ impl DynamoHotelRepository {
                 .build()
                 .map_err(|e| InfraError::failed(format!("BatchGetItem keys: {e}")))?,
         );
+        let table = self.table.name();
         let mut nights = Vec::new();
         for round in 0..BATCH_ROUNDS {
             let Some(request) = pending.take() else { break };
@@ -230,20 +173,21 @@ impl DynamoHotelRepository {
                 tokio::time::sleep(Duration::from_millis(50 << round)).await;
             }
             let output = self
-                .client
+                .table
+                .client()
                 .batch_get_item()
-                .request_items(&self.table, request)
+                .request_items(table, request)
                 .send()
                 .await
                 .map_err(|e| InfraError::from_sdk("BatchGetItem", e))?;
-            if let Some(items) = output.responses().and_then(|r| r.get(&self.table)) {
+            if let Some(items) = output.responses().and_then(|r| r.get(table)) {
                 for item in items {
                     nights.push(night_from_item(item)?);
                 }
             }
             pending = output
                 .unprocessed_keys()
-                .and_then(|u| u.get(&self.table))
+                .and_then(|u| u.get(table))
                 .filter(|k| !k.keys().is_empty())
                 .cloned();
         }
@@ -257,42 +201,6 @@ impl DynamoHotelRepository {
         Ok(nights)
     }
 
-    async fn query_reservation(
-        &self,
-        trip_id: TripId,
-    ) -> Result<Option<RoomReservation>, InfraError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :hotel)")
-            .expression_attribute_values(":pk", AttributeValue::S(format!("TRIP#{trip_id}")))
-            .expression_attribute_values(":hotel", AttributeValue::S("HOTEL#".to_owned()))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| InfraError::from_sdk("Query", e))?;
-        output
-            .items()
-            .first()
-            .map(reservation_from_item)
-            .transpose()
-    }
-
-    async fn get_reserve_action(
-        &self,
-        action_key: &IdempotencyKey,
-    ) -> Result<Option<ReserveAction>, InfraError> {
-        let record: Option<ReserveRecord> =
-            stored_result(&self.client, &self.table, action_key).await?;
-        Ok(record.map(|record| match record {
-            ReserveRecord::Reserved { reservation } => ReserveAction::Reserved(reservation),
-            ReserveRecord::Cancelled { .. } => ReserveAction::Cancelled,
-        }))
-    }
-
     async fn commit_reservation(
         &self,
         reservation: &RoomReservation,
@@ -300,7 +208,7 @@ impl DynamoHotelRepository {
     ) -> Result<ReserveOutcome, InfraError> {
         let now = OffsetDateTime::now_utc();
         let nights: Vec<CalendarDate> = reservation.stay.each_night().collect();
-        let mut transaction = StepTransaction::new(&self.table, key.clone()).at(now);
+        let mut transaction = StepTransaction::new(self.table.name(), key.clone()).at(now);
         for (label, night) in NIGHT_LABELS.iter().zip(&nights) {
             transaction = transaction.write(
                 label,
@@ -312,55 +220,49 @@ impl DynamoHotelRepository {
                 .number_value(":n", reservation.rooms),
             );
         }
-        let outcome = transaction
+        let transaction = transaction
             .write(
                 "reservation",
                 Write::put_new(reservation_item(reservation, key, now)),
             )
-            .event(envelope(&RoomsReserved::of(reservation), now)?)
-            .commit(
-                &self.client,
-                ReserveRecord::Reserved {
-                    reservation: reservation.clone(),
-                },
-            )
+            .announce(&RoomsReserved::of(reservation))?;
+        let committed = self
+            .records
+            .commit_action(transaction, reservation.clone())
             .await?;
-        match outcome {
-            TransactionOutcome::Committed(record)
-            | TransactionOutcome::AlreadyProcessed(record) => Ok(match record {
-                ReserveRecord::Reserved { reservation } => ReserveOutcome::Reserved(reservation),
-                ReserveRecord::Cancelled { .. } => ReserveOutcome::AlreadyCancelled,
-            }),
-            TransactionOutcome::ConditionFailed(failed) => {
-                let position = NIGHT_LABELS.iter().position(|l| *l == failed.label);
-                let Some(&night) = position.and_then(|i| nights.get(i)) else {
-                    // Only a night can fail: the reservation id is new.
-                    return Err(InfraError::failed(format!(
-                        "reserving rooms: the {} write failed its condition",
-                        failed.label
-                    )));
-                };
-                match failed.item {
-                    None => Ok(ReserveOutcome::NightNotOnSale(night)),
-                    Some(item) => Ok(ReserveOutcome::NoRooms {
-                        night,
-                        rooms_left: ItemReader::new(&item).number("rooms_available")?,
-                    }),
-                }
+        let failed = match committed {
+            Ok(Action::TookEffect(reservation)) => {
+                return Ok(ReserveOutcome::Reserved(reservation));
             }
+            Ok(Action::Compensated) => return Ok(ReserveOutcome::AlreadyCancelled),
+            Err(failed) => failed,
+        };
+        let position = NIGHT_LABELS.iter().position(|l| *l == failed.label);
+        let Some(&night) = position.and_then(|i| nights.get(i)) else {
+            // Only a night can fail: the reservation id is new.
+            return Err(InfraError::failed(format!(
+                "reserving rooms: the {} write failed its condition",
+                failed.label
+            )));
+        };
+        match failed.item {
+            None => Ok(ReserveOutcome::NightNotOnSale(night)),
+            Some(item) => Ok(ReserveOutcome::NoRooms {
+                night,
+                rooms_left: ItemReader::new(&item).number("rooms_available")?,
+            }),
         }
     }
 
-    async fn commit_release(
+    async fn release(
         &self,
         reservation: &RoomReservation,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<ReleaseOutcome, InfraError> {
-        let now = OffsetDateTime::now_utc();
-        let mut transaction = StepTransaction::new(&self.table, cancel_key.clone()).at(now);
+        action: &IdempotencyKey,
+        cancel: &IdempotencyKey,
+    ) -> Result<Undo<RoomCancellation>, InfraError> {
+        let mut rooms_back = StepTransaction::new(self.table.name(), cancel.clone());
         for (label, night) in NIGHT_LABELS.iter().zip(reservation.stay.each_night()) {
-            transaction = transaction.write(
+            rooms_back = rooms_back.write(
                 label,
                 Write::update(
                     &night_key(&reservation.hotel, night),
@@ -370,70 +272,18 @@ impl DynamoHotelRepository {
                 .number_value(":n", reservation.rooms),
             );
         }
-        let marker = record_json(&ReserveRecord::Cancelled {
-            cancelled_by: cancel_key.to_string(),
-        })?;
-        let outcome = transaction
-            .write(
-                "reservation",
-                Write::update(
-                    &Key::trip_hotel(reservation.trip_id, reservation.reservation_id),
-                    "SET #status = :cancelled, cancelled_by = :by",
-                )
-                .condition("#status = :reserved")
-                .name("#status", "status")
-                .string_value(":cancelled", ReservationStatus::Cancelled.as_str())
-                .string_value(":reserved", ReservationStatus::Reserved.as_str())
-                .string_value(":by", cancel_key.as_str()),
-            )
-            .write(
-                "action",
-                Write::update(&Key::idempotency(action_key), "SET #result = :marker")
-                    .condition(format!("attribute_exists({PK})"))
-                    .name("#result", "result")
-                    .string_value(":marker", marker),
-            )
-            .event(envelope(&RoomsReleased::of(reservation), now)?)
-            .commit(&self.client, RoomCancellation::released(reservation.rooms))
-            .await?;
-        match outcome {
-            TransactionOutcome::Committed(result)
-            | TransactionOutcome::AlreadyProcessed(result) => Ok(ReleaseOutcome::Released(result)),
-            // `status = RESERVED` failed on an existing reservation: released already. A missing
-            // reservation (no old item) is bad data, not a release.
-            TransactionOutcome::ConditionFailed(failed)
-                if failed.label == "reservation" && failed.item.is_some() =>
-            {
-                Ok(ReleaseOutcome::AlreadyReleased)
-            }
-            TransactionOutcome::ConditionFailed(failed) => Err(InfraError::failed(format!(
-                "releasing reservation {}: the {} item is missing",
-                reservation.reservation_id, failed.label
-            ))),
-        }
-    }
-
-    async fn commit_void(
-        &self,
-        trip_id: TripId,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<VoidOutcome, InfraError> {
-        let now = OffsetDateTime::now_utc();
-        let outcome = StepTransaction::new(&self.table, cancel_key.clone())
-            .at(now)
-            .write(
-                "action",
-                Write::put_new(cancelled_marker(action_key, cancel_key, now)?),
-            )
-            .event(envelope(&RoomsReleased::nothing_reserved(trip_id), now)?)
-            .commit(&self.client, RoomCancellation::nothing_to_undo())
-            .await?;
-        Ok(match outcome {
-            TransactionOutcome::Committed(result)
-            | TransactionOutcome::AlreadyProcessed(result) => VoidOutcome::Voided(result),
-            TransactionOutcome::ConditionFailed(_) => VoidOutcome::ActionTookEffect,
-        })
+        let rooms_back = rooms_back.announce(&RoomsReleased::of(reservation))?;
+        let cancelled = EffectItem {
+            label: "reservation",
+            key: Key::trip_hotel(reservation.trip_id, reservation.reservation_id),
+            in_effect: ReservationStatus::Reserved.as_str(),
+            undone: ReservationStatus::Cancelled.as_str(),
+            undone_by: "cancelled_by",
+        };
+        let released = RoomCancellation::released(reservation.rooms);
+        self.records
+            .undo(rooms_back, cancelled, action, released)
+            .await
     }
 }
 
@@ -442,7 +292,8 @@ impl HotelRepository for DynamoHotelRepository {
         Box::pin(async move {
             let now = OffsetDateTime::now_utc();
             for night in nights {
-                self.put_night(night, now).await?;
+                // A night on sale already keeps what reservations took from it, and its rate.
+                self.table.put_if_absent(night_item(night, now)).await?;
             }
             Ok(())
         })
@@ -453,7 +304,10 @@ impl HotelRepository for DynamoHotelRepository {
         hotel: &'a HotelCode,
         night: CalendarDate,
     ) -> BoxFuture<'a, Result<Option<RoomNight>, InfraError>> {
-        Box::pin(self.get_night(hotel, night))
+        Box::pin(async move {
+            let item = self.table.get(&night_key(hotel, night)).await?;
+            item.as_ref().map(night_from_item).transpose()
+        })
     }
 
     fn nights<'a>(
@@ -468,14 +322,11 @@ impl HotelRepository for DynamoHotelRepository {
         &self,
         trip_id: TripId,
     ) -> BoxFuture<'_, Result<Option<RoomReservation>, InfraError>> {
-        Box::pin(self.query_reservation(trip_id))
-    }
-
-    fn reserve_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-        Box::pin(self.get_reserve_action(action_key))
+        Box::pin(async move {
+            let partition = Key::trip_partition(trip_id);
+            let item = self.table.last(&partition, "HOTEL#").await?;
+            item.as_ref().map(reservation_from_item).transpose()
+        })
     }
 
     fn reserve<'a>(
@@ -485,64 +336,29 @@ impl HotelRepository for DynamoHotelRepository {
     ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
         Box::pin(self.commit_reservation(reservation, key))
     }
+}
 
-    fn release<'a>(
+impl CompensationStore for DynamoHotelRepository {
+    type Effect = RoomReservation;
+    type Outcome = RoomCancellation;
+
+    fn records(&self) -> &dyn CompensationRecords<RoomReservation, RoomCancellation> {
+        &self.records
+    }
+
+    fn undo<'a>(
         &'a self,
         reservation: &'a RoomReservation,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-        Box::pin(self.commit_release(reservation, action_key, cancel_key))
-    }
-
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-        Box::pin(self.commit_void(trip_id, action_key, cancel_key))
-    }
-
-    fn record_cancellation<'a>(
-        &'a self,
-        cancel_key: &'a IdempotencyKey,
-        result: RoomCancellation,
-    ) -> BoxFuture<'a, Result<RoomCancellation, InfraError>> {
-        Box::pin(
-            StepTransaction::new(&self.table, cancel_key.clone())
-                .commit_result(&self.client, result),
-        )
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+    ) -> BoxFuture<'a, Result<Undo<RoomCancellation>, InfraError>> {
+        Box::pin(self.release(reservation, action, compensation))
     }
 }
 
 /// `HOTEL#<code>#<night>` / `INVENTORY`: one partition per hotel-night.
 fn night_key(hotel: &HotelCode, night: CalendarDate) -> Key {
     Key::new(format!("HOTEL#{hotel}#{night}"), "INVENTORY")
-}
-
-fn envelope(event: &impl DomainEvent, now: OffsetDateTime) -> Result<EventEnvelope, InfraError> {
-    EventEnvelope::new(event, now)
-        .map_err(|e| InfraError::failed(format!("serialising an event: {e}")).with_source(e))
-}
-
-fn record_json(record: &ReserveRecord) -> Result<String, InfraError> {
-    serde_json::to_string(record)
-        .map_err(|e| InfraError::failed(format!("serialising a record: {e}")).with_source(e))
-}
-
-/// The idempotency record that rules out the reservation `action_key` (see
-/// `kernel::dynamo::idempotency::marker_item`): the action's own `StepTransaction` finds it and
-/// returns [`ReserveRecord::Cancelled`] as its stored result.
-fn cancelled_marker(
-    action_key: &IdempotencyKey,
-    cancel_key: &IdempotencyKey,
-    now: OffsetDateTime,
-) -> Result<Item, InfraError> {
-    let marker = record_json(&ReserveRecord::Cancelled {
-        cancelled_by: cancel_key.to_string(),
-    })?;
-    Ok(idempotency::marker_item(action_key, marker, now))
 }
 
 fn night_item(night: &RoomNight, now: OffsetDateTime) -> Item {
@@ -553,7 +369,7 @@ fn night_item(night: &RoomNight, now: OffsetDateTime) -> Item {
         .display("night", &id.night)
         .number("rooms_total", night.rooms_total())
         .number("rooms_available", night.rooms_available())
-        .display("nightly_rate", &night.nightly_rate())
+        .money("nightly_rate", night.nightly_rate())
         .string("created_at", sortable_timestamp(now))
         .build()
 }
@@ -568,7 +384,7 @@ fn night_from_item(item: &Item) -> Result<RoomNight, InfraError> {
         night,
         reader.number("rooms_total")?,
         reader.number("rooms_available")?,
-        reader.parse("nightly_rate")?,
+        reader.money("nightly_rate")?,
     )
     .map_err(|e| {
         let problem = kernel::dynamo::ItemProblem::Invalid(e.to_string());
@@ -592,7 +408,7 @@ fn reservation_item(
     .display("stay_start", &reservation.stay.start())
     .display("stay_end", &reservation.stay.end())
     .number("rooms", reservation.rooms)
-    .display("total", &reservation.total)
+    .money("total", reservation.total)
     .string("status", reservation.status.as_str())
     .string("reserved_by", reserved_by.as_str())
     .string("created_at", sortable_timestamp(now))
@@ -612,7 +428,7 @@ fn reservation_from_item(item: &Item) -> Result<RoomReservation, InfraError> {
         hotel: reader.parse("hotel")?,
         stay,
         rooms: reader.number("rooms")?,
-        total: reader.parse("total")?,
+        total: reader.money("total")?,
         status: reader.parse("status")?,
     })
 }

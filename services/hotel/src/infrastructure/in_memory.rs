@@ -1,33 +1,29 @@
 //! The in-memory adapter: the embedded default store for local runs, and the fake the
 //! application tests use. It keeps the DynamoDB adapter's promises (same contract suite): every
 //! method checks and changes its state under one lock, so each call is atomic, as one
-//! `TransactWriteItems` is; the lock is never held across an `.await`.
+//! `TransactWriteItems` is; the lock is never held across an `.await`. Idempotency records and
+//! the outbox are the kernel's [`InMemoryJournal`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::future::ready;
 use std::sync::{Mutex, MutexGuard};
 
+use kernel::compensation::{Action, CompensationRecords, CompensationStore, InMemoryJournal, Undo};
 use kernel::dynamo::IdempotencyKey;
-use kernel::{BookingId, CalendarDate, DateRange, DomainEvent, EventEnvelope, InfraError, TripId};
+use kernel::{BookingId, BoxFuture, CalendarDate, DateRange, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{
-    BoxFuture, HotelCode, HotelRepository, ReleaseOutcome, ReservationStatus, ReserveAction,
-    ReserveOutcome, RoomCancellation, RoomNight, RoomReservation, RoomsReleased, RoomsReserved,
-    VoidOutcome,
+    HotelCode, HotelRepository, ReservationStatus, ReserveOutcome, RoomCancellation, RoomNight,
+    RoomReservation, RoomsReleased, RoomsReserved,
 };
 
-/// What an idempotency key recorded: the in-memory twin of the idempotency records' `result`.
-#[derive(Clone, Debug)]
-enum Record {
-    Reserve(ReserveAction),
-    Cancel(RoomCancellation),
-}
+type Journal = InMemoryJournal<RoomReservation, RoomCancellation>;
 
 #[derive(Debug, Default)]
 struct State {
     nights: BTreeMap<(HotelCode, CalendarDate), RoomNight>,
     reservations: BTreeMap<BookingId, RoomReservation>,
-    records: HashMap<IdempotencyKey, Record>,
-    events: Vec<EventEnvelope>,
+    journal: Journal,
 }
 
 /// Hotels, reservations, idempotency records and outbox events in process memory.
@@ -44,7 +40,7 @@ impl InMemoryHotelRepository {
 
     /// Every event written to the outbox so far, oldest first.
     pub fn events(&self) -> Vec<EventEnvelope> {
-        self.lock().events.clone()
+        self.lock().journal.events().to_vec()
     }
 
     /// The events of `trip_id`'s hotel reservation, oldest first (what the DynamoDB adapter's
@@ -52,7 +48,8 @@ impl InMemoryHotelRepository {
     pub fn trip_events(&self, trip_id: TripId) -> Vec<EventEnvelope> {
         let id = trip_id.to_string();
         self.lock()
-            .events
+            .journal
+            .events()
             .iter()
             .filter(|e| e.aggregate_id == id)
             .cloned()
@@ -68,14 +65,10 @@ impl InMemoryHotelRepository {
     }
 }
 
-fn event(event: &impl DomainEvent) -> Result<EventEnvelope, InfraError> {
-    EventEnvelope::now(event).map_err(|e| InfraError::failed(format!("event: {e}")).with_source(e))
-}
-
-fn wrong_kind(key: &IdempotencyKey) -> InfraError {
-    InfraError::failed(format!(
-        "idempotency key {key} was used by another kind of invocation"
-    ))
+impl AsMut<Journal> for State {
+    fn as_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
 }
 
 impl State {
@@ -100,14 +93,9 @@ impl State {
         reservation: &RoomReservation,
         key: &IdempotencyKey,
     ) -> Result<ReserveOutcome, InfraError> {
-        match self.records.get(key) {
-            Some(Record::Reserve(ReserveAction::Reserved(stored))) => {
-                return Ok(ReserveOutcome::Reserved(stored.clone()));
-            }
-            Some(Record::Reserve(ReserveAction::Cancelled)) => {
-                return Ok(ReserveOutcome::AlreadyCancelled);
-            }
-            Some(Record::Cancel(_)) => return Err(wrong_kind(key)),
+        match self.journal.action(key)? {
+            Some(Action::TookEffect(stored)) => return Ok(ReserveOutcome::Reserved(stored)),
+            Some(Action::Compensated) => return Ok(ReserveOutcome::AlreadyCancelled),
             None => {}
         }
         let nights = match self.stay_nights(&reservation.hotel, reservation.stay) {
@@ -127,18 +115,15 @@ impl State {
                 }
             }
         }
-        let announced = event(&RoomsReserved::of(reservation))?;
+        let announced = Journal::announce(&RoomsReserved::of(reservation))?;
         for night in taken {
             let id = night.night().clone();
             self.nights.insert((id.hotel, id.night), night);
         }
         self.reservations
             .insert(reservation.reservation_id, reservation.clone());
-        self.records.insert(
-            key.clone(),
-            Record::Reserve(ReserveAction::Reserved(reservation.clone())),
-        );
-        self.events.push(announced);
+        self.journal
+            .took_effect(key, reservation.clone(), announced);
         Ok(ReserveOutcome::Reserved(reservation.clone()))
     }
 
@@ -147,30 +132,17 @@ impl State {
         reservation: &RoomReservation,
         action_key: &IdempotencyKey,
         cancel_key: &IdempotencyKey,
-    ) -> Result<ReleaseOutcome, InfraError> {
-        match self.records.get(cancel_key) {
-            Some(Record::Cancel(stored)) => return Ok(ReleaseOutcome::Released(stored.clone())),
-            Some(Record::Reserve(_)) => return Err(wrong_kind(cancel_key)),
-            None => {}
-        }
-        let status = self
+    ) -> Result<Undo<RoomCancellation>, InfraError> {
+        let reserved = self
             .reservations
             .get(&reservation.reservation_id)
-            .map(|r| r.status);
-        match status {
-            Some(ReservationStatus::Reserved) => {}
-            Some(ReservationStatus::Cancelled) => return Ok(ReleaseOutcome::AlreadyReleased),
-            None => {
-                return Err(InfraError::failed(format!(
-                    "reservation {} is not stored",
-                    reservation.reservation_id
-                )));
-            }
-        }
-        if !matches!(self.records.get(action_key), Some(Record::Reserve(_))) {
-            return Err(InfraError::failed(format!(
-                "the reservation's action record {action_key} is missing"
-            )));
+            .map(|r| r.status == ReservationStatus::Reserved);
+        let effect = format_args!("reservation {}", reservation.reservation_id);
+        if let Some(answer) = self
+            .journal
+            .before_undo(action_key, cancel_key, &effect, reserved)?
+        {
+            return Ok(answer);
         }
         let nights = self
             .stay_nights(&reservation.hotel, reservation.stay)
@@ -180,7 +152,7 @@ impl State {
                     reservation.hotel
                 ))
             })?;
-        let announced = event(&RoomsReleased::of(reservation))?;
+        let announced = Journal::announce(&RoomsReleased::of(reservation))?;
         for night in nights {
             let given_back = night.give_back(reservation.rooms);
             let id = given_back.night().clone();
@@ -189,41 +161,11 @@ impl State {
         if let Some(stored) = self.reservations.get_mut(&reservation.reservation_id) {
             stored.status = ReservationStatus::Cancelled;
         }
-        self.records.insert(
-            action_key.clone(),
-            Record::Reserve(ReserveAction::Cancelled),
-        );
-        let result = RoomCancellation::released(reservation.rooms);
-        self.records
-            .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-        self.events.push(announced);
-        Ok(ReleaseOutcome::Released(result))
-    }
-
-    fn void(
-        &mut self,
-        trip_id: TripId,
-        action_key: &IdempotencyKey,
-        cancel_key: &IdempotencyKey,
-    ) -> Result<VoidOutcome, InfraError> {
-        match self.records.get(cancel_key) {
-            Some(Record::Cancel(stored)) => return Ok(VoidOutcome::Voided(stored.clone())),
-            Some(Record::Reserve(_)) => return Err(wrong_kind(cancel_key)),
-            None => {}
-        }
-        if self.records.contains_key(action_key) {
-            return Ok(VoidOutcome::ActionTookEffect);
-        }
-        let announced = event(&RoomsReleased::nothing_reserved(trip_id))?;
-        self.records.insert(
-            action_key.clone(),
-            Record::Reserve(ReserveAction::Cancelled),
-        );
-        let result = RoomCancellation::nothing_to_undo();
-        self.records
-            .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-        self.events.push(announced);
-        Ok(VoidOutcome::Voided(result))
+        let released = RoomCancellation::released(reservation.rooms);
+        Ok(Undo::Undone(
+            self.journal
+                .undone(action_key, cancel_key, released, announced),
+        ))
     }
 }
 
@@ -279,19 +221,6 @@ impl HotelRepository for InMemoryHotelRepository {
         })
     }
 
-    fn reserve_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ReserveAction>, InfraError>> {
-        Box::pin(async move {
-            match self.lock().records.get(action_key) {
-                None => Ok(None),
-                Some(Record::Reserve(action)) => Ok(Some(action.clone())),
-                Some(Record::Cancel(_)) => Err(wrong_kind(action_key)),
-            }
-        })
-    }
-
     fn reserve<'a>(
         &'a self,
         reservation: &'a RoomReservation,
@@ -299,42 +228,27 @@ impl HotelRepository for InMemoryHotelRepository {
     ) -> BoxFuture<'a, Result<ReserveOutcome, InfraError>> {
         Box::pin(async move { self.lock().reserve(reservation, key) })
     }
+}
 
-    fn release<'a>(
+impl CompensationStore for InMemoryHotelRepository {
+    type Effect = RoomReservation;
+    type Outcome = RoomCancellation;
+
+    fn records(&self) -> &dyn CompensationRecords<RoomReservation, RoomCancellation> {
+        // The journal is part of the state: records and what they guard change under one lock.
+        &self.state
+    }
+
+    fn undo<'a>(
         &'a self,
         reservation: &'a RoomReservation,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<ReleaseOutcome, InfraError>> {
-        Box::pin(async move { self.lock().release(reservation, action_key, cancel_key) })
-    }
-
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        cancel_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-        Box::pin(async move { self.lock().void(trip_id, action_key, cancel_key) })
-    }
-
-    fn record_cancellation<'a>(
-        &'a self,
-        cancel_key: &'a IdempotencyKey,
-        result: RoomCancellation,
-    ) -> BoxFuture<'a, Result<RoomCancellation, InfraError>> {
-        Box::pin(async move {
-            let mut state = self.lock();
-            match state.records.get(cancel_key) {
-                Some(Record::Cancel(stored)) => Ok(stored.clone()),
-                Some(Record::Reserve(_)) => Err(wrong_kind(cancel_key)),
-                None => {
-                    state
-                        .records
-                        .insert(cancel_key.clone(), Record::Cancel(result.clone()));
-                    Ok(result)
-                }
-            }
-        })
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+    ) -> BoxFuture<'a, Result<Undo<RoomCancellation>, InfraError>> {
+        Box::pin(ready(self.lock().release(
+            reservation,
+            action,
+            compensation,
+        )))
     }
 }

@@ -5,16 +5,19 @@
 //! call a repository needs; and a stored item that does not map is reported with its key and
 //! attribute, which is what an on-call engineer needs to find it.
 //!
+//! Money has one form in every item: its text, `"150.00 USD"` ([`ItemBuilder::money`],
+//! [`ItemReader::money`]).
+//!
 //! ```
 //! use kernel::dynamo::{ItemBuilder, ItemReader, Key};
-//! use kernel::IataAirportCode;
+//! use kernel::FlightNumber;
 //!
 //! let item = ItemBuilder::new(&Key::new("FLIGHT#NH106#2026-05-01", "INVENTORY"))
-//!     .string("origin", "HND")
+//!     .string("flight", "NH106")
 //!     .number("available", 42)
 //!     .build();
 //! let reader = ItemReader::new(&item);
-//! assert_eq!(reader.parse::<IataAirportCode>("origin").unwrap().as_str(), "HND");
+//! assert_eq!(reader.parse::<FlightNumber>("flight").unwrap().to_string(), "NH106");
 //! assert_eq!(reader.number::<u32>("available").unwrap(), 42);
 //! let error = reader.string("destination").unwrap_err();
 //! assert_eq!(error.to_string(), "item FLIGHT#NH106#2026-05-01 / INVENTORY: attribute `destination` is missing");
@@ -31,6 +34,7 @@ use time::OffsetDateTime;
 
 use super::keys::{ENTITY_TYPE, EXPIRES_AT, Key, PK, SK};
 use crate::error::InfraError;
+use crate::values::Money;
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -201,6 +205,14 @@ impl<'a> ItemReader<'a> {
             .map_err(|e: T::Err| self.error(attribute, ItemProblem::Invalid(e.to_string())))
     }
 
+    /// A money attribute, as [`ItemBuilder::money`] writes it.
+    ///
+    /// # Errors
+    /// When it is missing, not a string, or not an amount and a supported currency.
+    pub fn money(&self, attribute: &str) -> Result<Money, ItemError> {
+        self.parse(attribute)
+    }
+
     /// A string attribute holding JSON (how the kernel stores results and event payloads).
     ///
     /// # Errors
@@ -276,6 +288,18 @@ impl ItemBuilder {
         self.string(attribute, value.to_string())
     }
 
+    /// Sets a money attribute: its text, `"150.00 USD"`, which [`Money::parse`] reads back
+    /// exactly (the currency's decimals, no rounding).
+    ///
+    /// One attribute rather than minor units and a currency in two: an amount means nothing
+    /// without its currency, and one attribute cannot be half written or read apart from it; it
+    /// is also how every other value object is stored, and what an operator reads in the console.
+    /// No expression does arithmetic on a stored amount; one that must would keep a number beside
+    /// it.
+    pub fn money(self, attribute: &str, value: Money) -> Self {
+        self.display(attribute, &value)
+    }
+
     /// Sets a string attribute to `value` as JSON.
     ///
     /// # Errors
@@ -304,14 +328,14 @@ impl ItemBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::IataAirportCode;
+    use crate::values::FlightNumber;
 
     fn item() -> Item {
         ItemBuilder::new(&Key::new("TRIP#1", "META"))
             .string("status", "CONFIRMED")
             .number("seats", 3_u8)
             .boolean("paid", true)
-            .string("origin", "hnd")
+            .string("flight", "nh 106")
             .json("result", &serde_json::json!({ "ok": true }))
             .unwrap()
             .attribute("note", AttributeValue::Null(true))
@@ -334,6 +358,24 @@ mod tests {
     }
 
     #[test]
+    fn money_is_stored_as_its_text_and_read_back_exactly() {
+        let price = Money::parse("-92233720368547758.08 USD").unwrap();
+        let item = ItemBuilder::new(&Key::new("TRIP#1", "META"))
+            .money("total", price)
+            .money("fare", Money::parse("3000 JPY").unwrap())
+            .build();
+        let reader = ItemReader::new(&item);
+        assert_eq!(reader.string("total").unwrap(), "-92233720368547758.08 USD");
+        assert_eq!(reader.money("total").unwrap(), price);
+        assert_eq!(reader.string("fare").unwrap(), "3000 JPY");
+        let junk = ItemBuilder::new(&Key::new("TRIP#1", "META"))
+            .string("total", "1.5 JPY")
+            .build();
+        let error = ItemReader::new(&junk).money("total").unwrap_err();
+        assert_eq!(error.attribute(), "total");
+    }
+
+    #[test]
     fn errors_name_the_item_the_attribute_and_the_problem() {
         let item = item();
         let reader = ItemReader::new(&item);
@@ -349,10 +391,10 @@ mod tests {
                 found: "N"
             }
         );
-        let invalid = reader.parse::<IataAirportCode>("origin").unwrap_err();
-        assert_eq!(invalid.attribute(), "origin");
+        let invalid = reader.parse::<FlightNumber>("flight").unwrap_err();
+        assert_eq!(invalid.attribute(), "flight");
         assert!(
-            matches!(invalid.problem(), ItemProblem::Invalid(m) if m.contains("three upper-case letters"))
+            matches!(invalid.problem(), ItemProblem::Invalid(m) if m.contains("airline designator"))
         );
         assert!(reader.number::<i8>("status").is_err());
         assert!(matches!(

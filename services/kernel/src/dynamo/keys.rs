@@ -15,8 +15,8 @@
 //! | idempotency record       | `IDEMPOTENCY#<idempotency key>`        | `META`                              | every step ([`super::StepTransaction`]) |
 //! | outbox event             | `OUTBOX#<aggregate type>#<aggregate id>` | `EVENT#<occurred at>#<event id>`  | every step ([`super::StepTransaction`]) |
 //!
-//! Access patterns (every one a GetItem or a Query on the base table; GSI1 is created for the
-//! services' own patterns and documented where they add them):
+//! Access patterns (every one a GetItem or a Query on the base table, which has no secondary
+//! index: a service that needs one adds it with the pattern it serves):
 //!
 //! 1. Load a trip with all its bookings and payment: `Query PK = TRIP#<id>` (the `META` item
 //!    sorts after `FLIGHT#…`/`HOTEL#…` and before `PAYMENT#…`; callers dispatch on `SK`).
@@ -43,12 +43,6 @@ use crate::values::{CalendarDate, FlightNumber};
 pub const PK: &str = "PK";
 /// The sort key attribute.
 pub const SK: &str = "SK";
-/// The first global secondary index's name and its key attributes (overloaded, like the table).
-pub const GSI1: &str = "GSI1";
-/// GSI1's partition key attribute.
-pub const GSI1PK: &str = "GSI1PK";
-/// GSI1's sort key attribute.
-pub const GSI1SK: &str = "GSI1SK";
 /// The TTL attribute: epoch seconds after which DynamoDB deletes the item (within days, not
 /// exactly; readers must not treat a present item as unexpired).
 pub const EXPIRES_AT: &str = "expires_at";
@@ -78,22 +72,22 @@ impl Key {
 
     /// The trip's own item: `TRIP#<id>` / `META`.
     pub fn trip(trip: TripId) -> Self {
-        Self::new(format!("TRIP#{trip}"), META)
+        Self::new(Self::trip_partition(trip), META)
     }
 
     /// A flight booking of a trip: `TRIP#<id>` / `FLIGHT#<booking id>`.
     pub fn trip_flight(trip: TripId, booking: BookingId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("FLIGHT#{booking}"))
+        Self::new(Self::trip_partition(trip), format!("FLIGHT#{booking}"))
     }
 
     /// A hotel booking of a trip: `TRIP#<id>` / `HOTEL#<booking id>`.
     pub fn trip_hotel(trip: TripId, booking: BookingId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("HOTEL#{booking}"))
+        Self::new(Self::trip_partition(trip), format!("HOTEL#{booking}"))
     }
 
     /// A payment of a trip: `TRIP#<id>` / `PAYMENT#<payment id>`.
     pub fn trip_payment(trip: TripId, payment: PaymentId) -> Self {
-        Self::new(format!("TRIP#{trip}"), format!("PAYMENT#{payment}"))
+        Self::new(Self::trip_partition(trip), format!("PAYMENT#{payment}"))
     }
 
     /// The seat inventory of a flight on a day: `FLIGHT#<number>#<date>` / `INVENTORY`.
@@ -115,9 +109,19 @@ impl Key {
         event: EventId,
     ) -> Self {
         Self::new(
-            format!("OUTBOX#{aggregate_type}#{aggregate_id}"),
+            Self::outbox_partition(aggregate_type, aggregate_id),
             format!("EVENT#{}#{event}", sortable_timestamp(occurred_at)),
         )
+    }
+
+    /// The partition of an aggregate's outbox events: `OUTBOX#<aggregate type>#<aggregate id>`.
+    pub fn outbox_partition(aggregate_type: &str, aggregate_id: &str) -> String {
+        format!("OUTBOX#{aggregate_type}#{aggregate_id}")
+    }
+
+    /// The partition of a trip's items (the trip, its bookings, its payment): `TRIP#<id>`.
+    pub fn trip_partition(trip: TripId) -> String {
+        format!("TRIP#{trip}")
     }
 
     /// The partition key.

@@ -1,7 +1,9 @@
 //! DynamoDB helpers for the single table: key design and access patterns ([`keys`]), item mapping
-//! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), and the
-//! table definition ([`table`]).
+//! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), the
+//! compensation port's writes ([`compensation`]), and the table itself ([`table`]: a handle and
+//! its definition).
 
+pub mod compensation;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
@@ -12,5 +14,5 @@ pub mod transaction;
 pub use idempotency::{IdempotencyKey, stored_result};
 pub use item::{Item, ItemBuilder, ItemError, ItemProblem, ItemReader};
 pub use keys::Key;
-pub use table::create_table;
+pub use table::{SingleTable, create_table};
 pub use transaction::{ConditionFailed, StepTransaction, TransactionOutcome, Write};

@@ -66,7 +66,7 @@ use super::keys::{Key, PK, VERSION};
 use super::outbox;
 use crate::aggregate::AggregateVersion;
 use crate::error::{InfraError, InfraErrorKind, kind_of_code};
-use crate::events::EventEnvelope;
+use crate::events::{DomainEvent, EventEnvelope};
 
 /// DynamoDB's limit on items in one `TransactWriteItems`.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -301,6 +301,22 @@ impl StepTransaction {
     pub fn event(mut self, event: EventEnvelope) -> Self {
         self.events.push(event);
         self
+    }
+
+    /// Announces `event` in the outbox, stamped with the transaction's time (which it fixes, if
+    /// [`StepTransaction::at`] did not): [`StepTransaction::event`] for a domain event.
+    ///
+    /// # Errors
+    /// `StoreFailed` when the event does not serialise.
+    pub fn announce(mut self, event: &impl DomainEvent) -> Result<Self, InfraError> {
+        let now = *self.now.get_or_insert_with(OffsetDateTime::now_utc);
+        let envelope = EventEnvelope::for_outbox(event, now)?;
+        Ok(self.event(envelope))
+    }
+
+    /// The step invocation the transaction records.
+    pub fn key(&self) -> &IdempotencyKey {
+        &self.key
     }
 
     /// Uses `now` instead of the clock for `created_at` and TTLs (tests, replays).
@@ -611,6 +627,26 @@ mod tests {
             AttributeValue::S("OUTBOX".to_owned())
         );
         assert!(items[3].put().unwrap().condition_expression().is_none());
+    }
+
+    #[test]
+    fn an_announced_event_is_stamped_with_the_transaction_time() {
+        use crate::events::test_event::Happened;
+
+        let key = IdempotencyKey::parse("exec:Step").unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let transaction = StepTransaction::new("t", key.clone())
+            .at(at)
+            .announce(&Happened("Happened"))
+            .unwrap();
+        assert_eq!(transaction.key(), &key);
+        assert_eq!(transaction.events[0].occurred_at, at);
+        assert_eq!(transaction.events[0].event_type, "Happened");
+        // Without `at`, announcing fixes the time the record is written at too.
+        let unstamped = StepTransaction::new("t", key)
+            .announce(&Happened("Happened"))
+            .unwrap();
+        assert_eq!(unstamped.now, Some(unstamped.events[0].occurred_at));
     }
 
     #[test]

@@ -9,13 +9,11 @@
 //! a schema cannot say (a stay's end after its start) is in its description and left to the
 //! deserialiser; the tests check that schema and deserialiser agree on every other example.
 
-mod airport;
 mod count;
 mod date;
 mod flight_number;
 mod money;
 
-pub use airport::IataAirportCode;
 pub use count::{GuestCount, PassengerCount};
 pub use date::{CalendarDate, DateRange};
 pub use flight_number::FlightNumber;
@@ -38,7 +36,7 @@ impl ValueError {
         Self { what, input, rule }
     }
 
-    /// The kind of value, e.g. `"airport code"`.
+    /// The kind of value, e.g. `"flight number"`.
     pub fn what(&self) -> &'static str {
         self.what
     }

@@ -9,6 +9,4 @@ mod provider;
 pub use card_token::CardToken;
 pub use events::{AGGREGATE_TYPE, PaymentCaptured, PaymentRefunded};
 pub use payment::{Charge, DeclineReason, PaymentReceipt, PaymentStatus, RefundReceipt};
-pub use provider::{
-    BoxFuture, CaptureOutcome, ChargeAction, PaymentProvider, RefundOutcome, VoidOutcome,
-};
+pub use provider::{CaptureOutcome, PaymentProvider};

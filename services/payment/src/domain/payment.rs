@@ -3,10 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+use kernel::compensation::{ActionEffect, CompensationOutcome, Wording};
+use kernel::dynamo::IdempotencyKey;
 use kernel::{Money, PaymentId, TripId, ValueError};
 use serde::{Deserialize, Serialize};
 
 use super::CardToken;
+use super::PaymentRefunded;
 
 /// Where a payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,6 +114,33 @@ impl RefundReceipt {
             refunded: None,
             nothing_to_undo: true,
         }
+    }
+}
+
+/// A captured payment is what the saga's `RefundPayment` compensation undoes.
+impl ActionEffect for PaymentReceipt {
+    const WORDING: Wording = Wording {
+        effect: "payment",
+        compensation: "refund",
+        action_did: "charged",
+        took_effect: "captured",
+        undoing: "refunding",
+    };
+
+    type Voided = PaymentRefunded;
+
+    fn trip_id(&self) -> TripId {
+        self.trip_id
+    }
+
+    fn voided(trip_id: TripId, _: &IdempotencyKey) -> PaymentRefunded {
+        PaymentRefunded::nothing_taken(trip_id)
+    }
+}
+
+impl CompensationOutcome for RefundReceipt {
+    fn nothing_to_undo() -> Self {
+        Self::nothing_to_undo()
     }
 }
 

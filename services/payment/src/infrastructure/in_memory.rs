@@ -2,31 +2,28 @@
 //! local runs and the fake the application tests use. It keeps the DynamoDB ledger's promises
 //! (same contract suite): every method checks and changes its state under one lock, so each call
 //! is atomic, as one `TransactWriteItems` is; the lock is never held across an `.await`.
+//! Idempotency records and the outbox are the kernel's [`InMemoryJournal`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::future::ready;
 use std::sync::{Mutex, MutexGuard};
 
+use kernel::compensation::{Action, CompensationRecords, CompensationStore, InMemoryJournal, Undo};
 use kernel::dynamo::IdempotencyKey;
-use kernel::{DomainEvent, EventEnvelope, InfraError, PaymentId, TripId};
+use kernel::{BoxFuture, EventEnvelope, InfraError, PaymentId, TripId};
 
 use super::decline_rules;
 use crate::domain::{
-    BoxFuture, CaptureOutcome, Charge, ChargeAction, PaymentCaptured, PaymentProvider,
-    PaymentReceipt, PaymentRefunded, PaymentStatus, RefundOutcome, RefundReceipt, VoidOutcome,
+    CaptureOutcome, Charge, PaymentCaptured, PaymentProvider, PaymentReceipt, PaymentRefunded,
+    PaymentStatus, RefundReceipt,
 };
 
-/// What an idempotency key recorded: the in-memory twin of the idempotency records' `result`.
-#[derive(Clone, Debug)]
-enum Record {
-    Charge(ChargeAction),
-    Refund(RefundReceipt),
-}
+type Journal = InMemoryJournal<PaymentReceipt, RefundReceipt>;
 
 #[derive(Debug, Default)]
 struct State {
     payments: BTreeMap<PaymentId, PaymentReceipt>,
-    records: HashMap<IdempotencyKey, Record>,
-    events: Vec<EventEnvelope>,
+    journal: Journal,
 }
 
 /// The built-in payment provider, in memory, with the [`decline_rules`].
@@ -43,7 +40,7 @@ impl InMemoryLedger {
 
     /// Every event written to the outbox so far, oldest first.
     pub fn events(&self) -> Vec<EventEnvelope> {
-        self.lock().events.clone()
+        self.lock().journal.events().to_vec()
     }
 
     /// The events of `trip_id`'s payment, oldest first (what the DynamoDB ledger's outbox
@@ -51,7 +48,8 @@ impl InMemoryLedger {
     pub fn trip_events(&self, trip_id: TripId) -> Vec<EventEnvelope> {
         let id = trip_id.to_string();
         self.lock()
-            .events
+            .journal
+            .events()
             .iter()
             .filter(|e| e.aggregate_id == id)
             .cloned()
@@ -67,14 +65,10 @@ impl InMemoryLedger {
     }
 }
 
-fn event(event: &impl DomainEvent) -> Result<EventEnvelope, InfraError> {
-    EventEnvelope::now(event).map_err(|e| InfraError::failed(format!("event: {e}")).with_source(e))
-}
-
-fn wrong_kind(key: &IdempotencyKey) -> InfraError {
-    InfraError::failed(format!(
-        "idempotency key {key} was used by another kind of invocation"
-    ))
+impl AsMut<Journal> for State {
+    fn as_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
 }
 
 impl State {
@@ -83,27 +77,18 @@ impl State {
         charge: &Charge,
         key: &IdempotencyKey,
     ) -> Result<CaptureOutcome, InfraError> {
-        match self.records.get(key) {
-            Some(Record::Charge(ChargeAction::Captured(receipt))) => {
-                return Ok(CaptureOutcome::Captured(receipt.clone()));
-            }
-            Some(Record::Charge(ChargeAction::Refunded)) => {
-                return Ok(CaptureOutcome::AlreadyRefunded);
-            }
-            Some(Record::Refund(_)) => return Err(wrong_kind(key)),
+        match self.journal.action(key)? {
+            Some(Action::TookEffect(receipt)) => return Ok(CaptureOutcome::Captured(receipt)),
+            Some(Action::Compensated) => return Ok(CaptureOutcome::AlreadyRefunded),
             None => {}
         }
         if let Err(reason) = decline_rules::screen(charge.amount, &charge.card) {
             return Ok(CaptureOutcome::Declined(reason));
         }
         let receipt = PaymentReceipt::captured(charge);
-        let announced = event(&PaymentCaptured::of(&receipt))?;
+        let announced = Journal::announce(&PaymentCaptured::of(&receipt))?;
         self.payments.insert(receipt.payment_id, receipt.clone());
-        self.records.insert(
-            key.clone(),
-            Record::Charge(ChargeAction::Captured(receipt.clone())),
-        );
-        self.events.push(announced);
+        self.journal.took_effect(key, receipt.clone(), announced);
         Ok(CaptureOutcome::Captured(receipt))
     }
 
@@ -112,62 +97,27 @@ impl State {
         receipt: &PaymentReceipt,
         action_key: &IdempotencyKey,
         refund_key: &IdempotencyKey,
-    ) -> Result<RefundOutcome, InfraError> {
-        match self.records.get(refund_key) {
-            Some(Record::Refund(stored)) => return Ok(RefundOutcome::Refunded(stored.clone())),
-            Some(Record::Charge(_)) => return Err(wrong_kind(refund_key)),
-            None => {}
+    ) -> Result<Undo<RefundReceipt>, InfraError> {
+        let captured = self
+            .payments
+            .get(&receipt.payment_id)
+            .map(|p| p.status == PaymentStatus::Captured);
+        let effect = format_args!("payment {}", receipt.payment_id);
+        if let Some(answer) = self
+            .journal
+            .before_undo(action_key, refund_key, &effect, captured)?
+        {
+            return Ok(answer);
         }
-        match self.payments.get(&receipt.payment_id).map(|p| p.status) {
-            Some(PaymentStatus::Captured) => {}
-            Some(PaymentStatus::Refunded) => return Ok(RefundOutcome::AlreadyRefunded),
-            None => {
-                return Err(InfraError::failed(format!(
-                    "payment {} is not stored",
-                    receipt.payment_id
-                )));
-            }
-        }
-        if !matches!(self.records.get(action_key), Some(Record::Charge(_))) {
-            return Err(InfraError::failed(format!(
-                "the payment's action record {action_key} is missing"
-            )));
-        }
-        let announced = event(&PaymentRefunded::of(receipt))?;
+        let announced = Journal::announce(&PaymentRefunded::of(receipt))?;
         if let Some(stored) = self.payments.get_mut(&receipt.payment_id) {
             stored.status = PaymentStatus::Refunded;
         }
-        self.records
-            .insert(action_key.clone(), Record::Charge(ChargeAction::Refunded));
-        let result = RefundReceipt::refunded(receipt.amount);
-        self.records
-            .insert(refund_key.clone(), Record::Refund(result.clone()));
-        self.events.push(announced);
-        Ok(RefundOutcome::Refunded(result))
-    }
-
-    fn void(
-        &mut self,
-        trip_id: TripId,
-        action_key: &IdempotencyKey,
-        refund_key: &IdempotencyKey,
-    ) -> Result<VoidOutcome, InfraError> {
-        match self.records.get(refund_key) {
-            Some(Record::Refund(stored)) => return Ok(VoidOutcome::Voided(stored.clone())),
-            Some(Record::Charge(_)) => return Err(wrong_kind(refund_key)),
-            None => {}
-        }
-        if self.records.contains_key(action_key) {
-            return Ok(VoidOutcome::ActionTookEffect);
-        }
-        let announced = event(&PaymentRefunded::nothing_taken(trip_id))?;
-        self.records
-            .insert(action_key.clone(), Record::Charge(ChargeAction::Refunded));
-        let result = RefundReceipt::nothing_to_undo();
-        self.records
-            .insert(refund_key.clone(), Record::Refund(result.clone()));
-        self.events.push(announced);
-        Ok(VoidOutcome::Voided(result))
+        let refunded = RefundReceipt::refunded(receipt.amount);
+        Ok(Undo::Undone(
+            self.journal
+                .undone(action_key, refund_key, refunded, announced),
+        ))
     }
 }
 
@@ -187,19 +137,6 @@ impl PaymentProvider for InMemoryLedger {
         })
     }
 
-    fn charge_action<'a>(
-        &'a self,
-        action_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<Option<ChargeAction>, InfraError>> {
-        Box::pin(async move {
-            match self.lock().records.get(action_key) {
-                None => Ok(None),
-                Some(Record::Charge(action)) => Ok(Some(action.clone())),
-                Some(Record::Refund(_)) => Err(wrong_kind(action_key)),
-            }
-        })
-    }
-
     fn capture<'a>(
         &'a self,
         charge: &'a Charge,
@@ -207,42 +144,23 @@ impl PaymentProvider for InMemoryLedger {
     ) -> BoxFuture<'a, Result<CaptureOutcome, InfraError>> {
         Box::pin(async move { self.lock().capture(charge, key) })
     }
+}
 
-    fn refund<'a>(
+impl CompensationStore for InMemoryLedger {
+    type Effect = PaymentReceipt;
+    type Outcome = RefundReceipt;
+
+    fn records(&self) -> &dyn CompensationRecords<PaymentReceipt, RefundReceipt> {
+        // The journal is part of the state: records and what they guard change under one lock.
+        &self.state
+    }
+
+    fn undo<'a>(
         &'a self,
         receipt: &'a PaymentReceipt,
-        action_key: &'a IdempotencyKey,
-        refund_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<RefundOutcome, InfraError>> {
-        Box::pin(async move { self.lock().refund(receipt, action_key, refund_key) })
-    }
-
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action_key: &'a IdempotencyKey,
-        refund_key: &'a IdempotencyKey,
-    ) -> BoxFuture<'a, Result<VoidOutcome, InfraError>> {
-        Box::pin(async move { self.lock().void(trip_id, action_key, refund_key) })
-    }
-
-    fn record_refund<'a>(
-        &'a self,
-        refund_key: &'a IdempotencyKey,
-        result: RefundReceipt,
-    ) -> BoxFuture<'a, Result<RefundReceipt, InfraError>> {
-        Box::pin(async move {
-            let mut state = self.lock();
-            match state.records.get(refund_key) {
-                Some(Record::Refund(stored)) => Ok(stored.clone()),
-                Some(Record::Charge(_)) => Err(wrong_kind(refund_key)),
-                None => {
-                    state
-                        .records
-                        .insert(refund_key.clone(), Record::Refund(result.clone()));
-                    Ok(result)
-                }
-            }
-        })
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+    ) -> BoxFuture<'a, Result<Undo<RefundReceipt>, InfraError>> {
+        Box::pin(ready(self.lock().refund(receipt, action, compensation)))
     }
 }

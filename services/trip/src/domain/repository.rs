@@ -1,8 +1,7 @@
 //! The port through which the trip is stored.
 
-use async_trait::async_trait;
 use kernel::dynamo::IdempotencyKey;
-use kernel::{AggregateVersion, InfraError, TripId};
+use kernel::{AggregateVersion, BoxFuture, InfraError, TripId};
 
 use super::{Trip, TripEvent};
 
@@ -30,19 +29,18 @@ pub enum SaveOutcome {
     Stale,
 }
 
-/// Where trips live.
-#[async_trait]
+/// Where trips live. Its methods return [`BoxFuture`], as every port's do (its docs say why).
 pub trait TripRepository: Send + Sync {
     /// The trip, if it exists.
     ///
     /// # Errors
     /// When the store fails.
-    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError>;
+    fn get(&self, trip_id: TripId) -> BoxFuture<'_, Result<Option<Trip>, InfraError>>;
 
     /// Stores `change` atomically with its event and idempotency record, if the trip is still at
     /// `change.expected` and the key was not used before.
     ///
     /// # Errors
     /// When the store fails.
-    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError>;
+    fn save(&self, change: TripChange) -> BoxFuture<'_, Result<SaveOutcome, InfraError>>;
 }

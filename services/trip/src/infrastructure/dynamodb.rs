@@ -1,8 +1,8 @@
 //! Trips in the single table.
 //!
-//! | item | `PK` | `SK` | `GSI1PK` | `GSI1SK` |
-//! |---|---|---|---|---|
-//! | trip | `TRIP#<trip id>` | `META` | `TRIP_STATUS#<status>` | `<trip id>` |
+//! | item | `PK` | `SK` |
+//! |---|---|---|
+//! | trip | `TRIP#<trip id>` | `META` |
 //!
 //! Attributes: `entity_type = TRIP`, `trip_id`, `status`, `reason` (optional), `request` (the
 //! saga input as JSON, absent for a trip recorded by its compensation), `version`.
@@ -12,17 +12,15 @@
 //! - Change a trip: a `StepTransaction` with `Put` on the condition `#version = :read_version` (or
 //!   `attribute_not_exists(PK)` for a new trip), its outbox event and the step's idempotency
 //!   record.
-//! - List the trips with a status, e.g. those an operator must finish: `Query GSI1 GSI1PK =
-//!   TRIP_STATUS#NEEDS_ATTENTION` (kept up to date by every change; read from the console or by
-//!   operations tooling, no code path of the saga needs it).
+//!
+//! No secondary index: listing trips by status (those an operator must finish) is not an access
+//! pattern of any code path yet; the index comes with the first one.
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use kernel::dynamo::keys::{GSI1PK, GSI1SK};
 use kernel::dynamo::{
-    Item, ItemBuilder, ItemReader, Key, StepTransaction, TransactionOutcome, Write,
+    Item, ItemBuilder, ItemReader, Key, SingleTable, StepTransaction, TransactionOutcome, Write,
 };
-use kernel::{AggregateVersion, EventEnvelope, InfraError, TripId};
+use kernel::{AggregateVersion, BoxFuture, InfraError, TripId};
 
 use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
 
@@ -31,47 +29,44 @@ const ENTITY: &str = "TRIP";
 /// Trips in DynamoDB.
 #[derive(Clone, Debug)]
 pub struct DynamoTripRepository {
-    client: Client,
-    table: String,
+    table: SingleTable,
 }
 
 impl DynamoTripRepository {
     /// Trips in `table`, which has the single-table design of [`kernel::dynamo::create_table`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: SingleTable::new(client, table),
         }
     }
 }
 
-#[async_trait]
 impl TripRepository for DynamoTripRepository {
-    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::trip(trip_id).to_attributes()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| InfraError::from_sdk("GetItem trip", e))?;
-        output.item.as_ref().map(read_trip).transpose()
+    fn get(&self, trip_id: TripId) -> BoxFuture<'_, Result<Option<Trip>, InfraError>> {
+        Box::pin(self.get_trip(trip_id))
     }
 
-    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
+    fn save(&self, change: TripChange) -> BoxFuture<'_, Result<SaveOutcome, InfraError>> {
+        Box::pin(self.save_change(change))
+    }
+}
+
+impl DynamoTripRepository {
+    async fn get_trip(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
+        let item = self.table.get(&Key::trip(trip_id)).await?;
+        item.as_ref().map(read_trip).transpose()
+    }
+
+    async fn save_change(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
         let mut stored = change.trip.clone();
         stored.version = change.expected.next();
-        let event = EventEnvelope::now(&change.event)
-            .map_err(|e| InfraError::failed(format!("serialising an event: {e}")))?;
-        let outcome = StepTransaction::new(&self.table, change.key)
+        let outcome = StepTransaction::new(self.table.name(), change.key)
             .write(
                 "trip",
                 Write::put_versioned(trip_item(&change.trip)?, change.expected),
             )
-            .event(event)
-            .commit(&self.client, stored)
+            .announce(&change.event)?
+            .commit(self.table.client(), stored)
             .await?;
         Ok(match outcome {
             TransactionOutcome::Committed(trip) => SaveOutcome::Saved(trip),
@@ -85,9 +80,7 @@ fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
     let mut builder = ItemBuilder::new(&Key::trip(trip.trip_id))
         .entity_type(ENTITY)
         .display("trip_id", &trip.trip_id)
-        .string("status", trip.status.as_str())
-        .string(GSI1PK, format!("TRIP_STATUS#{}", trip.status))
-        .display(GSI1SK, &trip.trip_id);
+        .string("status", trip.status.as_str());
     if let Some(reason) = &trip.reason {
         builder = builder.string("reason", reason.clone());
     }

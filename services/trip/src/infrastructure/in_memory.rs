@@ -1,10 +1,10 @@
 //! Trips in memory: the embedded default store of local runs, and the fake of unit tests.
 
 use std::collections::HashMap;
+use std::future::ready;
 use std::sync::Mutex;
 
-use async_trait::async_trait;
-use kernel::{EventEnvelope, InfraError, TripId};
+use kernel::{BoxFuture, EventEnvelope, InfraError, TripId};
 
 use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
 
@@ -42,13 +42,8 @@ impl InMemoryTripRepository {
     }
 }
 
-#[async_trait]
-impl TripRepository for InMemoryTripRepository {
-    async fn get(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
-        Ok(self.lock().trips.get(&trip_id).cloned())
-    }
-
-    async fn save(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
+impl InMemoryTripRepository {
+    fn save_now(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
         let mut state = self.lock();
         if let Some(stored) = state.processed.get(change.key.as_str()) {
             return Ok(SaveOutcome::AlreadyProcessed(stored.clone()));
@@ -71,5 +66,18 @@ impl TripRepository for InMemoryTripRepository {
             .insert(change.key.as_str().to_owned(), trip.clone());
         state.outbox.push(event);
         Ok(SaveOutcome::Saved(trip))
+    }
+}
+
+/// Each method does its work under the lock, before its future is first polled: the lock is
+/// never held across an `.await`.
+impl TripRepository for InMemoryTripRepository {
+    fn get(&self, trip_id: TripId) -> BoxFuture<'_, Result<Option<Trip>, InfraError>> {
+        let trip = self.lock().trips.get(&trip_id).cloned();
+        Box::pin(ready(Ok(trip)))
+    }
+
+    fn save(&self, change: TripChange) -> BoxFuture<'_, Result<SaveOutcome, InfraError>> {
+        Box::pin(ready(self.save_now(change)))
     }
 }

@@ -1,15 +1,19 @@
 //! The compensation protocol every service's undo step follows (flight's `CancelFlight`, hotel's
-//! `CancelHotel`, payment's `RefundPayment`), written once: [`compensate`] runs it on any store
-//! that implements [`CompensationStore`].
+//! `CancelHotel`, payment's `RefundPayment`), and the port it runs on, both written once:
+//! [`compensate`] runs the protocol on any [`CompensationStore`], which each service's repository
+//! implements with what is specific to it (which items its effect took and how to give them
+//! back). The records every store keeps the same way ([`CompensationRecords`]) are written once
+//! per kind of storage: [`InMemoryJournal`] for the in-memory adapters,
+//! [`crate::dynamo::compensation`] for the DynamoDB ones.
 //!
 //! A compensation runs after its action step failed or a later step did, and must cope with every
 //! state the action can be in. It looks up what the action's idempotency key left behind:
 //!
 //! | what the action key left behind | what the compensation does                               |
 //! |---------------------------------|----------------------------------------------------------|
-//! | an effect (a reservation, a captured payment) | undoes it: gives back what it took, marks it and the action compensated ([`CompensationStore::undo`]); if another compensation undid it first, records `nothing_to_undo` |
+//! | an effect (a reservation, a captured payment) | undoes it: gives back what it took, marks it and the action compensated ([`CompensationStore::undo`]); if another compensation undid it first, records `nothing_to_undo` ([`CompensationRecords::record`]) |
 //! | a compensated action            | nothing (undone or ruled out already): records `nothing_to_undo` |
-//! | nothing (the action never committed, or has not *yet*: a timed-out invocation may still be running) | voids the action with a marker, so a late run finds it and fails (`AlreadyCancelled`, `AlreadyRefunded`) instead of taking effect: `nothing_to_undo` ([`CompensationStore::void`]) |
+//! | nothing (the action never committed, or has not *yet*: a timed-out invocation may still be running) | voids the action with a marker, so a late run finds it and fails (`AlreadyCancelled`, `AlreadyRefunded`) instead of taking effect: `nothing_to_undo` ([`CompensationRecords::void`], announced by [`ActionEffect::voided`]) |
 //!
 //! Each path stores its result under the compensation's own key, so a retried compensation
 //! returns the first one's answer.
@@ -19,10 +23,15 @@
 //! effect. [`ROUNDS`] bounds the loop; a race that never settles ends in a transient
 //! `StoreConflict`, which the saga retries.
 
-use std::future::Future;
+mod in_memory;
+
+pub use in_memory::InMemoryJournal;
+
+use time::OffsetDateTime;
 
 use crate::dynamo::IdempotencyKey;
-use crate::{InfraError, TripId};
+use crate::events::{DomainEvent, EventEnvelope};
+use crate::{BoxFuture, InfraError, TripId};
 
 /// How many look-up-then-write rounds a compensation makes. A round is lost only when the action
 /// commits between the look-up and the write; the next round then sees the effect, which cannot
@@ -35,7 +44,8 @@ pub enum Action<E> {
     /// It took effect, and the effect has not been undone since (undoing it marks the action
     /// [`Action::Compensated`] in the same write).
     TookEffect(E),
-    /// It was compensated: its effect was undone, or it was ruled out before it ran.
+    /// It was compensated: its effect was undone, or it was ruled out before it ran. A later
+    /// invocation with its key must not take effect.
     Compensated,
 }
 
@@ -49,7 +59,7 @@ pub enum Undo<R> {
     AlreadyUndone,
 }
 
-/// The result of [`CompensationStore::void`].
+/// The result of [`CompensationRecords::void`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Void<R> {
     /// The action is ruled out and the compensation's result recorded (now, or by an earlier
@@ -60,8 +70,7 @@ pub enum Void<R> {
 }
 
 /// The words a service's messages use for its action and compensation, so the shared routine
-/// reports in each service's own terms (the errors and log lines are the same as before the
-/// routine was shared).
+/// reports in each service's own terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wording {
     /// The effect, as in "the reservation … kept changing": `"reservation"`, `"payment"`.
@@ -78,54 +87,95 @@ pub struct Wording {
     pub undoing: &'static str,
 }
 
-/// The store operations a compensation needs. Each write is one atomic, idempotent step that
-/// also stores the compensation key's result.
-pub trait CompensationStore: Sync {
-    /// What the action leaves behind when it takes effect (a reservation, a payment receipt).
-    type Effect: Send + Sync;
-    /// The compensation's result (what was given back).
-    type Outcome: Send;
-
+/// What an action leaves behind when it takes effect (a seat reservation, a captured payment),
+/// as its compensation sees it.
+pub trait ActionEffect: Send + Sync {
     /// The words for this service's messages.
     const WORDING: Wording;
 
-    /// The trip `effect` belongs to; a compensation for another trip is refused.
-    fn trip_of(effect: &Self::Effect) -> TripId;
+    /// The event announcing that an action was ruled out before it took effect.
+    type Voided: DomainEvent;
 
-    /// The result of a compensation that had nothing to undo.
-    fn nothing_to_undo() -> Self::Outcome;
+    /// The trip the effect belongs to; a compensation for another trip is refused.
+    fn trip_id(&self) -> TripId;
 
+    /// The event announcing that the action `action` of `trip_id` was ruled out.
+    fn voided(trip_id: TripId, action: &IdempotencyKey) -> Self::Voided;
+}
+
+/// What a compensation answers (what it gave back).
+pub trait CompensationOutcome: Send + Sized {
+    /// The answer of a compensation that had nothing to undo.
+    fn nothing_to_undo() -> Self;
+}
+
+/// The half of the compensation port that is the same in every service: the idempotency records
+/// of actions (effect `E`) and of their compensations (answer `O`). Written once per kind of
+/// storage: [`InMemoryJournal`] under an in-memory store's lock, and
+/// [`TableRecords`](crate::dynamo::compensation::TableRecords) in the single table. Each write is
+/// atomic and stores the compensation key's answer.
+pub trait CompensationRecords<E, O>: Send + Sync {
     /// What the action invocation `action` left behind, if anything.
+    ///
+    /// # Errors
+    /// The store's failure; `StoreFailed` when the key's record is not an action's.
     fn action<'a>(
         &'a self,
         action: &'a IdempotencyKey,
-    ) -> impl Future<Output = Result<Option<Action<Self::Effect>>, InfraError>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Option<Action<E>>, InfraError>>;
 
-    /// Undoes `effect` (made by `action`) if it is still in effect, marks `action` compensated
-    /// and records the result under `compensation`.
+    /// Rules out `action`, which has no record yet, by writing a marker as its record, and
+    /// records `nothing_to_undo` under `compensation`, with `event`, atomically.
+    ///
+    /// # Errors
+    /// The store's failure; `StoreFailed` when `compensation` was used by another kind of
+    /// invocation.
+    fn void<'a>(
+        &'a self,
+        action: &'a IdempotencyKey,
+        compensation: &'a IdempotencyKey,
+        event: EventEnvelope,
+    ) -> BoxFuture<'a, Result<Void<O>, InfraError>>;
+
+    /// Records `outcome` under `compensation`, changing nothing else; returns the result stored
+    /// earlier under that key if there is one.
+    ///
+    /// # Errors
+    /// The store's failure; `StoreFailed` when `compensation` was used by another kind of
+    /// invocation.
+    fn record<'a>(
+        &'a self,
+        compensation: &'a IdempotencyKey,
+        outcome: O,
+    ) -> BoxFuture<'a, Result<O, InfraError>>;
+}
+
+/// The compensation port, implemented by each service's repository with what is specific to
+/// it: how to undo its effect. The records are the kernel's ([`CompensationRecords`]). Its
+/// methods return [`BoxFuture`] (see there why) so that a service's repository port, which
+/// extends this one, can be used as `dyn`.
+pub trait CompensationStore: Send + Sync {
+    /// What the action leaves behind when it takes effect.
+    type Effect: ActionEffect;
+    /// The compensation's result.
+    type Outcome: CompensationOutcome;
+
+    /// The store's idempotency records.
+    fn records(&self) -> &dyn CompensationRecords<Self::Effect, Self::Outcome>;
+
+    /// Undoes `effect` (made by `action`) if it is still in effect: gives back what it took,
+    /// marks it and `action` compensated and records the result under `compensation`, with an
+    /// event announcing it, atomically.
+    ///
+    /// # Errors
+    /// The store's failure; `StoreFailed` when an item the effect took from, or the action's
+    /// record, is missing, or `compensation` was used by another kind of invocation.
     fn undo<'a>(
         &'a self,
         effect: &'a Self::Effect,
         action: &'a IdempotencyKey,
         compensation: &'a IdempotencyKey,
-    ) -> impl Future<Output = Result<Undo<Self::Outcome>, InfraError>> + Send + 'a;
-
-    /// Rules out `action`, which has no record yet, by writing a marker as its record, and
-    /// records `nothing_to_undo` under `compensation`.
-    fn void<'a>(
-        &'a self,
-        trip_id: TripId,
-        action: &'a IdempotencyKey,
-        compensation: &'a IdempotencyKey,
-    ) -> impl Future<Output = Result<Void<Self::Outcome>, InfraError>> + Send + 'a;
-
-    /// Records `outcome` under `compensation`, changing nothing else; returns the result stored
-    /// earlier under that key if there is one.
-    fn record<'a>(
-        &'a self,
-        compensation: &'a IdempotencyKey,
-        outcome: Self::Outcome,
-    ) -> impl Future<Output = Result<Self::Outcome, InfraError>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Undo<Self::Outcome>, InfraError>>;
 }
 
 /// Compensates the action `action` of `trip_id` on `store`, as the invocation `compensation`
@@ -134,17 +184,18 @@ pub trait CompensationStore: Sync {
 /// # Errors
 /// The store's failures; `StoreFailed` when the action's effect belongs to another trip;
 /// `StoreConflict` (transient) when the action kept changing for [`ROUNDS`] rounds.
-pub async fn compensate<S: CompensationStore>(
+pub async fn compensate<S: CompensationStore + ?Sized>(
     store: &S,
     trip_id: TripId,
     action: &IdempotencyKey,
     compensation: &IdempotencyKey,
 ) -> Result<S::Outcome, InfraError> {
-    let words = S::WORDING;
+    let words = <S::Effect as ActionEffect>::WORDING;
+    let records = store.records();
     for _ in 0..ROUNDS {
-        match store.action(action).await? {
+        match records.action(action).await? {
             Some(Action::TookEffect(effect)) => {
-                let effect_trip = S::trip_of(&effect);
+                let effect_trip = effect.trip_id();
                 if effect_trip != trip_id {
                     return Err(InfraError::failed(format!(
                         "action {action} {} trip {effect_trip}, not {trip_id}",
@@ -154,27 +205,37 @@ pub async fn compensate<S: CompensationStore>(
                 return match store.undo(&effect, action, compensation).await? {
                     Undo::Undone(outcome) => Ok(outcome),
                     // Another compensation undid it first; answer (and remember) "nothing".
-                    Undo::AlreadyUndone => store.record(compensation, S::nothing_to_undo()).await,
+                    Undo::AlreadyUndone => {
+                        records
+                            .record(compensation, S::Outcome::nothing_to_undo())
+                            .await
+                    }
                 };
             }
             Some(Action::Compensated) => {
                 // Undone or ruled out already, possibly by this very key: recording returns the
                 // first answer stored under it, so a retry reports what it actually did.
-                return store.record(compensation, S::nothing_to_undo()).await;
+                return records
+                    .record(compensation, S::Outcome::nothing_to_undo())
+                    .await;
             }
-            None => match store.void(trip_id, action, compensation).await? {
-                Void::Voided(outcome) => return Ok(outcome),
-                Void::ActionTookEffect => {
-                    tracing::info!(
-                        action_idempotency_key = %action,
-                        "the {} {} during its {}; {} it",
-                        words.effect,
-                        words.took_effect,
-                        words.compensation,
-                        words.undoing
-                    );
+            None => {
+                let voided = <S::Effect as ActionEffect>::voided(trip_id, action);
+                let event = EventEnvelope::for_outbox(&voided, OffsetDateTime::now_utc())?;
+                match records.void(action, compensation, event).await? {
+                    Void::Voided(outcome) => return Ok(outcome),
+                    Void::ActionTookEffect => {
+                        tracing::info!(
+                            action_idempotency_key = %action,
+                            "the {} {} during its {}; {} it",
+                            words.effect,
+                            words.took_effect,
+                            words.compensation,
+                            words.undoing
+                        );
+                    }
                 }
-            },
+            }
         }
     }
     Err(InfraError::conflict(format!(
@@ -185,10 +246,12 @@ pub async fn compensate<S: CompensationStore>(
 
 #[cfg(test)]
 mod tests {
+    use std::future::ready;
     use std::sync::Mutex;
 
     use super::*;
     use crate::InfraErrorKind;
+    use crate::events::test_event::Happened;
 
     /// One action and one compensation key, in memory, with the race injectable: `commits_late`
     /// makes the action commit (for `effect_trip`) the next time a void is attempted, as a
@@ -207,6 +270,8 @@ mod tests {
         commits_late: usize,
         effect_trip: Option<TripId>,
         undone_by_another: bool,
+        /// The look-up never finds the action, even once it committed.
+        hides_the_action: bool,
         calls: Vec<&'static str>,
     }
 
@@ -230,71 +295,101 @@ mod tests {
         undoing: "releasing",
     };
 
-    impl CompensationStore for Store {
-        type Effect = TripId;
-        type Outcome = &'static str;
+    /// An effect: the trip it was for.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Booked(TripId);
+
+    impl ActionEffect for Booked {
         const WORDING: Wording = WORDS;
-
-        fn trip_of(effect: &TripId) -> TripId {
-            *effect
+        type Voided = Happened;
+        fn trip_id(&self) -> TripId {
+            self.0
         }
+        fn voided(_: TripId, _: &IdempotencyKey) -> Happened {
+            Happened("Voided")
+        }
+    }
 
-        fn nothing_to_undo() -> &'static str {
+    impl CompensationOutcome for &'static str {
+        fn nothing_to_undo() -> Self {
             "nothing"
         }
+    }
 
-        async fn action(&self, _: &IdempotencyKey) -> Result<Option<Action<TripId>>, InfraError> {
-            let mut state = self.state.lock().unwrap();
-            state.calls.push("action");
-            Ok(match state.action {
-                None => None,
-                Some(true) => Some(Action::TookEffect(state.effect_trip.unwrap())),
-                Some(false) => Some(Action::Compensated),
-            })
-        }
-
-        async fn undo(
-            &self,
-            _: &TripId,
-            _: &IdempotencyKey,
-            _: &IdempotencyKey,
-        ) -> Result<Undo<&'static str>, InfraError> {
+    impl Store {
+        fn undo_now(&self) -> Undo<&'static str> {
             let mut state = self.state.lock().unwrap();
             state.calls.push("undo");
             if state.undone_by_another {
-                return Ok(Undo::AlreadyUndone);
+                return Undo::AlreadyUndone;
             }
             state.action = Some(false);
             state.recorded = Some("released");
-            Ok(Undo::Undone("released"))
+            Undo::Undone("released")
+        }
+    }
+
+    impl CompensationRecords<Booked, &'static str> for Store {
+        fn action<'a>(
+            &'a self,
+            _: &'a IdempotencyKey,
+        ) -> BoxFuture<'a, Result<Option<Action<Booked>>, InfraError>> {
+            let mut state = self.state.lock().unwrap();
+            state.calls.push("action");
+            let found = match state.action {
+                _ if state.hides_the_action => None,
+                None => None,
+                Some(true) => Some(Action::TookEffect(Booked(state.effect_trip.unwrap()))),
+                Some(false) => Some(Action::Compensated),
+            };
+            Box::pin(ready(Ok(found)))
         }
 
-        async fn void(
-            &self,
-            _: TripId,
-            _: &IdempotencyKey,
-            _: &IdempotencyKey,
-        ) -> Result<Void<&'static str>, InfraError> {
+        fn void<'a>(
+            &'a self,
+            _: &'a IdempotencyKey,
+            _: &'a IdempotencyKey,
+            event: EventEnvelope,
+        ) -> BoxFuture<'a, Result<Void<&'static str>, InfraError>> {
             let mut state = self.state.lock().unwrap();
             state.calls.push("void");
+            assert_eq!(event.event_type, "Voided");
             if state.commits_late > 0 {
                 state.commits_late -= 1;
                 state.action = Some(true);
-                return Ok(Void::ActionTookEffect);
+                return Box::pin(ready(Ok(Void::ActionTookEffect)));
             }
             state.action = Some(false);
             state.recorded = Some("nothing");
-            Ok(Void::Voided("nothing"))
+            Box::pin(ready(Ok(Void::Voided("nothing"))))
         }
 
-        async fn record(
-            &self,
-            _: &IdempotencyKey,
+        fn record<'a>(
+            &'a self,
+            _: &'a IdempotencyKey,
             outcome: &'static str,
-        ) -> Result<&'static str, InfraError> {
+        ) -> BoxFuture<'a, Result<&'static str, InfraError>> {
             let mut state = self.state.lock().unwrap();
             state.calls.push("record");
-            Ok(*state.recorded.get_or_insert(outcome))
+            Box::pin(ready(Ok(*state.recorded.get_or_insert(outcome))))
+        }
+    }
+
+    impl CompensationStore for Store {
+        type Effect = Booked;
+        type Outcome = &'static str;
+
+        fn records(&self) -> &dyn CompensationRecords<Booked, &'static str> {
+            self
+        }
+
+        fn undo<'a>(
+            &'a self,
+            _: &'a Booked,
+            _: &'a IdempotencyKey,
+            _: &'a IdempotencyKey,
+        ) -> BoxFuture<'a, Result<Undo<&'static str>, InfraError>> {
+            Box::pin(ready(Ok(self.undo_now())))
         }
     }
 
@@ -378,44 +473,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_race_that_never_settles_is_a_transient_conflict_after_the_rounds() {
-        /// Never sees the action, and always loses the void to it.
-        struct Racing;
-        impl CompensationStore for Racing {
-            type Effect = TripId;
-            type Outcome = ();
-            const WORDING: Wording = WORDS;
-            fn trip_of(effect: &TripId) -> TripId {
-                *effect
-            }
-            fn nothing_to_undo() {}
-            async fn action(
-                &self,
-                _: &IdempotencyKey,
-            ) -> Result<Option<Action<TripId>>, InfraError> {
-                Ok(None)
-            }
-            async fn undo(
-                &self,
-                _: &TripId,
-                _: &IdempotencyKey,
-                _: &IdempotencyKey,
-            ) -> Result<Undo<()>, InfraError> {
-                unreachable!("the action is never seen")
-            }
-            async fn void(
-                &self,
-                _: TripId,
-                _: &IdempotencyKey,
-                _: &IdempotencyKey,
-            ) -> Result<Void<()>, InfraError> {
-                Ok(Void::ActionTookEffect)
-            }
-            async fn record(&self, _: &IdempotencyKey, (): ()) -> Result<(), InfraError> {
-                unreachable!("nothing is recorded")
-            }
-        }
+        // Never sees the action, and always loses the void to it.
+        let racing = Store::new(State {
+            commits_late: usize::MAX,
+            hides_the_action: true,
+            ..State::default()
+        });
         let (action, cancel) = keys();
-        let error = compensate(&Racing, TripId::new(), &action, &cancel)
+        let error = compensate(&racing, TripId::new(), &action, &cancel)
             .await
             .unwrap_err();
         assert_eq!(error.kind(), InfraErrorKind::Conflict);
