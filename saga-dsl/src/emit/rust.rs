@@ -572,91 +572,7 @@ fn error_name_checks(step: &Step) -> TokenStream {
 /// The `SAGA` static: the checked model, built at compile time, with `declared_in` asked of
 /// rustc (the generated module's parent).
 fn info_tokens(info: &SagaInfo) -> TokenStream {
-    let text = |s: &str| quote!(::std::borrow::Cow::Borrowed(#s));
-    let texts = |list: &[std::borrow::Cow<'static, str>]| {
-        let items = list.iter().map(|s| text(s));
-        quote!(::std::borrow::Cow::Borrowed(&[#(#items),*]))
-    };
-    let option = |value: Option<TokenStream>| {
-        value.map_or_else(
-            || quote!(::core::option::Option::None),
-            |v| quote!(::core::option::Option::Some(#v)),
-        )
-    };
-    let retry = |r: &RetryPolicy| {
-        let RetryPolicy {
-            max_attempts,
-            interval_seconds,
-            backoff_rate,
-            max_delay_seconds,
-            jitter,
-        } = r;
-        let jitter = match jitter {
-            Jitter::Full => quote!(Full),
-            Jitter::None => quote!(None),
-        };
-        quote! {
-            ::saga_runtime::__private::saga_model::RetryPolicy {
-                max_attempts: #max_attempts,
-                interval_seconds: #interval_seconds,
-                backoff_rate: #backoff_rate,
-                max_delay_seconds: #max_delay_seconds,
-                jitter: ::saga_runtime::__private::saga_model::Jitter::#jitter,
-            }
-        }
-    };
-    let function = |f: &FunctionInfo| {
-        let kind = match f.kind {
-            FunctionKind::Action => quote!(Action),
-            FunctionKind::Compensation => quote!(Compensation),
-            FunctionKind::Escalation => quote!(Escalation),
-        };
-        let (name, state, key, crate_name, binary, handler) = (
-            text(&f.name),
-            text(&f.state),
-            text(&f.substitution_key),
-            text(&f.crate_name),
-            text(&f.binary),
-            text(&f.handler),
-        );
-        quote! {
-            ::saga_runtime::__private::saga_model::FunctionInfo {
-                name: #name,
-                kind: ::saga_runtime::__private::saga_model::FunctionKind::#kind,
-                state: #state,
-                substitution_key: #key,
-                crate_name: #crate_name,
-                binary: #binary,
-                handler: #handler,
-            }
-        }
-    };
-    let retried = |r: &RetriedFunction| {
-        let (function, retry) = (function(&r.function), retry(&r.retry));
-        quote! {
-            ::saga_runtime::__private::saga_model::RetriedFunction { function: #function, retry: #retry }
-        }
-    };
-    let steps = info.steps.iter().map(|s: &StepInfo| {
-        let action = function(&s.action);
-        let output = text(&s.output);
-        let business = texts(&s.business_errors);
-        let transient = texts(&s.transient_errors);
-        let retry = retry(&s.retry);
-        let timeout = option(s.timeout_seconds.map(|t| quote!(#t)));
-        let compensation = option(s.compensation.as_ref().map(retried));
-        quote! {
-            ::saga_runtime::__private::saga_model::StepInfo {
-                action: #action,
-                output: #output,
-                business_errors: #business,
-                transient_errors: #transient,
-                retry: #retry,
-                timeout_seconds: #timeout,
-                compensation: #compensation,
-            }
-        }
-    });
+    let steps = info.steps.iter().map(step_tokens);
     let (name, module, crate_name, input) = (
         text(&info.name),
         text(&info.module),
@@ -664,7 +580,7 @@ fn info_tokens(info: &SagaInfo) -> TokenStream {
         text(&info.input),
     );
     let timeout = option(info.timeout_seconds.map(|t| quote!(#t)));
-    let escalation = option(info.escalation.as_ref().map(retried));
+    let escalation = option(info.escalation.as_ref().map(retried_tokens));
     quote! {
         ::saga_runtime::__private::saga_model::SagaInfo {
             name: #name,
@@ -677,6 +593,100 @@ fn info_tokens(info: &SagaInfo) -> TokenStream {
             escalation: #escalation,
         }
     }
+}
+
+fn step_tokens(step: &StepInfo) -> TokenStream {
+    let action = function_tokens(&step.action);
+    let output = text(&step.output);
+    let business = texts(&step.business_errors);
+    let transient = texts(&step.transient_errors);
+    let retry = retry_tokens(&step.retry);
+    let timeout = option(step.timeout_seconds.map(|t| quote!(#t)));
+    let compensation = option(step.compensation.as_ref().map(retried_tokens));
+    quote! {
+        ::saga_runtime::__private::saga_model::StepInfo {
+            action: #action,
+            output: #output,
+            business_errors: #business,
+            transient_errors: #transient,
+            retry: #retry,
+            timeout_seconds: #timeout,
+            compensation: #compensation,
+        }
+    }
+}
+
+fn function_tokens(f: &FunctionInfo) -> TokenStream {
+    let kind = match f.kind {
+        FunctionKind::Action => quote!(Action),
+        FunctionKind::Compensation => quote!(Compensation),
+        FunctionKind::Escalation => quote!(Escalation),
+    };
+    let (name, state, key, crate_name, binary, handler) = (
+        text(&f.name),
+        text(&f.state),
+        text(&f.substitution_key),
+        text(&f.crate_name),
+        text(&f.binary),
+        text(&f.handler),
+    );
+    quote! {
+        ::saga_runtime::__private::saga_model::FunctionInfo {
+            name: #name,
+            kind: ::saga_runtime::__private::saga_model::FunctionKind::#kind,
+            state: #state,
+            substitution_key: #key,
+            crate_name: #crate_name,
+            binary: #binary,
+            handler: #handler,
+        }
+    }
+}
+
+fn retried_tokens(r: &RetriedFunction) -> TokenStream {
+    let (function, retry) = (function_tokens(&r.function), retry_tokens(&r.retry));
+    quote! {
+        ::saga_runtime::__private::saga_model::RetriedFunction { function: #function, retry: #retry }
+    }
+}
+
+fn retry_tokens(r: &RetryPolicy) -> TokenStream {
+    let RetryPolicy {
+        max_attempts,
+        interval_seconds,
+        backoff_rate,
+        max_delay_seconds,
+        jitter,
+    } = r;
+    let jitter = match jitter {
+        Jitter::Full => quote!(Full),
+        Jitter::None => quote!(None),
+    };
+    quote! {
+        ::saga_runtime::__private::saga_model::RetryPolicy {
+            max_attempts: #max_attempts,
+            interval_seconds: #interval_seconds,
+            backoff_rate: #backoff_rate,
+            max_delay_seconds: #max_delay_seconds,
+            jitter: ::saga_runtime::__private::saga_model::Jitter::#jitter,
+        }
+    }
+}
+
+fn text(s: &str) -> TokenStream {
+    quote!(::std::borrow::Cow::Borrowed(#s))
+}
+
+fn texts(list: &[std::borrow::Cow<'static, str>]) -> TokenStream {
+    let items = list.iter().map(|s| text(s));
+    quote!(::std::borrow::Cow::Borrowed(&[#(#items),*]))
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    value.map_or_else(
+        || quote!(::core::option::Option::None),
+        |v| quote!(::core::option::Option::Some(#v)),
+    )
 }
 
 /// Paths in the DSL are written relative to the module containing `saga!`; generated code that

@@ -175,6 +175,44 @@ pub(crate) fn check_execution(checks: &mut Checks, expect: &Expect, report: &Rep
     }
 }
 
+/// The Task state whose action has `effect`.
+fn state_of(effect: Effect) -> Option<&'static String> {
+    model()
+        .steps
+        .iter()
+        .map(|s| &s.state)
+        .find(|s| effect_of(s) == Some(effect))
+}
+
+/// `Some(true)`: the effect happened and is still held; `Some(false)`: it happened and was
+/// undone; `None`: it never happened.
+fn held(expect: &Expect, effect: Effect) -> Option<bool> {
+    state_of(effect)
+        .filter(|s| expect.took_effect.contains(*s))
+        .map(|s| !expect.undone.contains(s))
+}
+
+/// What the state machine kept as each step's result is what the store holds: a retry after a
+/// lost response answered with the effect the lost call made, not a second one.
+fn check_kept_results(
+    checks: &mut Checks,
+    report: &Report,
+    stored: [(Effect, Option<serde_json::Result<Value>>); 3],
+) {
+    if report.execution.output.is_none() {
+        return;
+    }
+    for (effect, stored) in stored {
+        let stored = stored.transpose().expect("a stored record serialises");
+        let kept = state_of(effect).and_then(|s| kept_result(report, s));
+        checks.eq(
+            &format!("{effect:?}: the result kept by the state machine is the stored one"),
+            &kept,
+            &stored.as_ref(),
+        );
+    }
+}
+
 /// The store, read back through the services: each action's effect is there exactly when it
 /// happened, released exactly when it was undone, and the stock is the seeded one less what is
 /// still held.
@@ -186,21 +224,7 @@ pub(crate) async fn check_store(
     trip_id: TripId,
     seeded: &Inventory,
 ) -> Result<(), kernel::InfraError> {
-    let expect = &case.expect;
-    let state_of = |effect: Effect| -> Option<&String> {
-        model()
-            .steps
-            .iter()
-            .map(|s| &s.state)
-            .find(|s| effect_of(s) == Some(effect))
-    };
-    // `Some(true)`: took effect and still held; `Some(false)`: took effect and undone.
-    let held = |effect: Effect| -> Option<bool> {
-        state_of(effect)
-            .filter(|s| expect.took_effect.contains(*s))
-            .map(|s| !expect.undone.contains(s))
-    };
-    let succeeded = report.execution.output.is_some();
+    let held = |effect: Effect| held(&case.expect, effect);
 
     let seats = context.flights.reservation(trip_id).await?;
     let expected_seats = held(Effect::Seats).map(|held| {
@@ -271,24 +295,12 @@ pub(crate) async fn check_store(
         );
     }
 
-    // What the state machine kept as each step's result is what the store holds: a retry after
-    // a lost response answered with the effect the lost call made, not a second one.
-    if succeeded {
-        let kept = |effect: Effect| state_of(effect).and_then(|s| kept_result(report, s));
-        let stored = [
-            (Effect::Seats, seats.as_ref().map(serde_json::to_value)),
-            (Effect::Rooms, rooms.as_ref().map(serde_json::to_value)),
-            (Effect::Payment, payment.as_ref().map(serde_json::to_value)),
-        ];
-        for (effect, stored) in stored {
-            let stored = stored.transpose().expect("a stored record serialises");
-            checks.eq(
-                &format!("{effect:?}: the result kept by the state machine is the stored one"),
-                &kept(effect),
-                &stored.as_ref(),
-            );
-        }
-    }
+    let stored = [
+        (Effect::Seats, seats.as_ref().map(serde_json::to_value)),
+        (Effect::Rooms, rooms.as_ref().map(serde_json::to_value)),
+        (Effect::Payment, payment.as_ref().map(serde_json::to_value)),
+    ];
+    check_kept_results(checks, report, stored);
 
     let stock = inventory(context).await?;
     let expected_stock = stock_left(
