@@ -175,3 +175,23 @@ fn invalid_dsl_is_located_and_writes_nothing() {
         "invalid DSL must never yield ASL"
     );
 }
+
+/// The reference quotes the grammar "verbatim": it is the `///` block above `SagaDef`.
+#[test]
+fn the_reference_quotes_the_grammar_as_the_parser_documents_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let syntax = std::fs::read_to_string(root.join("saga-dsl/src/syntax.rs")).unwrap();
+    let reference = std::fs::read_to_string(root.join("docs/saga-dsl.md")).unwrap();
+    let start = syntax.find("/// ```text\n/// saga!").expect("the grammar block");
+    let grammar: Vec<&str> = syntax[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| *l != "/// ```")
+        .map(|l| l.strip_prefix("/// ").unwrap_or(""))
+        .collect();
+    let quoted = format!("```text\n{}\n```", grammar.join("\n"));
+    assert!(
+        reference.contains(&quoted),
+        "docs/saga-dsl.md must quote the grammar of saga-dsl/src/syntax.rs:\n{quoted}"
+    );
+}
