@@ -182,7 +182,9 @@ fn the_reference_quotes_the_grammar_as_the_parser_documents_it() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let syntax = std::fs::read_to_string(root.join("saga-dsl/src/syntax.rs")).unwrap();
     let reference = std::fs::read_to_string(root.join("docs/saga-dsl.md")).unwrap();
-    let start = syntax.find("/// ```text\n/// saga!").expect("the grammar block");
+    let start = syntax
+        .find("/// ```text\n/// saga!")
+        .expect("the grammar block");
     let grammar: Vec<&str> = syntax[start..]
         .lines()
         .skip(1)

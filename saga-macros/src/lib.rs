@@ -6,14 +6,15 @@
 //! this crate (the derive) instead:
 //!
 //! ```
-//! #[derive(Debug, saga_runtime::StepError)]
+//! // A domain crate needs only `saga-model` for the trait and this crate for the derive.
+//! #[derive(Debug, saga_macros::StepError)]
 //! enum ChargeError { Declined, GatewayBusy }
 //! impl std::fmt::Display for ChargeError {
 //!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
 //! }
-//! use saga_runtime::StepError as _;
-//! assert_eq!(<ChargeError as saga_runtime::StepError>::NAMES, ["Declined", "GatewayBusy"]);
-//! assert_eq!(saga_runtime::StepError::name(&ChargeError::Declined), "Declined");
+//! use saga_model::StepError;
+//! assert_eq!(ChargeError::NAMES, ["Declined", "GatewayBusy"]);
+//! assert_eq!(ChargeError::Declined.name(), "Declined");
 //! ```
 
 use proc_macro::TokenStream;
