@@ -11,7 +11,7 @@
 //! same public items as stubs beside the errors, so that code using the module does not add a
 //! cascade of errors of its own.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -49,7 +49,7 @@ pub fn expand(saga: &Saga, artifacts: &Artifacts) -> TokenStream {
         mermaid: quote!(#mermaid),
         saga: info,
         invoke: quote!(match self { #(#dispatch)* }),
-        results_from: results_from(saga),
+        decodes_results: true,
     };
     skeleton.module(&body, &quote! { #handlers #(#checks)* })
 }
@@ -82,11 +82,7 @@ pub fn fallback(def: Option<&SagaDef>, error: &syn::Error) -> TokenStream {
             }
         },
         invoke: quote!({ let _ = (context, payload); #unreachable }),
-        results_from: skeleton
-            .steps
-            .iter()
-            .map(|_| quote!({ let _ = results; #unreachable }))
-            .collect(),
+        decodes_results: false,
     };
     let module = skeleton.module(&body, &TokenStream::new());
     quote! { #errors #module }
@@ -124,8 +120,9 @@ struct Body {
     mermaid: TokenStream,
     saga: TokenStream,
     invoke: TokenStream,
-    /// One body of `FromResults::from_results` per step, in step order.
-    results_from: Vec<TokenStream>,
+    /// Whether the results structs decode their fields (through the steps' handlers, which a
+    /// stub does not have).
+    decodes_results: bool,
 }
 
 impl Skeleton {
@@ -263,7 +260,7 @@ impl Skeleton {
             }
         });
         let outputs = self.outputs();
-        let results = self.results(&body.results_from);
+        let results = self.results(body.decodes_results);
         quote! {
             #[doc = #module_doc]
             #(#[doc = #user_doc])*
@@ -403,7 +400,7 @@ impl Skeleton {
 
     /// `results::<Step>`: the outputs of the steps before `<Step>`, one typed field each, for
     /// `ActionRequest<Input, results::<Step>>`.
-    fn results(&self, from_results: &[TokenStream]) -> TokenStream {
+    fn results(&self, decodes: bool) -> TokenStream {
         let structs = self.steps.iter().enumerate().map(|(index, step)| {
             let ident = &step.ident;
             let earlier: Vec<&StepSkeleton> = self.steps[..index]
@@ -421,7 +418,26 @@ impl Skeleton {
                 let names: Vec<String> = earlier.iter().map(|s| format!("`{}`", s.ident)).collect();
                 format!(" The outputs of the steps before `{ident}`: {}.", names.join(", "))
             };
-            let from = from_results.get(index).cloned().unwrap_or_default();
+            let from = if decodes {
+                // Each earlier output is decoded by its own action's handler, where its type is
+                // checked once.
+                let taken = earlier.iter().map(|s| {
+                    let (field, key) = (&s.field, s.ident.to_string());
+                    let handler = format_ident!("__{}", s.field);
+                    quote! {
+                        #field: ::saga_runtime::__private::output(&mut results, #key, super::#handler)?,
+                    }
+                });
+                quote! {
+                    let _ = &mut results;
+                    ::core::result::Result::Ok(Self { #(#taken)* })
+                }
+            } else {
+                quote! {
+                    let _ = results;
+                    ::core::unreachable!("the saga! declaration does not compile")
+                }
+            };
             quote! {
                 #[doc = #doc]
                 pub struct #ident { #(#fields)* }
@@ -445,29 +461,6 @@ impl Skeleton {
             }
         }
     }
-}
-
-/// One `FromResults::from_results` body per step: each earlier output taken out of `$.results`
-/// and decoded by its own action's handler.
-fn results_from(saga: &Saga) -> Vec<TokenStream> {
-    saga.steps
-        .iter()
-        .enumerate()
-        .map(|(index, _)| {
-            let fields = saga.steps[..index].iter().map(|s| {
-                let field = Ident::new(&s.action.snake_name(), Span::call_site());
-                let key = s.name();
-                let handler = handler_fn(&s.action);
-                quote! {
-                    #field: ::saga_runtime::__private::output(&mut results, #key, super::#handler)?,
-                }
-            });
-            quote! {
-                let _ = &mut results;
-                ::core::result::Result::Ok(Self { #(#fields)* })
-            }
-        })
-        .collect()
 }
 
 /// The name of the function that holds `function`'s handler.
