@@ -33,6 +33,7 @@ pub mod check;
 pub mod cli;
 pub mod emit;
 pub mod model;
+pub mod report;
 pub mod syntax;
 
 use proc_macro2::TokenStream;

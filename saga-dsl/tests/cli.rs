@@ -1,6 +1,7 @@
 //! The `saga-dsl` binary on a scratch workspace, as a newcomer would use it: write, `--check`
 //! clean, `--check` failing after a hand edit, invalid DSL reported with its location and
-//! never yielding ASL.
+//! never yielding ASL, the workspace found from the current directory, two sagas of one name
+//! located, and `report`.
 
 use std::fs;
 use std::path::Path;
@@ -34,6 +35,34 @@ fn saga_dsl(root: &Path, args: &[&str]) -> Output {
         .arg(root)
         .args(args)
         .output()
+        .unwrap()
+}
+
+/// Runs the binary in `dir`, without `--root`.
+fn saga_dsl_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_saga-dsl"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`workspace`] with a `[workspace]` manifest at its root, as cargo would build it.
+fn cargo_workspace() -> tempfile::TempDir {
+    let ws = workspace();
+    fs::write(
+        ws.path().join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"trips\"]\n",
+    )
+    .unwrap();
+    ws
+}
+
+/// 1-based line and column of `needle`'s first occurrence in `text`.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, line)| line.find(needle).map(|c| (i + 1, c + 1)))
         .unwrap()
 }
 
@@ -174,6 +203,140 @@ fn invalid_dsl_is_located_and_writes_nothing() {
         !root.join("generated").exists(),
         "invalid DSL must never yield ASL"
     );
+}
+
+#[test]
+fn without_root_the_workspace_of_the_current_directory_is_used_and_named() {
+    let ws = cargo_workspace();
+    let root = ws.path().canonicalize().unwrap();
+    // From deep inside a member, as `cargo run` from a subdirectory would be: the binary must
+    // act on this workspace, not on the checkout it was built in.
+    let write = saga_dsl_in(&root.join("trips/src"), &[]);
+    assert!(write.status.success(), "{}", text(&write.stderr));
+    let stdout = text(&write.stdout);
+    assert!(
+        stdout.starts_with(&format!("workspace: {}\n", root.display())),
+        "{stdout}"
+    );
+    assert!(root.join("generated/trip_booking.asl.json").is_file());
+    assert!(!root.join("trips/generated").exists());
+
+    let check = saga_dsl_in(&root.join("trips"), &["--check"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let stdout = text(&check.stdout);
+    assert!(
+        stdout.contains(&format!("workspace: {}", root.display()))
+            && stdout.contains("generated/ is up to date (3 files)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_package_outside_any_workspace_is_its_own_root() {
+    let ws = workspace();
+    let package = ws.path().canonicalize().unwrap().join("trips");
+    let out = saga_dsl_in(&package.join("src"), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("workspace: {}", package.display())),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(package.join("generated/trip_booking.asl.json").is_file());
+}
+
+#[test]
+fn outside_any_cargo_project_it_fails_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["--check"], &["report"]] {
+        let out = saga_dsl_in(dir.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("no Cargo.toml in") && stderr.contains("--root"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("generated").exists());
+}
+
+#[test]
+fn two_sagas_of_one_name_are_both_located() {
+    let ws = cargo_workspace();
+    let root = ws.path();
+    let other = root.join("other");
+    fs::create_dir_all(other.join("src")).unwrap();
+    fs::write(
+        other.join("Cargo.toml"),
+        "[package]\nname = \"other\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    // The same saga, two lines further down.
+    let moved = format!("\n\n{THREE_STEPS}");
+    fs::write(other.join("src/lib.rs"), &moved).unwrap();
+    let out = saga_dsl(root, &["--check"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let (line, column) = position(THREE_STEPS, "TripBooking {");
+    assert!(
+        stderr.contains("two sagas generate `trip_booking.*`"),
+        "{stderr}"
+    );
+    // Both declarations, each at its name, in the order the search found them.
+    let first = format!("`TripBooking` at other/src/lib.rs:{}:{column}", line + 2);
+    let second = format!("`TripBooking` at trips/src/lib.rs:{line}:{column}");
+    assert!(
+        stderr.contains(&format!("{first} and {second}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn report_prints_every_saga_or_the_one_asked_for() {
+    let ws = workspace();
+    let root = ws.path();
+    let all = saga_dsl(root, &["report"]);
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    let stdout = text(&all.stdout);
+    assert!(stdout.contains("TripBooking (trips)"), "{stdout}");
+    assert!(
+        stdout.contains("happy path")
+            && stdout.contains("ReserveHotel fails, a compensation fails"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("IgnoredSaga"),
+        "fixtures under tests/ are not reported"
+    );
+    assert!(!root.join("generated").exists(), "report writes nothing");
+
+    let one = saga_dsl(root, &["report", "--saga", "TripBooking"]);
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    assert_eq!(text(&one.stdout), stdout);
+
+    let unknown = saga_dsl(root, &["report", "--saga", "Nope"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("no saga is named `Nope`; the workspace has: TripBooking"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
+
+#[test]
+fn generation_flags_do_not_mix_with_report() {
+    let ws = workspace();
+    for args in [&["--check", "report"][..], &["--out", "x", "report"]] {
+        let out = saga_dsl(ws.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("`report` takes neither"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert!(!ws.path().join("generated").exists());
+    assert!(!ws.path().join("x").exists());
 }
 
 /// The reference quotes the grammar "verbatim": it is the `///` block above `SagaDef`.

@@ -21,8 +21,19 @@ const SKIPPED_DIRS: [&str; 6] = [
 pub struct Found {
     /// The file that declares it, relative to the workspace root.
     pub file: PathBuf,
+    /// 1-based line of the saga's name in `file`.
+    pub line: usize,
+    /// 1-based column of the saga's name.
+    pub column: usize,
     /// The compiled saga.
     pub compiled: Compiled,
+}
+
+impl Found {
+    /// `file:line:column` of the saga's name, as compilers print locations.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file.display(), self.line, self.column)
+    }
 }
 
 /// A `saga!` that does not compile, located in its file.
@@ -132,10 +143,17 @@ pub fn scan_file(
             declared_in,
         };
         match crate::compile(tokens, origin) {
-            Ok(compiled) => discovery.sagas.push(Found {
-                file: file.to_path_buf(),
-                compiled,
-            }),
+            Ok(compiled) => {
+                // Read now: a span's location is only meaningful on the thread that parsed
+                // the file (proc-macro2 keeps its source map per thread).
+                let start = compiled.saga.ident.span().start();
+                discovery.sagas.push(Found {
+                    file: file.to_path_buf(),
+                    line: start.line,
+                    column: start.column + 1,
+                    compiled,
+                });
+            }
             Err(error) => discovery
                 .invalid
                 .extend(error.into_iter().map(|e| locate(file, text, &e))),

@@ -1,13 +1,16 @@
 //! `cargo run -p saga-dsl [-- --check]`: writes every saga's artefacts to `generated/`, or checks
-//! that they are up to date.
+//! that they are up to date; `cargo run -p saga-dsl -- report` prints each saga's budget.
 
 pub mod discover;
+pub mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use discover::{Invalid, discover};
+use discover::{Found, Invalid, discover};
+
+use crate::report::{self, Report};
 
 /// File name endings of the artefacts this tool owns in the output directory.
 pub const SUFFIXES: [&str; 3] = [".asl.json", ".mmd", ".functions.json"];
@@ -44,8 +47,15 @@ pub enum Error {
     Duplicate {
         /// The shared module name.
         module: String,
-        /// The files declaring them.
-        files: [PathBuf; 2],
+        /// Each saga's name and where it is declared (`file:line:column` of the name).
+        declared_at: [(String, String); 2],
+    },
+    /// `report --saga NAME` names no saga of the workspace.
+    UnknownSaga {
+        /// The name asked for.
+        name: String,
+        /// The sagas there are.
+        known: Vec<String>,
     },
     /// Reading or writing failed.
     Io(std::io::Error),
@@ -64,11 +74,17 @@ impl std::fmt::Display for Error {
                     errors.len()
                 )
             }
-            Error::Duplicate { module, files } => write!(
+            Error::Duplicate {
+                module,
+                declared_at: [(first, at_first), (second, at_second)],
+            } => write!(
                 f,
-                "two sagas generate `{module}`: {} and {}; rename one",
-                files[0].display(),
-                files[1].display()
+                "two sagas generate `{module}.*`: `{first}` at {at_first} and `{second}` at {at_second}; rename one"
+            ),
+            Error::UnknownSaga { name, known } => write!(
+                f,
+                "no saga is named `{name}`; the workspace has: {}",
+                known.join(", ")
             ),
             Error::Io(e) => write!(f, "{e}"),
         }
@@ -81,25 +97,60 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// Every saga under `root`, sorted by module, once each declaration is valid and no two would
+/// write the same files.
+///
+/// # Errors
+/// Invalid declarations, duplicate saga names, or I/O failures.
+pub fn sagas(root: &Path) -> Result<Vec<Found>, Error> {
+    let discovery = discover(root)?;
+    if !discovery.invalid.is_empty() {
+        return Err(Error::Invalid(discovery.invalid));
+    }
+    // Sorted by module, so a duplicate follows the saga it collides with.
+    for pair in discovery.sagas.windows(2) {
+        let [first, second] = pair else {
+            unreachable!("windows of two")
+        };
+        if first.compiled.saga.module == second.compiled.saga.module {
+            let declared_at = |found: &Found| (found.compiled.saga.name.clone(), found.location());
+            return Err(Error::Duplicate {
+                module: first.compiled.saga.module.clone(),
+                declared_at: [declared_at(first), declared_at(second)],
+            });
+        }
+    }
+    Ok(discovery.sagas)
+}
+
+/// The budget of every saga under `root`, or of the one named `only`.
+///
+/// # Errors
+/// As [`sagas`], and [`Error::UnknownSaga`] when no saga is named `only`.
+pub fn reports(root: &Path, only: Option<&str>) -> Result<Vec<Report>, Error> {
+    let sagas = sagas(root)?;
+    let reports: Vec<Report> = sagas
+        .iter()
+        .filter(|found| only.is_none_or(|name| found.compiled.saga.name == name))
+        .map(|found| report::of(&found.compiled.saga.info()))
+        .collect();
+    match only {
+        Some(name) if reports.is_empty() => Err(Error::UnknownSaga {
+            name: name.to_owned(),
+            known: sagas.iter().map(|f| f.compiled.saga.name.clone()).collect(),
+        }),
+        _ => Ok(reports),
+    }
+}
+
 /// The artefacts every saga under `root` should have, by file name.
 ///
 /// # Errors
 /// Invalid declarations, duplicate saga names, or I/O failures.
 pub fn expected_files(root: &Path) -> Result<BTreeMap<String, String>, Error> {
-    let discovery = discover(root)?;
-    if !discovery.invalid.is_empty() {
-        return Err(Error::Invalid(discovery.invalid));
-    }
     let mut files = BTreeMap::new();
-    let mut declared_in: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for found in discovery.sagas {
+    for found in sagas(root)? {
         let module = found.compiled.saga.module.clone();
-        if let Some(first) = declared_in.insert(module.clone(), found.file.clone()) {
-            return Err(Error::Duplicate {
-                module,
-                files: [first, found.file],
-            });
-        }
         let a = found.compiled.artifacts;
         files.insert(format!("{module}.asl.json"), a.asl);
         files.insert(format!("{module}.mmd"), a.mermaid);
