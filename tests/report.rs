@@ -53,6 +53,19 @@ fn reports() {
     }
 }
 
+/// The reference quotes the trip saga's report as the CLI prints it today.
+#[test]
+fn the_reference_quotes_the_trip_sagas_report() {
+    let report = report::of(&trip_saga().saga.info()).to_string();
+    let reference =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/saga-dsl.md"))
+            .unwrap();
+    assert!(
+        reference.contains(report.trim_end()),
+        "docs/saga-dsl.md quotes a stale report; paste `cargo run -p saga-dsl -- report --saga TripBooking`:\n{report}"
+    );
+}
+
 /// The ASL of one saga, as JSON.
 struct Asl(Value);
 
