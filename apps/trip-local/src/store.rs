@@ -2,7 +2,6 @@
 //! inventory read back from the store.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use flight::ReservationStatus as SeatStatus;
 use hotel::{HotelCode, ReservationStatus as RoomStatus};
 use kernel::{CalendarDate, FlightNumber, InfraError, Money, TripId};
@@ -69,13 +68,7 @@ pub async fn connect(store: &Store) -> Result<TripContext, InfraError> {
 /// A client for a local endpoint: dummy credentials (emulators accept any) and a fixed region,
 /// so that nothing is read from the user's AWS configuration and no real account is touched.
 pub fn local_client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(LOCAL_REGION))
-        .credentials_provider(Credentials::new("local", "local", None, None, "trip-local"))
-        .endpoint_url(endpoint)
-        .build();
-    Client::from_conf(config)
+    kernel::dynamo::local_client(endpoint, LOCAL_REGION, "trip-local")
 }
 
 /// Creates the single table unless it exists already (a second run reuses it and its data).

@@ -57,7 +57,10 @@ impl TripContext {
     pub async fn from_env() -> Result<Self, String> {
         let table =
             std::env::var(TABLE_NAME_VAR).map_err(|_| format!("{TABLE_NAME_VAR} is not set"))?;
-        let config = aws_config::load_from_env().await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(kernel::dynamo::https_client())
+            .load()
+            .await;
         Ok(Self::dynamodb(
             &aws_sdk_dynamodb::Client::new(&config),
             &table,

@@ -37,7 +37,6 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 /// The region every test client uses; moto keeps each region's tables apart.
 pub const REGION: &str = "us-east-1";
@@ -201,19 +200,7 @@ impl MotoServer {
 
     /// A DynamoDB client for this server: dummy credentials, region [`REGION`].
     pub fn client(&self) -> Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "kernel-testing",
-            ))
-            .endpoint_url(&self.endpoint)
-            .build();
-        Client::from_conf(config)
+        crate::dynamo::local_client(&self.endpoint, REGION, "kernel-testing")
     }
 
     /// What the server printed so far (its request log and errors).
