@@ -24,7 +24,8 @@ setup:
 	scripts/setup.sh
 
 ## test: everything CI runs: dependency checks (cargo-deny), formatting, lints (clippy, rustdoc), generated/ freshness, all tests
-test: setup
+## (it runs scripts/setup.sh itself, beside the build)
+test:
 	scripts/test.sh
 
 ## unit: the inner loop: every crate's unit tests (in-file `#[cfg(test)]` modules of libraries and

