@@ -19,7 +19,7 @@ use aws_smithy_http_client::{Builder, ConnectorBuilder};
 ///
 /// Pass it to `aws_config::defaults(..).http_client(..)` (the Lambda functions) or to
 /// `aws_sdk_dynamodb::Config::builder().http_client(..)`; a client built without one fails
-/// its first request with "no HTTP client was available".
+/// its first request with "No HTTP client was available to send this request".
 pub fn https_client() -> SharedHttpClient {
     // The SDK builds its default client the same way (aws-smithy-runtime's
     // `default_https_client`), with aws-lc where we select ring.
