@@ -55,3 +55,63 @@ pub fn local_client(endpoint: &str, region: &'static str, who: &'static str) -> 
         .build();
     Client::from_conf(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    use super::local_client;
+
+    /// The first bytes the client writes to `<scheme>://127.0.0.1:<port>`, from a listener that
+    /// answers nothing; `None` when the client never connects or never writes.
+    async fn first_bytes(scheme: &str) -> Option<[u8; 3]> {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let port = listener.local_addr().expect("bound").port();
+        let peer = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(_) => return None,
+                }
+            };
+            stream.set_nonblocking(false).ok()?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .ok()?;
+            let mut first = [0_u8; 3];
+            stream.read_exact(&mut first).ok()?;
+            Some(first)
+        });
+        let client = local_client(&format!("{scheme}://127.0.0.1:{port}"), "us-east-1", "test");
+        // The listener never answers: the request can only time out or fail; what matters is
+        // what reached the wire.
+        let _ = tokio::time::timeout(Duration::from_secs(5), client.list_tables().send()).await;
+        peer.join().expect("the listener thread")
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_gets_a_tls_handshake() {
+        // A TLS record of type handshake (0x16), protocol major version 3.
+        let first = first_bytes("https")
+            .await
+            .expect("the client connects and writes");
+        assert_eq!(first[..2], [0x16, 0x03], "not a TLS handshake: {first:?}");
+    }
+
+    #[tokio::test]
+    async fn an_http_endpoint_gets_plain_http() {
+        let first = first_bytes("http")
+            .await
+            .expect("the client connects and writes");
+        assert_eq!(&first, b"POS");
+    }
+}
