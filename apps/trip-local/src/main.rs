@@ -69,6 +69,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the single table's definition (keys, stream, TTL, billing) as the infrastructure
+    /// reads it.
+    Table {
+        /// Write it to FILE instead, e.g. generated/trip_table.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What to do once connected to the store.
@@ -107,7 +114,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Serve { port } => Action::Serve(port),
         // The contract needs no store.
-        Command::Openapi { out } => return openapi_command(out.as_deref()),
+        Command::Openapi { out } => {
+            return write_or_print(&api::openapi::openapi_json(), out.as_deref());
+        }
+        Command::Table { out } => {
+            return write_or_print(&kernel::dynamo::table::definition_json(), out.as_deref());
+        }
     };
     let context = store::connect(&store)
         .await
@@ -163,8 +175,8 @@ async fn serve_command(
     Ok(ExitCode::SUCCESS)
 }
 
-fn openapi_command(out: Option<&std::path::Path>) -> Result<ExitCode, String> {
-    let document = api::openapi::openapi_json();
+/// A generated document, to stdout or to `out`.
+fn write_or_print(document: &str, out: Option<&std::path::Path>) -> Result<ExitCode, String> {
     match out {
         None => print!("{document}"),
         Some(path) => {

@@ -1,8 +1,20 @@
 //! The single table: [`SingleTable`], a handle with the reads and the seeding write every service
-//! makes the same way, and [`create_table`], its definition for local runs and tests (production
-//! creates it with CDK, which must match: `PK`/`SK` strings, no secondary index (every access
-//! pattern knows its partition key), a NEW_AND_OLD_IMAGES stream, TTL on `expires_at`, on-demand
-//! billing).
+//! makes the same way; [`TABLE`], its definition (`PK`/`SK` strings, no secondary index (every
+//! access pattern knows its partition key), a NEW_AND_OLD_IMAGES stream, TTL on `expires_at`,
+//! on-demand billing); and [`create_table`], which creates it from [`TABLE`] for local runs and
+//! tests.
+//!
+//! Production creates the table with CDK (`infra/`), which reads the same definition from
+//! `generated/trip_table.json` ([`TABLE_FILE`], the serde form of [`TABLE`]): the keys the code
+//! writes and the table that is deployed come from one place.
+//!
+//! ```
+//! use kernel::dynamo::table::{TABLE, definition_json};
+//!
+//! assert_eq!((TABLE.partition_key.name, TABLE.sort_key.name), ("PK", "SK"));
+//! let json: serde_json::Value = serde_json::from_str(&definition_json()).unwrap();
+//! assert_eq!(json["stream_view_type"], "NEW_AND_OLD_IMAGES");
+//! ```
 
 use std::time::Duration;
 
@@ -10,9 +22,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TableStatus, TimeToLiveSpecification,
 };
+use serde::Serialize;
 
 use super::item::Item;
 use super::keys::{EXPIRES_AT, Key, PK, SK};
@@ -152,7 +166,94 @@ impl SingleTable {
     }
 }
 
-/// Creates the single table `name`, waits until it is active and turns TTL on.
+/// Where `make gen` writes [`definition_json`], for the infrastructure (`infra/`) to read.
+pub const TABLE_FILE: &str = "generated/trip_table.json";
+
+/// The command that rewrites [`TABLE_FILE`] (`make gen` runs it too).
+pub const REGENERATE: &str = "cargo run -p trip-local -- table --out generated/trip_table.json";
+
+/// The single table as the code expects it. Values are DynamoDB's own API names (`S`,
+/// `PAY_PER_REQUEST`, `NEW_AND_OLD_IMAGES`), so every consumer maps them without a table of its
+/// own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TableDefinition {
+    /// The partition key.
+    pub partition_key: KeyAttribute,
+    /// The sort key.
+    pub sort_key: KeyAttribute,
+    /// `PAY_PER_REQUEST`: the saga's traffic comes in bursts that provisioned capacity would
+    /// either throttle or pay for idle.
+    pub billing_mode: &'static str,
+    /// `NEW_AND_OLD_IMAGES`: stream consumers (the search projection) see both sides of a change.
+    pub stream_view_type: &'static str,
+    /// The TTL attribute ([`EXPIRES_AT`]): idempotency records expire.
+    pub time_to_live_attribute: &'static str,
+    /// Secondary indexes, each with the access pattern it serves (none today: see
+    /// [`super::keys`]).
+    pub global_secondary_indexes: &'static [IndexDefinition],
+}
+
+/// A key attribute: its name and DynamoDB scalar type (`S`, `N` or `B`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyAttribute {
+    /// The attribute's name.
+    pub name: &'static str,
+    /// Its scalar type.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// A global secondary index, projecting all attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct IndexDefinition {
+    /// The index name.
+    pub name: &'static str,
+    /// Its partition key.
+    pub partition_key: KeyAttribute,
+    /// Its sort key, if any.
+    pub sort_key: Option<KeyAttribute>,
+    /// The access pattern it serves (documentation for the reader of the JSON).
+    pub serves: &'static str,
+}
+
+/// The single table.
+pub const TABLE: TableDefinition = TableDefinition {
+    partition_key: KeyAttribute {
+        name: PK,
+        kind: "S",
+    },
+    sort_key: KeyAttribute {
+        name: SK,
+        kind: "S",
+    },
+    billing_mode: "PAY_PER_REQUEST",
+    stream_view_type: "NEW_AND_OLD_IMAGES",
+    time_to_live_attribute: EXPIRES_AT,
+    global_secondary_indexes: &[],
+};
+
+/// [`TABLE`] as the JSON committed at [`TABLE_FILE`], with its "generated" marker.
+#[must_use]
+pub fn definition_json() -> String {
+    #[derive(Serialize)]
+    struct File {
+        generated: String,
+        #[serde(flatten)]
+        table: TableDefinition,
+    }
+    let file = File {
+        generated: format!(
+            "Generated from kernel::dynamo::table::TABLE by trip-local; do not edit. Regenerate with `{REGENERATE}` (or `make gen`)."
+        ),
+        table: TABLE,
+    };
+    let mut json = serde_json::to_string_pretty(&file).expect("the definition serializes");
+    json.push('\n');
+    json
+}
+
+/// Creates the single table `name` as [`TABLE`] defines it, waits until it is active and turns
+/// TTL on.
 ///
 /// # Errors
 /// The DynamoDB error of CreateTable/DescribeTable/UpdateTimeToLive (e.g. `StoreFailed` when the
@@ -161,32 +262,59 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
     let built = |e: aws_sdk_dynamodb::error::BuildError| {
         InfraError::failed(format!("table definition: {e}"))
     };
-    let string_attribute = |attribute: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(attribute)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(built)
-    };
-    let key = |attribute: &str, key_type| {
+    let key = |attribute: &KeyAttribute, key_type| {
         KeySchemaElement::builder()
-            .attribute_name(attribute)
+            .attribute_name(attribute.name)
             .key_type(key_type)
             .build()
             .map_err(built)
     };
+    let mut attributes = vec![TABLE.partition_key, TABLE.sort_key];
+    let mut indexes = Vec::new();
+    for index in TABLE.global_secondary_indexes {
+        attributes.push(index.partition_key);
+        let mut schema = vec![key(&index.partition_key, KeyType::Hash)?];
+        if let Some(sort_key) = &index.sort_key {
+            attributes.push(*sort_key);
+            schema.push(key(sort_key, KeyType::Range)?);
+        }
+        indexes.push(
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .set_key_schema(Some(schema))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(built)?,
+        );
+    }
+    attributes.sort_by_key(|a| a.name);
+    attributes.dedup_by_key(|a| a.name);
+    let definitions = attributes
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(a.name)
+                .attribute_type(ScalarAttributeType::from(a.kind))
+                .build()
+                .map_err(built)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     client
         .create_table()
         .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_attribute(PK)?)
-        .attribute_definitions(string_attribute(SK)?)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
+        .billing_mode(BillingMode::from(TABLE.billing_mode))
+        .set_attribute_definitions(Some(definitions))
+        .key_schema(key(&TABLE.partition_key, KeyType::Hash)?)
+        .key_schema(key(&TABLE.sort_key, KeyType::Range)?)
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
+                .stream_view_type(StreamViewType::from(TABLE.stream_view_type))
                 .build()
                 .map_err(built)?,
         )
@@ -200,7 +328,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
         .time_to_live_specification(
             TimeToLiveSpecification::builder()
                 .enabled(true)
-                .attribute_name(EXPIRES_AT)
+                .attribute_name(TABLE.time_to_live_attribute)
                 .build()
                 .map_err(built)?,
         )
@@ -226,4 +354,46 @@ async fn wait_until_active(client: &Client, name: &str) -> Result<(), InfraError
     Err(InfraError::unavailable(format!(
         "table {name} is not active after a minute"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_definition_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(TABLE_FILE);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == definition_json(),
+            "{TABLE_FILE} is stale: run `{REGENERATE}` (or `make gen`) and commit the result"
+        );
+    }
+
+    #[test]
+    fn every_value_is_a_name_dynamodb_knows() {
+        // A typo would reach DynamoDB (and CloudFormation) as an unknown value, not a compile
+        // error: the SDK's enums say which names exist.
+        assert!(BillingMode::values().contains(&TABLE.billing_mode));
+        assert!(StreamViewType::values().contains(&TABLE.stream_view_type));
+        let mut keys = vec![TABLE.partition_key, TABLE.sort_key];
+        for index in TABLE.global_secondary_indexes {
+            keys.push(index.partition_key);
+            keys.extend(index.sort_key);
+        }
+        for key in keys {
+            assert!(ScalarAttributeType::values().contains(&key.kind), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn the_json_names_the_keys_the_code_writes() {
+        let json: serde_json::Value = serde_json::from_str(&definition_json()).unwrap();
+        assert_eq!(json["partition_key"]["name"], PK);
+        assert_eq!(json["sort_key"]["name"], SK);
+        assert_eq!(json["time_to_live_attribute"], EXPIRES_AT);
+        assert!(json["generated"].as_str().unwrap().contains("do not edit"));
+    }
 }
