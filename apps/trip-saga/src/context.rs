@@ -23,7 +23,7 @@ pub struct TripContext {
 }
 
 /// The environment variable naming the single table.
-pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
+pub const TABLE_NAME_VAR: &str = kernel::dynamo::table::TABLE.name_variable;
 
 impl TripContext {
     /// Every service on its in-memory adapter: the embedded default store, nothing to install.

@@ -177,6 +177,9 @@ pub const REGENERATE: &str = "cargo run -p trip-local -- table --out generated/t
 /// own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct TableDefinition {
+    /// The environment variable that gives a Lambda function the table's name (the name itself
+    /// is the deployment's: CloudFormation chooses it).
+    pub name_variable: &'static str,
     /// The partition key.
     pub partition_key: KeyAttribute,
     /// The sort key.
@@ -218,6 +221,7 @@ pub struct IndexDefinition {
 
 /// The single table.
 pub const TABLE: TableDefinition = TableDefinition {
+    name_variable: "TABLE_NAME",
     partition_key: KeyAttribute {
         name: PK,
         kind: "S",

@@ -1,0 +1,153 @@
+/**
+ * What the Rust side generates and the infrastructure reads: the sagas' function manifests and
+ * definitions (`cargo run -p saga-dsl`) and the single table's definition (`make gen`). Nothing
+ * in this app names a function, a key or a table attribute: everything comes from these files,
+ * so adding a step to a `saga!` changes the deployment with no edit here.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** The repository's `generated/` directory. */
+export const GENERATED_DIR = path.resolve(__dirname, '..', '..', 'generated');
+
+/** One Lambda function of a saga: an entry of `<module>.functions.json`'s `functions`. */
+export interface SagaFunction {
+  /** The function's name in the saga, e.g. `ReserveFlight` (also its construct id). */
+  readonly name: string;
+  readonly kind: 'action' | 'compensation' | 'escalation';
+  /** The Task state that invokes it. */
+  readonly state: string;
+  /** The `${…}` placeholder of its ARN in the definition, e.g. `ReserveFlightFunctionArn`. */
+  readonly substitution_key: string;
+  /** The Cargo package and binary that build it. */
+  readonly crate: string;
+  readonly binary: string;
+  readonly handler: string;
+}
+
+/** A step as the manifest describes it (only what the infrastructure uses). */
+export interface SagaStep {
+  readonly action: SagaFunction;
+  readonly timeout_seconds: number | null;
+}
+
+/** `generated/<module>.functions.json`: the serde form of the saga's model. */
+export interface SagaManifest {
+  readonly generated: string;
+  readonly saga: string;
+  readonly module: string;
+  readonly crate: string;
+  readonly timeout_seconds: number | null;
+  readonly steps: readonly SagaStep[];
+  readonly functions: readonly SagaFunction[];
+}
+
+/** A saga: its manifest and its Amazon States Language definition, as text. */
+export interface GeneratedSaga {
+  readonly manifest: SagaManifest;
+  /** `generated/<module>.asl.json`, unparsed: the state machine gets exactly these bytes. */
+  readonly definition: string;
+}
+
+/** A key attribute of the table or of an index. */
+export interface KeyAttribute {
+  readonly name: string;
+  /** DynamoDB's scalar type name: `S`, `N` or `B`. */
+  readonly type: 'S' | 'N' | 'B';
+}
+
+/** A global secondary index (all attributes projected). */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partition_key: KeyAttribute;
+  readonly sort_key: KeyAttribute | null;
+  readonly serves: string;
+}
+
+/** `generated/trip_table.json`: `kernel::dynamo::table::TABLE`. Values are DynamoDB's names. */
+export interface TableDefinition {
+  readonly generated: string;
+  /** The environment variable that tells a function the table's name. */
+  readonly name_variable: string;
+  readonly partition_key: KeyAttribute;
+  readonly sort_key: KeyAttribute;
+  readonly billing_mode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  readonly stream_view_type: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+  readonly time_to_live_attribute: string;
+  readonly global_secondary_indexes: readonly IndexDefinition[];
+}
+
+const MANIFEST_SUFFIX = '.functions.json';
+const REGENERATE = 'run `cargo run -p saga-dsl` (or `make gen`) at the repository root';
+
+function readJson(file: string): unknown {
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: ${REGENERATE}`);
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}): ${REGENERATE}`);
+  }
+}
+
+function require_<T>(value: T | undefined | null, what: string, file: string): T {
+  if (value === undefined || value === null) {
+    throw new Error(`${file} has no ${what}: is it from an older saga-dsl? ${REGENERATE}`);
+  }
+  return value;
+}
+
+/** Every saga in `dir`: each `<module>.functions.json` with its `<module>.asl.json`. */
+export function loadSagas(dir: string = GENERATED_DIR): GeneratedSaga[] {
+  const manifests = readdirSync(dir)
+    .filter((name) => name.endsWith(MANIFEST_SUFFIX))
+    .sort();
+  if (manifests.length === 0) {
+    throw new Error(`${dir} holds no *${MANIFEST_SUFFIX}: ${REGENERATE}`);
+  }
+  return manifests.map((name) => {
+    const file = path.join(dir, name);
+    const manifest = readJson(file) as SagaManifest;
+    const module = require_(manifest.module, '`module`', file);
+    require_(manifest.saga, '`saga`', file);
+    const functions = require_(manifest.functions, '`functions`', file);
+    for (const fn of functions) {
+      for (const field of ['name', 'kind', 'state', 'substitution_key', 'binary'] as const) {
+        require_(fn[field], `\`${field}\` on a function`, file);
+      }
+    }
+    const aslFile = path.join(dir, `${module}.asl.json`);
+    if (!existsSync(aslFile)) {
+      throw new Error(`${aslFile} is missing beside ${file}: ${REGENERATE}`);
+    }
+    return { manifest, definition: readFileSync(aslFile, 'utf8') };
+  });
+}
+
+/** The single table's definition, `dir/trip_table.json`. */
+export function loadTable(dir: string = GENERATED_DIR): TableDefinition {
+  const file = path.join(dir, 'trip_table.json');
+  const table = readJson(file) as TableDefinition;
+  for (const field of [
+    'name_variable',
+    'partition_key',
+    'sort_key',
+    'billing_mode',
+    'stream_view_type',
+    'time_to_live_attribute',
+    'global_secondary_indexes',
+  ] as const) {
+    require_(table[field], `\`${field}\``, file);
+  }
+  return table;
+}
+
+/** The `${Name}` placeholders of a definition, each once, in order of first use. */
+export function placeholders(definition: string): string[] {
+  const found = new Set<string>();
+  for (const match of definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)) {
+    found.add(match[1]);
+  }
+  return [...found];
+}

@@ -1,0 +1,120 @@
+/**
+ * One Lambda function per entry of a saga's manifest, built by cargo-lambda from the workspace.
+ */
+import * as path from 'node:path';
+import {
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  Stack,
+} from 'aws-cdk-lib';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import type { GeneratedSaga, SagaFunction } from './generated';
+import { acknowledgeXRayWildcard } from './nag';
+import { FUNCTION_TIMEOUT, type StageConfig } from './stage';
+import type { TripTable } from './table';
+
+/** The Cargo workspace (its root manifest): cargo-lambda builds each binary from there. */
+export const WORKSPACE_MANIFEST = path.resolve(__dirname, '..', '..', 'Cargo.toml');
+
+/**
+ * The DynamoDB actions a saga function performs on the single table. `TransactWriteItems` has
+ * no IAM action of its own: each write in it is authorized as the PutItem, UpdateItem,
+ * DeleteItem or ConditionCheckItem it is. No Scan, no table or stream administration.
+ */
+export const STEP_TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+] as const;
+
+export interface SagaFunctionsProps {
+  readonly saga: GeneratedSaga;
+  readonly table: TripTable;
+  readonly stage: StageConfig;
+}
+
+/** A deployed saga function: the function, the version the state machine pins, its role. */
+export interface DeployedFunction {
+  readonly entry: SagaFunction;
+  readonly function: lambda.Function;
+  readonly version: lambda.IVersion;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * Every function of `saga`: arm64 on provided.al2023, its own role, JSON logs into its own log
+ * group with the stage's retention, X-Ray tracing, and a version published whenever its code or
+ * configuration changes.
+ */
+export class SagaFunctions extends Construct {
+  readonly functions: readonly DeployedFunction[];
+
+  constructor(scope: Construct, id: string, props: SagaFunctionsProps) {
+    super(scope, id);
+    const { saga, table, stage } = props;
+    const stack = Stack.of(this);
+    this.functions = saga.manifest.functions.map((entry) => {
+      const scope = new Construct(this, entry.name);
+      const logGroup = new logs.LogGroup(scope, 'Logs', {
+        retention: stage.logRetention,
+        removalPolicy: stage.removalPolicy,
+      });
+      // A role per function: a compromised or buggy step can do only what steps do.
+      const role = new iam.Role(scope, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `${saga.manifest.saga} ${entry.kind} ${entry.name} (${entry.crate} ${entry.binary})`,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [...STEP_TABLE_ACTIONS],
+          resources: [
+            table.table.tableArn,
+            ...(table.definition.global_secondary_indexes.length > 0
+              ? [stack.formatArn({
+                service: 'dynamodb',
+                resource: 'table',
+                resourceName: `${table.table.tableName}/index/*`,
+              })]
+              : []),
+          ],
+        }),
+      );
+      const fn = new RustFunction(scope, 'Function', {
+        manifestPath: WORKSPACE_MANIFEST,
+        binaryName: entry.binary,
+        runtime: 'provided.al2023',
+        architecture: lambda.Architecture.ARM_64,
+        description: `${saga.manifest.saga}: ${entry.name} (${entry.handler})`,
+        memorySize: 256,
+        timeout: FUNCTION_TIMEOUT,
+        role,
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        tracing: lambda.Tracing.ACTIVE,
+        environment: {
+          [table.definition.name_variable]: table.table.tableName,
+        },
+      });
+      acknowledgeXRayWildcard(role);
+      return { entry, function: fn, version: fn.currentVersion, role, logGroup };
+    });
+  }
+
+  /** The function whose manifest entry has `substitutionKey`. */
+  bySubstitutionKey(substitutionKey: string): DeployedFunction | undefined {
+    return this.functions.find((f) => f.entry.substitution_key === substitutionKey);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The trip saga's stack: the single table, and for every saga in `generated/` its functions and
+ * state machine. Everything is derived from `generated/`; nothing here names a step.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { GENERATED_DIR, loadSagas, loadTable } from './generated';
+import { SagaFunctions } from './saga-functions';
+import { SagaStateMachine } from './saga-state-machine';
+import type { StageConfig } from './stage';
+import { TripTable } from './table';
+
+export interface TripSagaStackProps extends StackProps {
+  readonly stage: StageConfig;
+  /** Where the generated artefacts are (default: the repository's `generated/`). */
+  readonly generatedDir?: string;
+}
+
+export interface DeployedSaga {
+  readonly functions: SagaFunctions;
+  readonly stateMachine: SagaStateMachine;
+}
+
+export class TripSagaStack extends Stack {
+  readonly table: TripTable;
+  /** By saga name (the manifest's `saga`). */
+  readonly sagas: ReadonlyMap<string, DeployedSaga>;
+
+  constructor(scope: Construct, id: string, props: TripSagaStackProps) {
+    super(scope, id, props);
+    const dir = props.generatedDir ?? GENERATED_DIR;
+    const stage = props.stage;
+
+    this.table = new TripTable(this, 'Trips', { definition: loadTable(dir), stage });
+    const sagas = new Map<string, DeployedSaga>();
+    for (const saga of loadSagas(dir)) {
+      const name = saga.manifest.saga;
+      const functions = new SagaFunctions(this, `${name}Functions`, {
+        saga,
+        table: this.table,
+        stage,
+      });
+      const stateMachine = new SagaStateMachine(this, name, { saga, functions, stage });
+      sagas.set(name, { functions, stateMachine });
+      new CfnOutput(this, `${name}LiveAlias`, {
+        description: `${name}: the alias to start executions on`,
+        value: stateMachine.aliasArn,
+      });
+    }
+    this.sagas = sagas;
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+  }
+}

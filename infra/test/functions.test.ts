@@ -1,0 +1,84 @@
+import { loadSagas, loadTable } from '../lib/generated';
+import { STEP_TABLE_ACTIONS } from '../lib/saga-functions';
+import { resourcesOf, synth } from './support';
+
+const sagas = loadSagas();
+const entries = sagas.flatMap((s) => s.manifest.functions);
+const table = loadTable();
+const { stack, template } = synth('dev');
+const functions = resourcesOf(template, 'AWS::Lambda::Function');
+const roles = resourcesOf(template, 'AWS::IAM::Role');
+const policies = resourcesOf(template, 'AWS::IAM::Policy');
+const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
+const [tableId] = Object.keys(resourcesOf(template, 'AWS::DynamoDB::Table'));
+
+/** The function built from `binary` (the one whose description names its handler). */
+function functionOf(entry: (typeof entries)[number]) {
+  const found = Object.entries(functions).filter(([, f]) =>
+    f.Properties.Description.includes(`: ${entry.name} (${entry.handler})`),
+  );
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function statementsOf(roleId: string): any[] {
+  return Object.values(policies)
+    .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+test('one function per manifest entry, and no other', () => {
+  expect(entries.length).toBeGreaterThan(0);
+  expect(Object.keys(functions)).toHaveLength(entries.length);
+  for (const entry of entries) {
+    functionOf(entry);
+  }
+});
+
+test.each(entries.map((e) => [e.name, e]))('%s: arm64, provided.al2023, traced, JSON logs in its own group', (_, entry) => {
+  const [, fn] = functionOf(entry);
+  const p = fn.Properties;
+  expect(p.Runtime).toBe('provided.al2023');
+  expect(p.Architectures).toEqual(['arm64']);
+  expect(p.Handler).toBe('bootstrap');
+  expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+  expect(p.LoggingConfig.LogFormat).toBe('JSON');
+  const logGroupId = p.LoggingConfig.LogGroup.Ref;
+  expect(logGroups[logGroupId].Properties.RetentionInDays).toBe(14);
+  expect(p.Environment.Variables[table.name_variable]).toEqual({ Ref: tableId });
+  // Below the state's own timeout, so the function fails before Step Functions gives up on it.
+  const step = sagas
+    .flatMap((s) => s.manifest.steps)
+    .find((s) => s.action.name === entry.name);
+  if (step?.timeout_seconds) {
+    expect(p.Timeout).toBeLessThan(step.timeout_seconds);
+  }
+});
+
+test.each(entries.map((e) => [e.name, e]))('%s: its own role, DynamoDB on the table only, logs to its own group', (_, entry) => {
+  const [, fn] = functionOf(entry);
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  const others = Object.values(functions).filter(
+    (f) => f !== fn && f.Properties.Role['Fn::GetAtt'][0] === roleId,
+  );
+  expect(others).toHaveLength(0);
+  expect(roles[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  const statements = statementsOf(roleId);
+  const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+  expect(dynamo).toHaveLength(1);
+  expect([dynamo[0].Action].flat().sort()).toEqual([...STEP_TABLE_ACTIONS].sort());
+  expect(dynamo[0].Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+  const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
+  expect(logs.Resource).toEqual({ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] });
+  // The only statement on every resource is X-Ray's (which has no resource-level permissions).
+  for (const s of statements.filter((s) => s.Resource === '*')) {
+    expect([s.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  }
+});
+
+test('every function has a published version, which is what the state machine calls', () => {
+  const versions = resourcesOf(template, 'AWS::Lambda::Version');
+  expect(Object.keys(versions)).toHaveLength(entries.length);
+  const deployed = [...stack.sagas.values()].flatMap((s) => s.functions.functions);
+  expect(deployed.map((d) => d.entry.binary).sort()).toEqual(entries.map((e) => e.binary).sort());
+});

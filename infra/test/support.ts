@@ -1,0 +1,52 @@
+/** Synthesizes the stack as `cdk synth` would, without building the Rust binaries. */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { GENERATED_DIR } from '../lib/generated';
+import { stageConfig, type StageName } from '../lib/stage';
+import { TripSagaStack } from '../lib/trip-saga-stack';
+
+export function synth(
+  stage: StageName = 'dev',
+  generatedDir?: string,
+): { stack: TripSagaStack; template: Template } {
+  // No stack is bundled: the functions' code is a placeholder asset, everything else is real.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new TripSagaStack(app, `TripSaga-${stage}`, {
+    stage: stageConfig(stage),
+    generatedDir,
+  });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export type Resources = Record<string, { Type: string; Properties: any; [k: string]: any }>;
+
+export function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** A copy of `generated/` to change, for tests of what a change there does. */
+export function copyOfGenerated(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'generated-'));
+  cpSync(GENERATED_DIR, dir, { recursive: true });
+  return dir;
+}
+
+export function readJson(file: string): any {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, JSON.stringify(value, null, 2));
+}
+
+/** The one resource of `type`, with its logical id. */
+export function only(template: Template, type: string): [string, Resources[string]] {
+  const found = Object.entries(resourcesOf(template, type));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}, found ${found.length}`);
+  }
+  return found[0];
+}
