@@ -143,6 +143,24 @@ export function loadTable(dir: string = GENERATED_DIR): TableDefinition {
   return table;
 }
 
+/**
+ * `generated/trip_table_access.json` (`trip_saga::table_access`): the IAM actions each function
+ * needs on the single table, by saga and function name. Checked against what the functions
+ * really send by the saga's end-to-end test on DynamoDB.
+ */
+export interface TableAccess {
+  readonly generated: string;
+  readonly sagas: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+}
+
+/** The table actions of every function, `dir/trip_table_access.json`. */
+export function loadTableAccess(dir: string = GENERATED_DIR): TableAccess {
+  const file = path.join(dir, 'trip_table_access.json');
+  const access = readJson(file) as TableAccess;
+  require_(access.sagas, '`sagas`', file);
+  return access;
+}
+
 /** The `${Name}` placeholders of a definition, each once, in order of first use. */
 export function placeholders(definition: string): string[] {
   const found = new Set<string>();

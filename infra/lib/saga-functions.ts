@@ -10,7 +10,7 @@ import {
 } from 'aws-cdk-lib';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
-import type { GeneratedSaga, SagaFunction } from './generated';
+import type { GeneratedSaga, SagaFunction, TableAccess } from './generated';
 import { acknowledgeXRayWildcard } from './nag';
 import { FUNCTION_TIMEOUT, type StageConfig } from './stage';
 import type { TripTable } from './table';
@@ -18,23 +18,10 @@ import type { TripTable } from './table';
 /** The Cargo workspace (its root manifest): cargo-lambda builds each binary from there. */
 export const WORKSPACE_MANIFEST = path.resolve(__dirname, '..', '..', 'Cargo.toml');
 
-/**
- * The DynamoDB actions a saga function performs on the single table. `TransactWriteItems` has
- * no IAM action of its own: each write in it is authorized as the PutItem, UpdateItem,
- * DeleteItem or ConditionCheckItem it is. No Scan, no table or stream administration.
- */
-export const STEP_TABLE_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-] as const;
-
 export interface SagaFunctionsProps {
   readonly saga: GeneratedSaga;
+  /** Each function's actions on the table (`generated/trip_table_access.json`). */
+  readonly access: TableAccess;
   readonly table: TripTable;
   readonly stage: StageConfig;
 }
@@ -58,15 +45,22 @@ export class SagaFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: SagaFunctionsProps) {
     super(scope, id);
-    const { saga, table, stage } = props;
+    const { saga, table, stage, access } = props;
     const stack = Stack.of(this);
     this.functions = saga.manifest.functions.map((entry) => {
+      const actions = access.sagas[saga.manifest.saga]?.[entry.name];
+      if (actions === undefined || actions.length === 0) {
+        throw new Error(
+          `generated/trip_table_access.json lists no table actions for ${saga.manifest.saga}'s ${entry.name}: declare them in trip_saga::table_access and run \`make gen\``,
+        );
+      }
       const scope = new Construct(this, entry.name);
       const logGroup = new logs.LogGroup(scope, 'Logs', {
         retention: stage.logRetention,
         removalPolicy: stage.removalPolicy,
       });
-      // A role per function: a compromised or buggy step can do only what steps do.
+      // A role per function, allowed only the table actions that function sends: a compromised
+      // or buggy step can do no more than its own job.
       const role = new iam.Role(scope, 'Role', {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${saga.manifest.saga} ${entry.kind} ${entry.name} (${entry.crate} ${entry.binary})`,
@@ -79,7 +73,7 @@ export class SagaFunctions extends Construct {
       );
       role.addToPolicy(
         new iam.PolicyStatement({
-          actions: [...STEP_TABLE_ACTIONS],
+          actions: [...actions],
           resources: [
             table.table.tableArn,
             ...(table.definition.global_secondary_indexes.length > 0

@@ -4,7 +4,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { GENERATED_DIR, loadSagas, loadTable } from './generated';
+import { GENERATED_DIR, loadSagas, loadTable, loadTableAccess } from './generated';
 import { SagaFunctions } from './saga-functions';
 import { SagaStateMachine } from './saga-state-machine';
 import type { StageConfig } from './stage';
@@ -32,11 +32,13 @@ export class TripSagaStack extends Stack {
     const stage = props.stage;
 
     this.table = new TripTable(this, 'Trips', { definition: loadTable(dir), stage });
+    const access = loadTableAccess(dir);
     const sagas = new Map<string, DeployedSaga>();
     for (const saga of loadSagas(dir)) {
       const name = saga.manifest.saga;
       const functions = new SagaFunctions(this, `${name}Functions`, {
         saga,
+        access,
         table: this.table,
         stage,
       });

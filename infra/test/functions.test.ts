@@ -1,10 +1,10 @@
-import { loadSagas, loadTable } from '../lib/generated';
-import { STEP_TABLE_ACTIONS } from '../lib/saga-functions';
+import { loadSagas, loadTable, loadTableAccess } from '../lib/generated';
 import { resourcesOf, synth } from './support';
 
 const sagas = loadSagas();
 const entries = sagas.flatMap((s) => s.manifest.functions);
 const table = loadTable();
+const access = loadTableAccess();
 const { stack, template } = synth('dev');
 const functions = resourcesOf(template, 'AWS::Lambda::Function');
 const roles = resourcesOf(template, 'AWS::IAM::Role');
@@ -55,7 +55,7 @@ test.each(entries.map((e) => [e.name, e]))('%s: arm64, provided.al2023, traced, 
   }
 });
 
-test.each(entries.map((e) => [e.name, e]))('%s: its own role, DynamoDB on the table only, logs to its own group', (_, entry) => {
+test.each(entries.map((e) => [e.name, e]))('%s: its own role, its own table actions on the table only, logs to its own group', (_, entry) => {
   const [, fn] = functionOf(entry);
   const roleId = fn.Properties.Role['Fn::GetAtt'][0];
   const others = Object.values(functions).filter(
@@ -66,7 +66,10 @@ test.each(entries.map((e) => [e.name, e]))('%s: its own role, DynamoDB on the ta
   const statements = statementsOf(roleId);
   const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
   expect(dynamo).toHaveLength(1);
-  expect([dynamo[0].Action].flat().sort()).toEqual([...STEP_TABLE_ACTIONS].sort());
+  const saga = sagas.find((s) => s.manifest.functions.includes(entry))!.manifest.saga;
+  const declared = access.sagas[saga][entry.name];
+  expect(declared.length).toBeGreaterThan(0);
+  expect([dynamo[0].Action].flat().sort()).toEqual([...declared].sort());
   expect(dynamo[0].Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
   const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
   expect(logs.Resource).toEqual({ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] });
@@ -74,6 +77,11 @@ test.each(entries.map((e) => [e.name, e]))('%s: its own role, DynamoDB on the ta
   for (const s of statements.filter((s) => s.Resource === '*')) {
     expect([s.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   }
+});
+
+test('functions that do different things get different grants', () => {
+  const grants = new Set(Object.values(access.sagas).flatMap((fns) => Object.values(fns).map((a) => [...a].sort().join())));
+  expect(grants.size).toBeGreaterThan(1);
 });
 
 test('every function has a published version, which is what the state machine calls', () => {

@@ -22,6 +22,10 @@ function addReserveCar(dir: string): void {
   manifest.functions.push(car);
   manifest.steps.push({ action: car, timeout_seconds: 30 });
   writeJson(manifestFile, manifest);
+  const accessFile = path.join(dir, 'trip_table_access.json');
+  const access = readJson(accessFile);
+  access.sagas.TripBooking.ReserveCar = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+  writeJson(accessFile, access);
 
   const aslFile = path.join(dir, 'trip_booking.asl.json');
   const asl = readJson(aslFile);
@@ -57,6 +61,20 @@ test('a new step in generated/ is a new function, role and substitution', () => 
   expect(machine.Properties.DefinitionString).toContain('"ReserveCar"');
   const roleId = car.Properties.Role['Fn::GetAtt'][0];
   expect(resourcesOf(after, 'AWS::IAM::Role')[roleId]).toBeDefined();
+  const grants = Object.values(resourcesOf(after, 'AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+  expect(grants.map((s) => [s.Action].flat().sort())).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem']]);
+});
+
+test('a function without declared table actions fails the synth, naming it', () => {
+  const dir = copyOfGenerated();
+  const accessFile = path.join(dir, 'trip_table_access.json');
+  const access = readJson(accessFile);
+  delete access.sagas.TripBooking.ConfirmTrip;
+  writeJson(accessFile, access);
+  expect(() => synth('dev', dir)).toThrow(/no table actions for TripBooking's ConfirmTrip/);
 });
 
 test('a placeholder no function provides fails the synth, naming it', () => {
@@ -75,6 +93,10 @@ test('a function whose placeholder the definition lacks fails the synth, naming 
   const manifest = readJson(manifestFile);
   manifest.functions.push({ ...manifest.functions[0], name: 'Orphan', substitution_key: 'OrphanFunctionArn' });
   writeJson(manifestFile, manifest);
+  const accessFile = path.join(dir, 'trip_table_access.json');
+  const access = readJson(accessFile);
+  access.sagas.TripBooking.Orphan = ['dynamodb:GetItem'];
+  writeJson(accessFile, access);
   expect(() => synth('dev', dir)).toThrow(/Orphan.*not in the definition/);
 });
 

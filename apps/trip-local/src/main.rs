@@ -76,6 +76,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the table actions each function of the saga needs (its IAM grants).
+    TableAccess {
+        /// Write it to FILE instead, e.g. generated/trip_table_access.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What to do once connected to the store.
@@ -119,6 +125,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Table { out } => {
             return write_or_print(&kernel::dynamo::table::definition_json(), out.as_deref());
+        }
+        Command::TableAccess { out } => {
+            return write_or_print(&trip_saga::table_access::access_json(), out.as_deref());
         }
     };
     let context = store::connect(&store)

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod handlers;
+pub mod table_access;
 
 mod context;
 mod saga;

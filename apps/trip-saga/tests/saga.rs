@@ -2,7 +2,15 @@
 //! Task states invoking the real handlers in-process exactly as Lambda would (same payload,
 //! same error names), on the in-memory store and on DynamoDB (moto).
 
-use asl_executor::{EventKind, Execution, ExecutionOptions, LambdaTasks, StateMachine, Status};
+#[path = "support/access.rs"]
+mod access;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use asl_executor::{
+    BoxFuture, EventKind, Execution, ExecutionOptions, LambdaError, LambdaInvocation,
+    LambdaInvoker, LambdaTasks, StateMachine, Status,
+};
 use hotel::HotelCode;
 use kernel::{CalendarDate, FlightNumber, Money, TripId};
 use saga_runtime::local::InProcess;
@@ -71,9 +79,36 @@ fn request(trip_id: TripId, flight: &str, hotel: &str, card: &str) -> Value {
     })
 }
 
-async fn run(context: &TripContext, input: Value) -> Execution {
+/// The saga's functions on one store, as the executor invokes them.
+enum Functions {
+    /// One context for all: what Lambda's environment gives every function.
+    Shared(InProcess<Function>),
+    /// A context per function, on a client that records the actions it sends; every call runs
+    /// twice.
+    Recording(access::Recording),
+}
+
+impl LambdaInvoker for &Functions {
+    fn invoke<'a>(
+        &'a self,
+        invocation: LambdaInvocation<'a>,
+    ) -> BoxFuture<'a, Result<Value, LambdaError>> {
+        match self {
+            Functions::Shared(in_process) => in_process.invoke(invocation),
+            Functions::Recording(recording) => recording.invoke(invocation),
+        }
+    }
+}
+
+/// A seeded store, and the functions that run on it.
+struct Saga {
+    context: TripContext,
+    functions: Functions,
+}
+
+async fn run(saga: &Saga, input: Value) -> Execution {
     let machine = StateMachine::from_json(ASL).expect("the generated ASL compiles");
-    let tasks = LambdaTasks::new(InProcess::<Function>::new(context.clone()));
+    let tasks = LambdaTasks::new(&saga.functions);
     let options = ExecutionOptions {
         execution_name: format!("exec-{}", TripId::new()),
         ..ExecutionOptions::default()
@@ -109,13 +144,10 @@ fn visited(execution: &Execution) -> Vec<&str> {
     execution.history.states_visited()
 }
 
-async fn happy_path(context: &TripContext) {
+async fn happy_path(saga: &Saga) {
+    let context = &saga.context;
     let trip_id = TripId::new();
-    let execution = run(
-        context,
-        request(trip_id, "NH106", "TOKYO01", "tok_visa_4242"),
-    )
-    .await;
+    let execution = run(saga, request(trip_id, "NH106", "TOKYO01", "tok_visa_4242")).await;
     assert_eq!(execution.status, Status::Succeeded, "{}", execution.history);
     assert_eq!(
         visited(&execution),
@@ -147,13 +179,10 @@ async fn happy_path(context: &TripContext) {
     );
 }
 
-async fn sold_out_flight(context: &TripContext) {
+async fn sold_out_flight(saga: &Saga) {
+    let context = &saga.context;
     let trip_id = TripId::new();
-    let execution = run(
-        context,
-        request(trip_id, "NH108", "TOKYO01", "tok_visa_4242"),
-    )
-    .await;
+    let execution = run(saga, request(trip_id, "NH108", "TOKYO01", "tok_visa_4242")).await;
     assert_eq!(execution.status, Status::Failed);
     assert_eq!(
         execution.error.as_ref().unwrap().error,
@@ -184,14 +213,11 @@ async fn sold_out_flight(context: &TripContext) {
     assert_eq!(seats(context, "NH108").await, 1, "nothing was taken");
 }
 
-async fn no_rooms(context: &TripContext) {
+async fn no_rooms(saga: &Saga) {
+    let context = &saga.context;
     let before = seats(context, "NH106").await;
     let trip_id = TripId::new();
-    let execution = run(
-        context,
-        request(trip_id, "NH106", "FULL01", "tok_visa_4242"),
-    )
-    .await;
+    let execution = run(saga, request(trip_id, "NH106", "FULL01", "tok_visa_4242")).await;
     assert_eq!(
         execution.error.as_ref().unwrap().error,
         "NoRooms",
@@ -234,14 +260,15 @@ async fn no_rooms(context: &TripContext) {
     );
 }
 
-async fn declined_payment(context: &TripContext) {
+async fn declined_payment(saga: &Saga) {
+    let context = &saga.context;
     let (seats_before, rooms_before) = (
         seats(context, "NH106").await,
         rooms(context, "TOKYO01").await,
     );
     let trip_id = TripId::new();
     let execution = run(
-        context,
+        saga,
         request(trip_id, "NH106", "TOKYO01", "tok_decline_insufficient"),
     )
     .await;
@@ -287,11 +314,12 @@ async fn declined_payment(context: &TripContext) {
 /// step can run, no compensation either, and nothing retries a payload that fails the same way
 /// each time; the escalation still runs, reads the trip id from the raw input and marks the
 /// trip for an operator, saying why.
-async fn undecodable_input(context: &TripContext) {
+async fn undecodable_input(saga: &Saga) {
+    let context = &saga.context;
     let trip_id = TripId::new();
     let mut input = request(trip_id, "NH106", "TOKYO01", "tok_visa_4242");
     input["flight"]["passengers"] = json!("two");
-    let execution = run(context, input).await;
+    let execution = run(saga, input).await;
     assert_eq!(execution.status, Status::Failed, "{}", execution.history);
     assert_eq!(
         execution.error.as_ref().unwrap().error,
@@ -334,7 +362,7 @@ async fn undecodable_input(context: &TripContext) {
 
     // Without even a trip id, the escalation has nothing to mark but still succeeds: the
     // execution ends `CompensationFailed`, not `EscalationFailed`.
-    let execution = run(context, json!({ "trip": "?" })).await;
+    let execution = run(saga, json!({ "trip": "?" })).await;
     assert_eq!(
         execution.error.as_ref().unwrap().error,
         "TripBooking.CompensationFailed",
@@ -343,24 +371,50 @@ async fn undecodable_input(context: &TripContext) {
     );
 }
 
-async fn every_path(context: TripContext) {
-    let context = seeded(context).await;
-    happy_path(&context).await;
-    sold_out_flight(&context).await;
-    no_rooms(&context).await;
-    declined_payment(&context).await;
-    undecodable_input(&context).await;
+async fn every_path(saga: &Saga) {
+    happy_path(saga).await;
+    sold_out_flight(saga).await;
+    no_rooms(saga).await;
+    declined_payment(saga).await;
+    undecodable_input(saga).await;
 }
 
 #[tokio::test]
 async fn on_the_in_memory_store() {
-    every_path(TripContext::in_memory()).await;
+    let context = seeded(TripContext::in_memory()).await;
+    let functions = Functions::Shared(InProcess::new(context.clone()));
+    every_path(&Saga { context, functions }).await;
 }
 
+/// Every path on DynamoDB, each function with a client of its own that records what it sends,
+/// and every invocation run twice (a response lost after its effect, then the retry): the
+/// outcomes are those of a single run, and at the end each function has used exactly the table
+/// actions the infrastructure grants it (`trip_saga::table_access`).
 #[tokio::test]
-async fn on_dynamodb() {
+async fn on_dynamodb_with_exactly_the_declared_table_actions() {
     let table = kernel::testing::test_table().await;
-    every_path(TripContext::dynamodb(&table.client, &table.name)).await;
+    let context = seeded(TripContext::dynamodb(&table.client, &table.name)).await;
+    let recording = access::Recording::new(&table.client, &table.name);
+    let saga = Saga {
+        context,
+        functions: Functions::Recording(recording),
+    };
+    every_path(&saga).await;
+    let Functions::Recording(recording) = &saga.functions else {
+        unreachable!()
+    };
+    let used = recording.actions();
+    let declared: BTreeMap<&str, BTreeSet<String>> = Function::ALL
+        .iter()
+        .map(|&f| {
+            let actions = trip_saga::table_access::actions(f);
+            (f.name(), actions.iter().map(|a| (*a).to_owned()).collect())
+        })
+        .collect();
+    assert_eq!(
+        used, declared,
+        "what each function sent (left) is not what trip_saga::table_access declares (right)"
+    );
 }
 
 #[test]
