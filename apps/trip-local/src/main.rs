@@ -76,6 +76,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the request body's schema in JSON Schema draft 4 (API Gateway's request model).
+    ApiModel {
+        /// Write it to FILE instead, e.g. generated/trip_api.request.draft4.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the table actions each function of the saga needs (its IAM grants).
     TableAccess {
         /// Write it to FILE instead, e.g. generated/trip_table_access.json.
@@ -125,6 +131,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Table { out } => {
             return write_or_print(&kernel::dynamo::table::definition_json(), out.as_deref());
+        }
+        Command::ApiModel { out } => {
+            return write_or_print(&api::draft4::new_trip_draft4_json(), out.as_deref());
         }
         Command::TableAccess { out } => {
             return write_or_print(&trip_saga::table_access::access_json(), out.as_deref());

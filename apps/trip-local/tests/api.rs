@@ -9,7 +9,9 @@ use axum::http::{Request, StatusCode, header};
 use kernel::TripId;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use trip_local::api::draft4::{self, DRAFT4_FILE, new_trip_draft4_json, new_trip_draft4_schema};
 use trip_local::api::openapi::{OPENAPI_FILE, REGENERATE, openapi, openapi_json};
+use trip_local::api::schema::{RequestDecoder, new_trip_json_schema};
 use trip_local::api::{self, Api, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
 use trip_local::execution::Saga;
@@ -285,9 +287,8 @@ async fn a_declined_card_gives_the_flight_and_the_hotel_back() {
     assert_eq!(stock(&local).await, before, "everything given back");
 }
 
-#[tokio::test]
-async fn invalid_bodies_get_400_with_every_violation_and_where_it_is() {
-    let local = local().await;
+/// Bodies the API must refuse, each with the pointer and a word of the violation it reports.
+fn invalid_bodies() -> Vec<(Value, &'static str, &'static str)> {
     let with = |pointer: &str, value: Value| {
         let mut body = body(ROOMY_FLIGHT, GOOD_CARD);
         *body.pointer_mut(pointer).unwrap() = value;
@@ -299,7 +300,7 @@ async fn invalid_bodies_get_400_with_every_violation_and_where_it_is() {
     unknown["flight"]["seat"] = json!("12A");
     let mut bad_id = body(ROOMY_FLIGHT, GOOD_CARD);
     bad_id["trip_id"] = json!("TRIP-1");
-    let cases = [
+    vec![
         (missing, "", "hotel"),
         (
             with("/flight/flight_number", json!("nh106")),
@@ -333,7 +334,18 @@ async fn invalid_bodies_get_400_with_every_violation_and_where_it_is() {
             "start before the end",
         ),
         (json!([1, 2]), "", "object"),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn invalid_bodies_get_400_with_every_violation_and_where_it_is() {
+    let local = local().await;
+    let with = |pointer: &str, value: Value| {
+        let mut body = body(ROOMY_FLIGHT, GOOD_CARD);
+        *body.pointer_mut(pointer).unwrap() = value;
+        body
+    };
+    let cases = invalid_bodies();
     for (bad, pointer, mentions) in cases {
         let answer = post(&local.router, &bad, None).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
@@ -621,6 +633,96 @@ async fn the_api_serves_its_openapi_document() {
     let answer = get(&local.router, "/openapi.json").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, openapi());
+}
+
+#[test]
+fn the_committed_draft4_request_model_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(DRAFT4_FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == new_trip_draft4_json(),
+        "{DRAFT4_FILE} is stale: run `{}` (or `make gen`) and commit the result",
+        draft4::REGENERATE
+    );
+}
+
+/// API Gateway validates with the draft 4 model, the local API with the 2020-12 schema: on every
+/// body of the API's tests, and on the edges of every rule, they answer the same. What neither
+/// schema can say (a stay's end after its start, at most 30 nights) both let through, and
+/// decoding refuses.
+#[test]
+fn the_draft4_model_and_the_local_schema_agree() {
+    let local = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&new_trip_json_schema())
+        .unwrap();
+    let gateway = jsonschema::draft4::new(&new_trip_draft4_schema()).unwrap();
+    let with = |pointer: &str, value: Value| {
+        let mut body = body(ROOMY_FLIGHT, GOOD_CARD);
+        *body.pointer_mut(pointer).unwrap() = value;
+        body
+    };
+    let with_id = |id: Value| {
+        let mut body = trip_request(TripId::new(), ROOMY_FLIGHT, HOTEL, GOOD_CARD);
+        body["trip_id"] = id;
+        body
+    };
+    let mut bodies: Vec<Value> = invalid_bodies().into_iter().map(|(b, _, _)| b).collect();
+    bodies.extend([
+        body(ROOMY_FLIGHT, GOOD_CARD),
+        trip_request(TripId::new(), ONE_SEAT_FLIGHT, HOTEL, DECLINED_CARD),
+        with_id(json!("00000000-0000-0000-0000-000000000000")),
+        with_id(json!("0192F0C4-9C7E-7D3A-8F51-2F4B1C9E3A10")),
+        with_id(json!(42)),
+        with("/flight/passengers", json!(1)),
+        with("/flight/passengers", json!(9)),
+        with("/flight/passengers", json!(0)),
+        with("/flight/passengers", json!(2.5)),
+        with("/flight/passengers", json!("2")),
+        with("/flight/date", json!("2028-02-29")),
+        with("/flight/date", json!("2100-02-29")),
+        with("/flight/date", json!("2026-04-31")),
+        with("/flight/date", json!("2026-12-1")),
+        with("/hotel/stay/end", json!("2027-02-29")),
+        with("/hotel/hotel", json!("TOKYO-01")),
+        with("/payment/card", json!("tok_abc")),
+        with("/payment/card", json!(null)),
+        with("/payment", json!({ "card": "tok_visa_4242", "cvc": "123" })),
+        json!({}),
+        json!(null),
+        json!("a trip"),
+    ]);
+    let mut refused = 0;
+    for body in &bodies {
+        let (locally, at_the_gateway) = (local.is_valid(body), gateway.is_valid(body));
+        assert_eq!(
+            locally, at_the_gateway,
+            "2020-12 says {locally}, draft 4 says {at_the_gateway}: {body}"
+        );
+        refused += usize::from(!locally);
+    }
+    assert!(
+        refused >= 25,
+        "the corpus exercises the rules: {refused} refused"
+    );
+
+    let decoder = RequestDecoder::new();
+    for stay in [
+        json!({ "start": "2026-12-04", "end": "2026-12-01" }),
+        json!({ "start": "2026-12-01", "end": "2026-12-01" }),
+        json!({ "start": "2026-12-01", "end": "2027-01-01" }),
+    ] {
+        let body = with("/hotel/stay", stay);
+        assert!(local.is_valid(&body) && gateway.is_valid(&body), "{body}");
+        assert!(
+            decoder
+                .decode(body.to_string().as_bytes(), TripId::new)
+                .is_err(),
+            "decoding refuses {body}"
+        );
+    }
 }
 
 #[test]

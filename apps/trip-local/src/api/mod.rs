@@ -36,6 +36,7 @@
 //! ```
 
 pub mod body;
+pub mod draft4;
 pub mod error;
 mod executions;
 pub mod openapi;
