@@ -62,6 +62,10 @@ enum Command {
         /// The port to listen on (0: any free port).
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// A fault in every execution the API starts, as for `run` (repeatable), e.g.
+        /// ReserveHotel=delay:5s with --real-time, to follow an execution while it runs.
+        #[arg(long = "fault", value_name = "FAULT")]
+        faults: Vec<String>,
     },
     /// Print the API's OpenAPI document (generated from the Rust types).
     Openapi {
@@ -94,7 +98,7 @@ enum Command {
 enum Action {
     Demo,
     Run(FaultPlan, Value),
-    Serve(u16),
+    Serve(u16, FaultPlan),
 }
 
 #[tokio::main]
@@ -124,7 +128,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let plan = FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?;
             Action::Run(plan, read_request(request.as_deref())?)
         }
-        Command::Serve { port } => Action::Serve(port),
+        Command::Serve { port, faults } => Action::Serve(
+            port,
+            FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?,
+        ),
         // The contract needs no store.
         Command::Openapi { out } => {
             return write_or_print(&api::openapi::openapi_json(), out.as_deref());
@@ -151,12 +158,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     match action {
         Action::Demo => demo_command(&saga, &console).await,
         Action::Run(plan, request) => run_command(&saga, &console, plan, request).await,
-        Action::Serve(port) => serve_command(saga, &store, &console, port).await,
+        Action::Serve(port, faults) => serve_command(saga, faults, &store, &console, port).await,
     }
 }
 
 async fn serve_command(
     saga: Saga,
+    faults: FaultPlan,
     store: &Store,
     console: &Console,
     port: u16,
@@ -187,9 +195,13 @@ async fn serve_command(
             std::future::pending::<()>().await;
         }
     };
-    api::serve(listener, &Api::new(saga, store), shutdown)
-        .await
-        .map_err(|e| format!("serving on {base}: {e}"))?;
+    api::serve(
+        listener,
+        &Api::new(saga, store).with_faults(faults),
+        shutdown,
+    )
+    .await
+    .map_err(|e| format!("serving on {base}: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -268,10 +280,22 @@ fn read_request(path: Option<&std::path::Path>) -> Result<Value, String> {
     let Some(path) = path else {
         return Ok(trip_request(TripId::new(), ROOMY_FLIGHT, HOTEL, GOOD_CARD));
     };
-    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    // The saga's input may name its trip; the API's body may not (its id is the request's
+    // Idempotency-Key): take the id out, and check the rest as the API would.
+    let mut trip_id = TripId::new();
+    if let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(&bytes)
+        && let Some(id) = fields.shift_remove("trip_id")
+    {
+        trip_id = id
+            .as_str()
+            .and_then(|id| TripId::parse(id).ok())
+            .ok_or_else(|| format!("{}: /trip_id: {id} is not a trip id", path.display()))?;
+        bytes = Value::Object(fields).to_string().into_bytes();
+    }
     // The API's own check: a request it would refuse never starts an execution here either
     // (every step would fail `Saga.InvalidPayload` and the compensations retry it in vain).
-    match RequestDecoder::new().decode(&bytes, TripId::new) {
+    match RequestDecoder::new().decode(&bytes, trip_id) {
         Ok(decoded) => serde_json::to_value(&decoded.request)
             .map_err(|e| format!("{} could not be re-encoded: {e}", path.display())),
         Err(Rejection::MalformedJson(violation)) => {

@@ -12,9 +12,10 @@ use tower::ServiceExt;
 use trip_local::api::draft4::{self, DRAFT4_FILE, new_trip_draft4_json, new_trip_draft4_schema};
 use trip_local::api::openapi::{OPENAPI_FILE, REGENERATE, openapi, openapi_json};
 use trip_local::api::schema::{RequestDecoder, new_trip_json_schema};
-use trip_local::api::{self, Api, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+use trip_local::api::{self, Api, IDEMPOTENCY_KEY};
 use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
 use trip_local::execution::Saga;
+use trip_local::faults::FaultPlan;
 use trip_local::store::{self, HOTEL, Inventory, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store, inventory};
 use trip_saga::TripContext;
 
@@ -80,10 +81,6 @@ impl Answer {
 
     fn trip_id(&self) -> String {
         self.body["trip_id"].as_str().unwrap().to_owned()
-    }
-
-    fn replayed(&self) -> bool {
-        self.headers.contains_key(IDEMPOTENT_REPLAYED)
     }
 }
 
@@ -195,7 +192,6 @@ async fn a_booking_is_accepted_then_confirmed_with_its_bookings_and_path() {
         answer.headers[header::LOCATION],
         format!("/trips/{trip_id}").as_str()
     );
-    assert!(!answer.replayed());
 
     let view = finished(&local.router, &trip_id).await;
     assert_eq!(view["status"], "CONFIRMED", "{view}");
@@ -323,7 +319,7 @@ fn invalid_bodies() -> Vec<(Value, &'static str, &'static str)> {
             "/payment/card",
             "4242",
         ),
-        (bad_id, "/trip_id", "TRIP-1"),
+        (bad_id, "", "trip_id"),
         (unknown, "/flight", "seat"),
         (
             with(
@@ -423,163 +419,174 @@ async fn malformed_json_and_other_media_types_are_refused() {
     assert_eq!(answer.error(), "payload_too_large");
 }
 
-#[tokio::test]
-async fn a_retry_with_the_same_idempotency_key_starts_no_second_execution() {
-    let local = local().await;
-    let before = stock(&local).await;
-    let request = body(ROOMY_FLIGHT, GOOD_CARD);
-    let first = post(&local.router, &request, Some("order-42")).await;
-    assert_eq!(first.status, StatusCode::ACCEPTED);
-    let view = finished(&local.router, &first.trip_id()).await;
-    assert_eq!(view["status"], "CONFIRMED");
+/// An API whose executions take a while (real time, a delay before the hotel step), so that a
+/// retry can arrive while the first execution still runs.
+async fn slow_local() -> Local {
+    let context = TripContext::in_memory();
+    store::seed(&context).await.unwrap();
+    let saga = Saga::new(context.clone()).in_real_time(true);
+    let faults = FaultPlan::parse_all(&["ReserveHotel=delay:1s".to_owned()]).unwrap();
+    let api = Api::new(saga, &Store::InMemory).with_faults(faults);
+    Local {
+        router: api.router(),
+        context,
+    }
+}
 
-    let retry = post(&local.router, &request, Some("order-42")).await;
-    assert_eq!(retry.status, StatusCode::ACCEPTED);
-    assert_eq!(retry.body, first.body, "the same answer");
-    assert!(retry.replayed());
+async fn post_text(router: &Router, body: &str, key: &str) -> Answer {
+    let request = Request::post("/trips")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(IDEMPOTENCY_KEY, key)
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    send(router, request).await
+}
+
+/// The four cases of a repeated key, answered as Step Functions decides for a repeated
+/// execution name (and so as API Gateway answers them): while the execution runs, the same
+/// body is the same request (the same 202) and another body a conflict; once it has ended,
+/// every body is a conflict. Whatever the answers, one trip is booked.
+#[tokio::test]
+async fn a_repeated_key_is_answered_as_step_functions_decides() {
+    let local = slow_local().await;
+    let before = stock(&local).await;
+    let key = TripId::new().to_string();
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let other = body(ROOMY_FLIGHT, DECLINED_CARD);
+
+    let first = post(&local.router, &request, Some(&key)).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    assert_eq!(first.trip_id(), key, "the key is the trip's id");
+    assert_eq!(first.body["execution_name"], format!("trip-{key}"));
+
+    // Running, same body: the same answer, nothing started.
+    let again = post(&local.router, &request, Some(&key)).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    assert_eq!(again.body, first.body);
     assert_eq!(
-        retry.headers[header::LOCATION],
+        again.headers[header::LOCATION],
         first.headers[header::LOCATION]
     );
+    // Running, another body, or the same JSON spelt otherwise (Step Functions compares text).
+    for (label, answer) in [
+        (
+            "another body",
+            post(&local.router, &other, Some(&key)).await,
+        ),
+        (
+            "another spelling",
+            post_text(
+                &local.router,
+                &serde_json::to_string_pretty(&request).unwrap(),
+                &key,
+            )
+            .await,
+        ),
+    ] {
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{label}");
+        assert_matches_contract("ErrorBody", &answer.body);
+        assert_eq!(answer.error(), "trip_exists", "{label}");
+        let message = answer.body["message"].as_str().unwrap();
+        assert!(message.contains(&format!("/trips/{key}")), "{message}");
+    }
+    assert_eq!(
+        get(&local.router, "/health").await.body["executions"],
+        json!({ "running": 1, "finished": 0 })
+    );
+
+    // Ended: every body is refused, the same one too.
+    let view = finished(&local.router, &key).await;
+    assert_eq!(view["status"], "CONFIRMED", "{view}");
+    for body in [&request, &other] {
+        let answer = post(&local.router, body, Some(&key)).await;
+        assert_eq!(answer.status, StatusCode::CONFLICT);
+        assert_eq!(answer.error(), "trip_exists");
+    }
     let after = stock(&local).await;
     assert_eq!(
         before.roomy_flight_seats - after.roomy_flight_seats,
         2,
-        "seats taken once"
-    );
-    assert_eq!(
-        get(&local.router, "/health").await.body["executions"],
-        json!({ "running": 0, "finished": 1 })
+        "one trip"
     );
 
-    // The key names that request: another body with it is refused, nothing starts.
-    let other = body(ROOMY_FLIGHT, DECLINED_CARD);
-    let conflict = post(&local.router, &other, Some("order-42")).await;
-    assert_eq!(conflict.status, StatusCode::CONFLICT);
-    assert_eq!(conflict.error(), "idempotency_conflict");
-    assert!(
-        conflict.body["message"]
-            .as_str()
-            .unwrap()
-            .contains(&first.trip_id())
-    );
-    // A new key is a new request.
-    let fresh = post(&local.router, &request, Some("order-43")).await;
+    // A new key is a new trip.
+    let fresh = post(&local.router, &request, Some(&TripId::new().to_string())).await;
     assert_eq!(fresh.status, StatusCode::ACCEPTED);
-    assert_ne!(fresh.trip_id(), first.trip_id());
-    assert!(!fresh.replayed());
 }
 
 #[tokio::test]
 async fn an_unusable_idempotency_key_is_refused() {
     let local = local().await;
     let request = body(ROOMY_FLIGHT, GOOD_CARD);
-    for key in ["", "has space", &"k".repeat(256)] {
+    let upper = TripId::new().to_string().to_uppercase();
+    for key in [
+        "",
+        "has space",
+        "order-42",
+        &upper,
+        "00000000-0000-0000-0000-000000000000",
+        &"k".repeat(256),
+    ] {
         let answer = post(&local.router, &request, Some(key)).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{key:?}");
         assert_eq!(answer.error(), "invalid_idempotency_key");
     }
+    assert_eq!(
+        get(&local.router, "/health").await.body["executions"],
+        json!({ "running": 0, "finished": 0 })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_duplicates_start_one_execution() {
-    let local = local().await;
+    let local = slow_local().await;
     let before = stock(&local).await;
     let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let key = TripId::new().to_string();
     let answers = futures::future::join_all((0..16).map(|_| {
         let router = local.router.clone();
         let request = request.clone();
-        tokio::spawn(async move { post(&router, &request, Some("double-click")).await })
+        let key = key.clone();
+        tokio::spawn(async move { post(&router, &request, Some(&key)).await })
     }))
     .await;
     let answers: Vec<Answer> = answers.into_iter().map(Result::unwrap).collect();
     assert!(answers.iter().all(|a| a.status == StatusCode::ACCEPTED));
-    let trip_id = answers[0].trip_id();
-    assert!(answers.iter().all(|a| a.trip_id() == trip_id));
-    assert_eq!(
-        answers.iter().filter(|a| !a.replayed()).count(),
-        1,
-        "one started it"
-    );
-
-    // The same with a client-chosen id and no key.
-    let mut with_id = body(ROOMY_FLIGHT, GOOD_CARD);
-    with_id["trip_id"] = json!(TripId::new());
-    let answers = futures::future::join_all((0..16).map(|_| {
-        let router = local.router.clone();
-        let request = with_id.clone();
-        tokio::spawn(async move { post(&router, &request, None).await })
-    }))
-    .await;
-    let started = answers
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|a| a.status == StatusCode::ACCEPTED && !a.replayed())
-        .count();
-    assert_eq!(started, 1);
-
-    finished(&local.router, &trip_id).await;
-    finished(&local.router, with_id["trip_id"].as_str().unwrap()).await;
+    assert!(answers.iter().all(|a| a.body == answers[0].body));
+    finished(&local.router, &key).await;
     let after = stock(&local).await;
     assert_eq!(
         before.roomy_flight_seats - after.roomy_flight_seats,
-        4,
-        "two trips of two"
+        2,
+        "one trip"
     );
-}
-
-#[tokio::test]
-async fn a_client_chosen_trip_id_makes_a_retry_safe() {
-    let local = local().await;
-    let before = stock(&local).await;
-    let trip_id = TripId::new().to_string();
-    let mut request = body(ROOMY_FLIGHT, GOOD_CARD);
-    request["trip_id"] = json!(trip_id);
-    let first = post(&local.router, &request, None).await;
-    assert_eq!(first.status, StatusCode::ACCEPTED);
-    assert_eq!(first.trip_id(), trip_id);
-    finished(&local.router, &trip_id).await;
-
-    let retry = post(&local.router, &request, None).await;
     assert_eq!(
-        (retry.status, retry.replayed()),
-        (StatusCode::ACCEPTED, true)
+        get(&local.router, "/health").await.body["executions"],
+        json!({ "running": 0, "finished": 1 })
     );
-    assert_eq!(retry.body, first.body);
-    let after = stock(&local).await;
-    assert_eq!(before.roomy_flight_seats - after.roomy_flight_seats, 2);
-
-    let mut other = request.clone();
-    other["flight"]["passengers"] = json!(3);
-    let conflict = post(&local.router, &other, None).await;
-    assert_eq!(conflict.status, StatusCode::CONFLICT);
-    assert_eq!(conflict.error(), "trip_conflict");
 }
 
 #[tokio::test]
 async fn a_trip_booked_before_a_restart_is_not_booked_again() {
     let context = TripContext::in_memory();
     let before_restart = local_on(context.clone(), &Store::InMemory).await;
-    let trip_id = TripId::new().to_string();
-    let mut request = body(ROOMY_FLIGHT, GOOD_CARD);
-    request["trip_id"] = json!(trip_id);
-    post(&before_restart.router, &request, None).await;
-    finished(&before_restart.router, &trip_id).await;
+    let key = TripId::new().to_string();
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    post(&before_restart.router, &request, Some(&key)).await;
+    finished(&before_restart.router, &key).await;
     let stock_before = stock(&before_restart).await;
 
     // A new server on the same store: no registry, the trip is in the store.
     let after_restart = local_on(context, &Store::InMemory).await;
-    let retry = post(&after_restart.router, &request, None).await;
-    assert_eq!(
-        (retry.status, retry.replayed()),
-        (StatusCode::ACCEPTED, true)
-    );
+    let retry = post(&after_restart.router, &request, Some(&key)).await;
+    assert_eq!(retry.status, StatusCode::CONFLICT);
+    assert_eq!(retry.error(), "trip_exists");
     assert_eq!(
         stock(&after_restart).await,
         stock_before,
         "nothing booked again"
     );
-    let view = get(&after_restart.router, &format!("/trips/{trip_id}")).await;
+    let view = get(&after_restart.router, &format!("/trips/{key}")).await;
     assert_eq!(view.status, StatusCode::OK);
     assert_matches_contract("TripView", &view.body);
     assert_eq!(view.body["status"], "CONFIRMED");
@@ -589,11 +596,6 @@ async fn a_trip_booked_before_a_restart_is_not_booked_again() {
         "its history stayed with the old server"
     );
     assert_eq!(view.body["bookings"]["payment"]["status"], "CAPTURED");
-
-    let mut other = request.clone();
-    other["payment"]["card"] = json!(DECLINED_CARD);
-    let conflict = post(&after_restart.router, &other, None).await;
-    assert_eq!(conflict.error(), "trip_conflict");
 }
 
 #[tokio::test]
@@ -718,7 +720,7 @@ fn the_draft4_model_and_the_local_schema_agree() {
         assert!(local.is_valid(&body) && gateway.is_valid(&body), "{body}");
         assert!(
             decoder
-                .decode(body.to_string().as_bytes(), TripId::new)
+                .decode(body.to_string().as_bytes(), TripId::new())
                 .is_err(),
             "decoding refuses {body}"
         );
@@ -760,14 +762,14 @@ fn the_openapi_document_is_openapi_3_1_and_every_reference_resolves() {
     for path in operations {
         assert!(document["paths"][path].is_object(), "{path}");
     }
-    // The request body is the saga input's schema with `trip_id` optional.
+    // The request body is the saga input's schema without `trip_id`, which is the key.
     let new_trip = &document["components"]["schemas"]["NewTrip"];
     assert_eq!(new_trip["required"], json!(["flight", "hotel", "payment"]));
     assert_eq!(new_trip["additionalProperties"], json!(false));
-    assert_eq!(
-        new_trip["properties"]["trip_id"]["$ref"],
-        "#/components/schemas/TripId"
-    );
+    assert!(new_trip["properties"].get("trip_id").is_none());
+    let key = &document["paths"]["/trips"]["post"]["parameters"][0];
+    assert_eq!(key["name"], "Idempotency-Key");
+    assert_eq!(key["schema"]["$ref"], "#/components/schemas/TripId");
 }
 
 fn collect_refs(value: &Value, into: &mut Vec<String>) {
@@ -908,14 +910,15 @@ async fn a_booking_on_dynamodb() {
     );
 
     let request = body(ROOMY_FLIGHT, GOOD_CARD);
-    let answer = post(&local.router, &request, Some("dynamo-1")).await;
+    let key = TripId::new().to_string();
+    let answer = post(&local.router, &request, Some(&key)).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED);
     let view = finished(&local.router, &answer.trip_id()).await;
     assert_eq!(view["status"], "CONFIRMED", "{view}");
     assert_eq!(states(&view), HAPPY_PATH);
     assert_eq!(view["bookings"]["hotel"]["status"], "RESERVED");
     assert_eq!(view["bookings"]["payment"]["status"], "CAPTURED");
-    let retry = post(&local.router, &request, Some("dynamo-1")).await;
-    assert!(retry.replayed());
+    let retry = post(&local.router, &request, Some(&key)).await;
+    assert_eq!(retry.error(), "trip_exists", "finished: a conflict");
     assert_eq!(stock(&local).await.roomy_flight_seats, 198);
 }

@@ -317,8 +317,8 @@ pub struct ExecutionCounts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_json`, `invalid_request`, `invalid_idempotency_key`,
-    /// `invalid_trip_id`, `unsupported_media_type`, `payload_too_large`, `idempotency_conflict`,
-    /// `trip_conflict`, `trip_not_found`, `not_found`, `method_not_allowed`, `store_unavailable`.
+    /// `invalid_trip_id`, `unsupported_media_type`, `payload_too_large`, `trip_exists`,
+    /// `trip_not_found`, `not_found`, `method_not_allowed`, `store_unavailable`.
     pub error: String,
     /// What went wrong, in a sentence.
     pub message: String,

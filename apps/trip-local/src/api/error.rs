@@ -99,25 +99,15 @@ impl ApiError {
         )
     }
 
-    /// 409: the key was used with another body.
-    pub fn idempotency_conflict(trip_id: TripId) -> Self {
+    /// 409: the trip exists: its booking has ended, or it was started with another body (Step
+    /// Functions' `ExecutionAlreadyExists`, which API Gateway answers with the same body).
+    pub fn trip_exists(trip_id: TripId) -> Self {
         Self::new(
             StatusCode::CONFLICT,
-            "idempotency_conflict",
+            "trip_exists",
             format!(
-                "this Idempotency-Key was used with a different request body (for trip \
-                 {trip_id}); use a new key for a new request"
-            ),
-        )
-    }
-
-    /// 409: the client's trip id is taken by another request.
-    pub fn trip_conflict(trip_id: TripId) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "trip_conflict",
-            format!(
-                "trip {trip_id} exists with a different request; choose a new trip_id or omit it"
+                "trip {trip_id} exists: its booking has finished, or it was started with another \
+                 body; see /trips/{trip_id}. A new booking needs a new Idempotency-Key"
             ),
         )
     }

@@ -1,22 +1,24 @@
-//! The executions this server started, by trip, and the idempotency keys that name them.
+//! The executions this server started, by trip.
 //!
-//! Step Functions refuses a second execution with a name already used, and the API Gateway
-//! integration names executions after the trip: that is what makes a retried `POST` safe on
-//! AWS. Here the same guarantee comes from one map under one lock: deciding whether a request
-//! starts an execution and recording that it did are one step ([`Executions::claim`]), so two
-//! identical requests arriving together cannot both start one.
+//! Executions are named after their trip (`trip-<id>`), and a trip's id is the request's
+//! `Idempotency-Key`. On AWS, API Gateway passes the request straight to `StartExecution`, and
+//! Step Functions decides: the same name with the same input while that execution runs is the
+//! same execution (answered again, nothing started); a different input while it runs, or any
+//! input once it has ended, is `ExecutionAlreadyExists`. [`Executions::claim`] decides the same
+//! way, on the same input text, so the two APIs answer alike in every case. Deciding and
+//! recording are one step under one lock, so two identical requests arriving together cannot
+//! both start an execution.
 //!
-//! The registry lives in memory. Trips live in the store, so a client-chosen `trip_id` is also
-//! checked there (the caller passes what it found): a retry after a restart, on a DynamoDB store,
-//! still starts nothing. Idempotency keys and execution histories do not outlive the process.
+//! The registry lives in memory. Trips live in the store, so a trip this server does not know
+//! is looked up there (the caller says whether it found one): a retry after a restart, on a
+//! DynamoDB store, starts nothing. Execution histories do not outlive the process.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kernel::TripId;
-use serde_json::Value;
-use trip::domain::{Trip, TripRequest};
+use trip::domain::TripRequest;
 
 use super::body::{ExecutionCounts, ExecutionStatus, ExecutionView, Invocation};
 use super::schema::Decoded;
@@ -32,20 +34,17 @@ pub(crate) struct Executions {
 #[derive(Default)]
 struct State {
     trips: HashMap<TripId, Arc<TripExecution>>,
-    /// Key → the body first sent with it, and the trip that body was given.
-    keys: HashMap<String, (Value, TripId)>,
 }
 
 /// What a request may do.
 pub(crate) enum Claim {
-    /// Nothing had this trip or key: start this execution (it is registered, as running).
+    /// Nothing had this trip: start this execution (it is registered, as running).
     Start(Arc<TripExecution>),
-    /// The same request was accepted before, for this trip: answer as then, start nothing.
+    /// The same request started this trip's execution, which still runs: answer as then,
+    /// start nothing.
     Replay(TripId),
-    /// The key came with another body before, which was given this trip.
-    KeyConflict(TripId),
-    /// The trip id is taken by another request.
-    TripConflict,
+    /// The trip exists: its execution has ended, or it was started with another input.
+    Exists(TripId),
 }
 
 impl Executions {
@@ -64,52 +63,28 @@ impl Executions {
         self.lock().trips.get(&trip_id).cloned()
     }
 
-    /// Decides what `decoded`, sent with `key`, may do, and registers what it starts.
-    ///
-    /// `recorded` is the trip the store holds under the request's id, read by the caller when
-    /// the client chose the id and this server does not know it.
-    pub(crate) fn claim(
-        &self,
-        key: Option<&str>,
-        decoded: &Decoded,
-        recorded: Option<&Trip>,
-    ) -> Claim {
+    /// Decides what `decoded` may do, and registers what it starts. `recorded` says whether the
+    /// store holds its trip (the caller looks when this server does not know the trip).
+    pub(crate) fn claim(&self, decoded: &Decoded, recorded: bool) -> Claim {
         let mut state = self.lock();
-        if let Some((body, trip_id)) = key.and_then(|key| state.keys.get(key)) {
-            return if *body == decoded.body {
-                Claim::Replay(*trip_id)
-            } else {
-                Claim::KeyConflict(*trip_id)
-            };
-        }
-        let request = &decoded.request;
-        let trip_id = request.trip_id;
-        let claim = match state.trips.entry(trip_id) {
-            Entry::Occupied(known) if known.get().request == *request => Claim::Replay(trip_id),
-            Entry::Occupied(_) => return Claim::TripConflict,
-            Entry::Vacant(vacant) => match recorded {
-                Some(trip) if trip.request.as_ref() == Some(request) => {
-                    vacant.insert(Arc::new(TripExecution::new(request.clone(), None)));
+        let trip_id = decoded.request.trip_id;
+        match state.trips.entry(trip_id) {
+            Entry::Occupied(known) => {
+                let known = known.get();
+                if known.input == decoded.input && known.status() == ExecutionStatus::Running {
                     Claim::Replay(trip_id)
+                } else {
+                    Claim::Exists(trip_id)
                 }
-                // Settled before its creation ran (no request to compare), or another request.
-                Some(_) => return Claim::TripConflict,
-                None => {
-                    let execution = Arc::new(TripExecution::new(
-                        request.clone(),
-                        Some(Progress::Running(Vec::new())),
-                    ));
-                    vacant.insert(execution.clone());
-                    Claim::Start(execution)
-                }
-            },
-        };
-        if let Some(key) = key {
-            state
-                .keys
-                .insert(key.to_owned(), (decoded.body.clone(), trip_id));
+            }
+            // Booked before this server started: that execution has ended.
+            Entry::Vacant(_) if recorded => Claim::Exists(trip_id),
+            Entry::Vacant(vacant) => {
+                let execution = Arc::new(TripExecution::new(decoded));
+                vacant.insert(execution.clone());
+                Claim::Start(execution)
+            }
         }
-        claim
     }
 
     /// How many executions are running and how many have ended.
@@ -118,22 +93,21 @@ impl Executions {
         let mut counts = ExecutionCounts::default();
         for execution in executions {
             match execution.status() {
-                Some(ExecutionStatus::Running) => counts.running += 1,
-                Some(_) => counts.finished += 1,
-                None => {}
+                ExecutionStatus::Running => counts.running += 1,
+                _ => counts.finished += 1,
             }
         }
         counts
     }
 }
 
-/// One trip's execution as this server knows it.
+/// One trip's execution as this server runs it.
 pub(crate) struct TripExecution {
-    /// The saga's input.
+    /// The saga's input, decoded.
     pub(crate) request: TripRequest,
-    /// `None` when the execution ran before this server started (the trip was found in the
-    /// store): there is no history to show.
-    progress: Mutex<Option<Progress>>,
+    /// The saga's input as sent to the state machine: what a retry must repeat.
+    pub(crate) input: String,
+    progress: Mutex<Progress>,
 }
 
 enum Progress {
@@ -144,14 +118,15 @@ enum Progress {
 }
 
 impl TripExecution {
-    fn new(request: TripRequest, progress: Option<Progress>) -> Self {
+    fn new(decoded: &Decoded) -> Self {
         Self {
-            request,
-            progress: Mutex::new(progress),
+            request: decoded.request.clone(),
+            input: decoded.input.clone(),
+            progress: Mutex::new(Progress::Running(Vec::new())),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Progress>> {
+    fn lock(&self) -> MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -160,21 +135,19 @@ impl TripExecution {
         execution_name(self.request.trip_id)
     }
 
-    /// `None` for an execution this server did not run.
-    pub(crate) fn status(&self) -> Option<ExecutionStatus> {
+    /// Running, or how it ended.
+    pub(crate) fn status(&self) -> ExecutionStatus {
         match &*self.lock() {
-            None => None,
-            Some(Progress::Running(_)) => Some(ExecutionStatus::Running),
-            Some(Progress::Finished(view)) => Some(view.status),
+            Progress::Running(_) => ExecutionStatus::Running,
+            Progress::Finished(view) => view.status,
         }
     }
 
     /// How it stands: the calls so far while running, the whole path once ended.
-    pub(crate) fn view(&self) -> Option<ExecutionView> {
+    pub(crate) fn view(&self) -> ExecutionView {
         match &*self.lock() {
-            None => None,
-            Some(Progress::Running(calls)) => Some(running_view(self.name(), calls)),
-            Some(Progress::Finished(view)) => Some(view.clone()),
+            Progress::Running(calls) => running_view(self.name(), calls),
+            Progress::Finished(view) => view.clone(),
         }
     }
 
@@ -197,7 +170,7 @@ impl TripExecution {
             invocations: report.calls.iter().map(invocation).collect(),
             retries: u32::try_from(report.retries()).unwrap_or(u32::MAX),
         };
-        *self.lock() = Some(Progress::Finished(view));
+        *self.lock() = Progress::Finished(view);
     }
 
     /// The execution could not be run to its end (the runner failed, not a step): what it did
@@ -205,14 +178,14 @@ impl TripExecution {
     pub(crate) fn abandon(&self, cause: String) {
         let mut progress = self.lock();
         let calls = match &*progress {
-            Some(Progress::Running(calls)) => calls.clone(),
-            _ => Vec::new(),
+            Progress::Running(calls) => calls.clone(),
+            Progress::Finished(_) => Vec::new(),
         };
         let mut view = running_view(self.name(), &calls);
         view.status = ExecutionStatus::Failed;
         view.error = Some(RUNNER_FAILED.to_owned());
         view.cause = Some(cause);
-        *progress = Some(Progress::Finished(view));
+        *progress = Progress::Finished(view);
     }
 }
 
@@ -223,7 +196,7 @@ pub(crate) const RUNNER_FAILED: &str = "Local.RunnerFailed";
 /// Records each call of a running execution as it returns, so `GET` shows the path live.
 impl Observer for TripExecution {
     fn invoked(&self, call: &Call) {
-        if let Some(Progress::Running(calls)) = &mut *self.lock() {
+        if let Progress::Running(calls) = &mut *self.lock() {
             calls.push(call.clone());
         }
     }
@@ -278,100 +251,67 @@ mod tests {
     use crate::api::schema::RequestDecoder;
     use crate::functions::Outcome;
 
-    fn decoded(card: &str, trip_id: Option<TripId>) -> Decoded {
-        let mut body = json!({
+    fn decoded(card: &str, trip_id: TripId) -> Decoded {
+        let body = json!({
             "flight": { "flight_number": "NH106", "date": "2026-12-01", "passengers": 2 },
             "hotel": { "hotel": "TOKYO01", "stay": { "start": "2026-12-01", "end": "2026-12-04" }, "guests": 2 },
             "payment": { "card": card }
         });
-        if let Some(id) = trip_id {
-            body["trip_id"] = json!(id);
-        }
         RequestDecoder::new()
-            .decode(body.to_string().as_bytes(), TripId::new)
+            .decode(body.to_string().as_bytes(), trip_id)
             .unwrap()
     }
 
-    fn started(claim: &Claim) -> TripId {
-        match claim {
-            Claim::Start(execution) => execution.request.trip_id,
-            _ => panic!("expected a start"),
-        }
+    fn finish(execution: &TripExecution) {
+        execution.abandon("ended for the test".into());
     }
 
+    /// Step Functions' rule for a name already used, case by case.
     #[test]
-    fn a_key_replays_its_body_and_refuses_another() {
-        let executions = Executions::default();
-        let first = decoded("tok_visa_4242", None);
-        let trip_id = started(&executions.claim(Some("k"), &first, None));
-        // The retry decodes to another assigned id; the key maps it back.
-        let retry = decoded("tok_visa_4242", None);
-        assert!(
-            matches!(executions.claim(Some("k"), &retry, None), Claim::Replay(id) if id == trip_id)
-        );
-        let other = decoded("tok_visa_9999", None);
-        assert!(matches!(
-            executions.claim(Some("k"), &other, None),
-            Claim::KeyConflict(id) if id == trip_id
-        ));
-        assert!(
-            matches!(executions.claim(None, &retry, None), Claim::Start(_)),
-            "no key, no link"
-        );
-    }
-
-    #[test]
-    fn a_client_trip_id_replays_its_request_under_any_key() {
+    fn a_trip_replays_its_input_while_it_runs_and_exists_otherwise() {
         let executions = Executions::default();
         let trip_id = TripId::new();
-        let first = decoded("tok_visa_4242", Some(trip_id));
-        started(&executions.claim(None, &first, None));
+        let request = decoded("tok_visa_4242", trip_id);
+        let Claim::Start(execution) = executions.claim(&request, false) else {
+            panic!("expected a start");
+        };
+        // Running: the same input is the same execution; another input is refused.
+        assert!(matches!(executions.claim(&request, false), Claim::Replay(id) if id == trip_id));
+        let other = decoded("tok_visa_9999", trip_id);
+        assert!(matches!(executions.claim(&other, false), Claim::Exists(id) if id == trip_id));
+        // Ended: any input is refused.
+        finish(&execution);
         assert!(matches!(
-            executions.claim(Some("late-key"), &first, None),
-            Claim::Replay(_)
+            executions.claim(&request, false),
+            Claim::Exists(_)
         ));
+        assert!(matches!(executions.claim(&other, false), Claim::Exists(_)));
+        // Another trip is another execution.
         assert!(matches!(
-            executions.claim(Some("late-key"), &first, None),
-            Claim::Replay(_)
-        ));
-        let other = decoded("tok_visa_9999", Some(trip_id));
-        assert!(matches!(
-            executions.claim(None, &other, None),
-            Claim::TripConflict
+            executions.claim(&decoded("tok_visa_4242", TripId::new()), false),
+            Claim::Start(_)
         ));
     }
 
     #[test]
-    fn a_trip_in_the_store_is_replayed_or_refused_never_restarted() {
+    fn a_trip_in_the_store_is_never_started_again() {
         let executions = Executions::default();
-        let trip_id = TripId::new();
-        let request = decoded("tok_visa_4242", Some(trip_id));
-        let (recorded, _) = Trip::requested(request.request.clone());
-        let other = decoded("tok_visa_9999", Some(trip_id));
-        assert!(matches!(
-            executions.claim(None, &other, Some(&recorded)),
-            Claim::TripConflict
-        ));
-        assert!(matches!(
-            executions.claim(None, &request, Some(&recorded)),
-            Claim::Replay(_)
-        ));
-        let execution = executions.get(trip_id).unwrap();
-        assert_eq!((execution.status(), execution.view()), (None, None));
+        let request = decoded("tok_visa_4242", TripId::new());
+        assert!(matches!(executions.claim(&request, true), Claim::Exists(_)));
         assert_eq!(executions.counts(), ExecutionCounts::default());
     }
 
     #[test]
     fn simultaneous_duplicates_start_once() {
         let executions = Executions::default();
-        let request = decoded("tok_visa_4242", None);
+        let request = decoded("tok_visa_4242", TripId::new());
         let barrier = Barrier::new(8);
         let starts: usize = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
                 .map(|_| {
                     scope.spawn(|| {
                         barrier.wait();
-                        matches!(executions.claim(Some("k"), &request, None), Claim::Start(_))
+                        matches!(executions.claim(&request, false), Claim::Start(_))
                     })
                 })
                 .collect();
@@ -387,7 +327,8 @@ mod tests {
     #[test]
     fn a_running_execution_shows_its_calls_and_an_abandoned_one_says_why() {
         let executions = Executions::default();
-        let Claim::Start(execution) = executions.claim(None, &decoded("tok_visa_4242", None), None)
+        let Claim::Start(execution) =
+            executions.claim(&decoded("tok_visa_4242", TripId::new()), false)
         else {
             panic!("expected a start");
         };
@@ -407,7 +348,7 @@ mod tests {
         execution.invoked(&call("CreateTrip", 1, Outcome::Succeeded));
         execution.invoked(&call("ReserveFlight", 1, throttled));
         execution.invoked(&call("ReserveFlight", 2, Outcome::Succeeded));
-        let view = execution.view().unwrap();
+        let view = execution.view();
         assert_eq!(view.status, ExecutionStatus::Running);
         assert_eq!(view.states_visited, ["CreateTrip", "ReserveFlight"]);
         assert_eq!(view.retries, 1);
@@ -415,7 +356,7 @@ mod tests {
         assert_eq!(view.invocations[1].message.as_deref(), Some("slow down"));
 
         execution.abandon("the store went away".into());
-        let view = execution.view().unwrap();
+        let view = execution.view();
         assert_eq!(view.status, ExecutionStatus::Failed);
         assert_eq!(view.error.as_deref(), Some(RUNNER_FAILED));
         assert_eq!(view.invocations.len(), 3, "what it did is kept");

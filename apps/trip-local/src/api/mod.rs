@@ -3,17 +3,17 @@
 //!
 //! | route | answers |
 //! |---|---|
-//! | `POST /trips` | `202` [`TripAccepted`](body::TripAccepted) and `Location`; `400` with every violation; `409` when an `Idempotency-Key` or `trip_id` is reused with another body; `413`; `415` |
+//! | `POST /trips` | `202` [`TripAccepted`](body::TripAccepted) and `Location`; `400` with every violation; `409` when the trip (its `Idempotency-Key`) exists: finished, or started with another body; `413`; `415` |
 //! | `GET /trips/{id}` | `200` [`TripView`](body::TripView): status, each booking, the path the saga took; `400` for a malformed id; `404` |
 //! | `GET /health` | `200`, or `503` when the store does not answer: [`Health`](body::Health) |
 //! | `GET /openapi.json` | the contract ([`openapi::openapi`]) |
 //!
 //! Every error is an [`ErrorBody`](body::ErrorBody). A request body is validated against the
 //! saga input's JSON schema ([`schema`]) before it is decoded; the execution then runs in the
-//! background and `GET` shows it as it goes. A retry (same `Idempotency-Key`, or same
-//! client-chosen `trip_id`, with the same body) answers as the first request did and starts
-//! nothing, concurrent retries included: deciding and registering an execution are one step under
-//! one lock.
+//! background and `GET` shows it as it goes. The `Idempotency-Key` is the trip's id; a retry
+//! with the same key and body while its execution runs answers as the first request did and
+//! starts nothing, concurrent retries included, and once it has ended gets `409` (Step
+//! Functions' rule for an execution name, which API Gateway's answers follow too).
 //!
 //! ```
 //! use axum::body::Body;
@@ -52,10 +52,11 @@ use axum::routing::{get, post};
 use kernel::TripId;
 use serde_json::{Value, json};
 
-pub use routes::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, MAX_BODY_BYTES, MAX_KEY_LEN, trip_path};
+pub use routes::{IDEMPOTENCY_KEY, MAX_BODY_BYTES, trip_path};
 
 use crate::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
 use crate::execution::Saga;
+use crate::faults::FaultPlan;
 use crate::store::{HOTEL, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store};
 use executions::Executions;
 use schema::RequestDecoder;
@@ -69,6 +70,8 @@ pub struct Api {
 /// What the handlers share.
 struct ApiState {
     saga: Saga,
+    /// Injected into every execution (`trip-local serve --fault`); none by default.
+    faults: FaultPlan,
     store: String,
     decoder: RequestDecoder,
     executions: Executions,
@@ -83,12 +86,26 @@ impl Api {
         Self {
             state: Arc::new(ApiState {
                 saga,
+                faults: FaultPlan::none(),
                 store: store.to_string(),
                 decoder: RequestDecoder::new(),
                 executions: Executions::default(),
                 openapi: openapi::openapi(),
             }),
         }
+    }
+
+    /// Injects `faults` into every execution the API starts: to watch a slow or failing step
+    /// through `GET /trips/{id}`, or to retry a request while its execution runs.
+    ///
+    /// # Panics
+    /// When called after the API was cloned (its routes share its state).
+    #[must_use]
+    pub fn with_faults(mut self, faults: FaultPlan) -> Self {
+        Arc::get_mut(&mut self.state)
+            .expect("faults are set before the API is shared")
+            .faults = faults;
+        self
     }
 
     /// The routes, ready for `axum::serve` or, in tests, `tower::ServiceExt::oneshot`.
@@ -121,19 +138,14 @@ pub async fn serve(
 }
 
 /// Lines to paste into a shell against the API at `base` (e.g. `http://127.0.0.1:3000`), on
-/// the demo catalogue: a booking with `trip_id` chosen by the client, so that the `GET` line
-/// after it can name it; a sold-out flight, safe to send twice with its `Idempotency-Key`; a
-/// declined card; an invalid request; health and the OpenAPI document.
+/// the demo catalogue: a booking whose `Idempotency-Key` (its trip id) is `trip_id`, so that the
+/// `GET` line after it can name it; a sold-out flight; a declined card; an invalid request;
+/// health and the OpenAPI document.
 pub fn curl_lines(base: &str, trip_id: TripId) -> Vec<String> {
-    let body = |flight: &str, card: &str, trip_id: Option<TripId>| {
+    let body = |flight: &str, card: &str| {
         let mut body = trip_request(TripId::new(), flight, HOTEL, card);
-        match trip_id {
-            Some(id) => body["trip_id"] = json!(id),
-            None => {
-                if let Some(fields) = body.as_object_mut() {
-                    fields.shift_remove("trip_id");
-                }
-            }
+        if let Some(fields) = body.as_object_mut() {
+            fields.shift_remove("trip_id");
         }
         body.to_string()
     };
@@ -149,21 +161,19 @@ pub fn curl_lines(base: &str, trip_id: TripId) -> Vec<String> {
     });
     vec![
         format!(
-            "# a trip that books: {ROOMY_FLIGHT}, {HOTEL}, {GOOD_CARD} (the trip_id is yours to choose, or leave out)"
-        ),
-        post("", &body(ROOMY_FLIGHT, GOOD_CARD, Some(trip_id))),
-        "# its status, bookings and the path its saga took".to_owned(),
-        format!("curl -s {base}{}", trip_path(trip_id)),
-        format!(
-            "# {ONE_SEAT_FLIGHT} has one seat: sold out for two, the saga compensates; send it twice, one execution"
+            "# a trip that books: {ROOMY_FLIGHT}, {HOTEL}, {GOOD_CARD}; the Idempotency-Key is its id (yours to choose, or leave out); sent again once booked: 409"
         ),
         post(
-            " -H 'Idempotency-Key: sold-out-1'",
-            &body(ONE_SEAT_FLIGHT, GOOD_CARD, None),
+            &format!(" -H 'Idempotency-Key: {trip_id}'"),
+            &body(ROOMY_FLIGHT, GOOD_CARD),
         ),
+        "# its status, bookings and the path its saga took".to_owned(),
+        format!("curl -s {base}{}", trip_path(trip_id)),
+        format!("# {ONE_SEAT_FLIGHT} has one seat: sold out for two, the saga compensates"),
+        post("", &body(ONE_SEAT_FLIGHT, GOOD_CARD)),
         "# a declined card: the flight and the hotel are given back, the trip is cancelled"
             .to_owned(),
-        post("", &body(ROOMY_FLIGHT, DECLINED_CARD, None)),
+        post("", &body(ROOMY_FLIGHT, DECLINED_CARD)),
         "# an invalid request: 400 with every violation and where it is".to_owned(),
         post("", &invalid.to_string()),
         "# health, and the contract".to_owned(),

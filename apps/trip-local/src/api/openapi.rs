@@ -11,7 +11,6 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 use super::body::{ErrorBody, Health, TripAccepted, TripView};
-use super::routes::MAX_KEY_LEN;
 use super::schema::{NEW_TRIP, new_trip_schema};
 use kernel::TripId;
 
@@ -40,7 +39,7 @@ pub fn openapi() -> Value {
     let new_trip = new_trip_schema(&mut requests).to_value();
     let trip_id = requests.subschema_for::<TripId>().to_value();
     let paths = json!({
-        "/trips": { "post": start_trip(&mut answers) },
+        "/trips": { "post": start_trip(&mut answers, &trip_id) },
         "/trips/{id}": { "get": get_trip(&mut answers, &trip_id) },
         "/health": { "get": health(&mut answers) },
         "/openapi.json": { "get": {
@@ -113,21 +112,25 @@ fn error_response(generator: &mut SchemaGenerator, description: &str) -> Value {
     })
 }
 
-fn start_trip(generator: &mut SchemaGenerator) -> Value {
+fn start_trip(generator: &mut SchemaGenerator, trip_id: &Value) -> Value {
     let accepted = json_content(&schema_ref::<TripAccepted>(generator));
     json!({
         "operationId": "startTrip",
         "summary": "Book a trip: starts the saga's execution.",
-        "description": "The body is the saga's input with `trip_id` optional. A retry with the \
-    same `Idempotency-Key` and body, or the same client-chosen `trip_id` and body, answers as the \
-    first request did and starts no second execution.",
+        "description": "The body is the saga's input without `trip_id`: the trip's id is the \
+    `Idempotency-Key` header, or one the API assigns. The execution is named `trip-<trip_id>`. \
+    Step Functions decides what a repeated id does, and both this API and API Gateway answer as \
+    it decides: the same id with the same body (byte for byte) while that execution runs gets \
+    the same 202 and starts nothing; another body while it runs, or any body once it has ended, \
+    gets 409 `trip_exists`.",
         "parameters": [{
             "name": "Idempotency-Key",
             "in": "header",
             "required": false,
-            "description": "Makes a retry safe: the same key with the same body gets the same \
-    answer; with another body, 409.",
-            "schema": { "type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN, "pattern": "^[!-~]+$" },
+            "description": "The trip's id, chosen by the client (a new UUID for each new trip): a \
+    retry with the same key and body starts no second execution. Without it, the API assigns an \
+    id and a retry books again.",
+            "schema": trip_id,
         }],
         "requestBody": {
             "required": true,
@@ -135,18 +138,14 @@ fn start_trip(generator: &mut SchemaGenerator) -> Value {
         },
         "responses": {
             "202": {
-                "description": "The execution is started (or was, by the same request before).",
+                "description": "The execution is started, or runs already for this very request.",
                 "headers": {
                     "Location": { "description": "The trip: `/trips/<trip_id>`.", "schema": { "type": "string" } },
-                    "Idempotent-Replayed": {
-                        "description": "`true` when this answers a retry and nothing was started.",
-                        "schema": { "type": "string", "enum": ["true"] },
-                    },
                 },
                 "content": accepted,
             },
             "400": error_response(generator, "The body is not JSON (`invalid_json`), breaks the schema (`invalid_request`, with every violation), or the Idempotency-Key is unusable (`invalid_idempotency_key`)."),
-            "409": error_response(generator, "The Idempotency-Key was used with another body (`idempotency_conflict`), or the `trip_id` with another request (`trip_conflict`)."),
+            "409": error_response(generator, "The trip exists (`trip_exists`): its booking has finished, or it was started with another body."),
             "413": error_response(generator, "The body is too large (`payload_too_large`)."),
             "415": error_response(generator, "The body is not sent as `application/json` (`unsupported_media_type`)."),
             "503": error_response(generator, "The store failed (`store_unavailable`)."),

@@ -18,18 +18,12 @@ use super::body::{
 };
 use super::error::ApiError;
 use super::executions::{Claim, TripExecution, execution_name};
-use super::schema::{Decoded, Rejection};
-use crate::faults::FaultPlan;
+use super::schema::Rejection;
 use crate::functions::Observer;
 
-/// The header that makes a retried `POST /trips` start no second execution.
+/// The header that names the trip (its id), so that a retried `POST /trips` starts no second
+/// execution.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// Set on a `202` that answers a retry: nothing was started this time.
-pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
-
-/// The longest idempotency key accepted (the length Stripe and the IETF draft's examples use).
-pub const MAX_KEY_LEN: usize = 255;
 
 /// The largest body read: a trip request is well under 1 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -57,25 +51,26 @@ pub(super) async fn start_trip(
             })
         }
     })?;
-    let decoded = api
-        .decoder
-        .decode(&bytes, TripId::new)
-        .map_err(|r| match r {
-            Rejection::MalformedJson(violation) => ApiError::invalid_json(violation),
-            Rejection::Invalid(violations) => ApiError::invalid_request(violations),
-        })?;
-    let recorded = recorded_trip(&api, &decoded).await?;
-    match api
-        .executions
-        .claim(key.as_deref(), &decoded, recorded.as_ref())
-    {
+    let trip_id = key.unwrap_or_else(TripId::new);
+    let decoded = api.decoder.decode(&bytes, trip_id).map_err(|r| match r {
+        Rejection::MalformedJson(violation) => ApiError::invalid_json(violation),
+        Rejection::Invalid(violations) => ApiError::invalid_request(violations),
+    })?;
+    // A trip named by the client may have been booked before this server started.
+    let recorded = key.is_some() && !api.executions.knows(trip_id) && {
+        let trips = &api.saga.context().trips;
+        let found = trips.get(trip_id).await;
+        found
+            .map_err(|e| ApiError::store_unavailable(&e))?
+            .is_some()
+    };
+    match api.executions.claim(&decoded, recorded) {
         Claim::Start(execution) => {
             start(&api, execution);
-            Ok(accepted(decoded.request.trip_id, false))
+            Ok(accepted(trip_id))
         }
-        Claim::Replay(trip_id) => Ok(accepted(trip_id, true)),
-        Claim::KeyConflict(trip_id) => Err(ApiError::idempotency_conflict(trip_id)),
-        Claim::TripConflict => Err(ApiError::trip_conflict(decoded.request.trip_id)),
+        Claim::Replay(trip_id) => Ok(accepted(trip_id)),
+        Claim::Exists(trip_id) => Err(ApiError::trip_exists(trip_id)),
     }
 }
 
@@ -95,48 +90,24 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// The `Idempotency-Key`, if sent: 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+/// The `Idempotency-Key`, if sent: the trip's id, a UUID in canonical lower-case form.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<TripId>, ApiError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::invalid_idempotency_key("must be visible ASCII"))?;
-    if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(ApiError::invalid_idempotency_key(
-            "must be 1 to 255 characters long",
-        ));
-    }
-    if !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid_idempotency_key(
-            "must be visible ASCII, without spaces",
-        ));
-    }
-    Ok(Some(key.to_owned()))
-}
-
-/// The trip stored under a client-chosen id this server has no execution for: one booked before
-/// a restart, on a store that outlives the process.
-async fn recorded_trip(
-    api: &ApiState,
-    decoded: &Decoded,
-) -> Result<Option<trip::domain::Trip>, ApiError> {
-    let trip_id = decoded.request.trip_id;
-    if !decoded.client_trip_id || api.executions.knows(trip_id) {
-        return Ok(None);
-    }
-    api.saga
-        .context()
-        .trips
-        .get(trip_id)
-        .await
-        .map_err(|e| ApiError::store_unavailable(&e))
+    let key = value.to_str().unwrap_or_default();
+    TripId::parse(key).map(Some).map_err(|_| {
+        ApiError::invalid_idempotency_key(
+            "must be the trip's id: a UUID in lower-case canonical form, such as \
+             0192f0c4-9c7e-7d3a-8f51-2f4b1c9e3a10 (a new one for each new trip)",
+        )
+    })
 }
 
 /// Runs the saga for `execution` in the background; the answer does not wait for it.
 fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
-    let input = serde_json::to_value(&execution.request).expect("a TripRequest serialises to JSON");
+    let input: Value =
+        serde_json::from_str(&execution.input).expect("the input was decoded from this text");
     // The jitter of retry back-offs, different per trip and the same on every replay of it.
     let seed = execution.request.trip_id.as_uuid().as_u64_pair().1;
     let observer: Arc<dyn Observer> = execution.clone();
@@ -144,7 +115,7 @@ fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
     let run = tokio::spawn(async move {
         runner
             .saga
-            .run(input, FaultPlan::none(), observer, seed)
+            .run(input, runner.faults.clone(), observer, seed)
             .await
     });
     tokio::spawn(async move {
@@ -158,7 +129,9 @@ fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
     });
 }
 
-fn accepted(trip_id: TripId, replayed: bool) -> Response {
+/// `202`: the same answer to the request that started the execution and to its retries, as
+/// API Gateway gives it (it cannot tell them apart: Step Functions answers both alike).
+fn accepted(trip_id: TripId) -> Response {
     let body = TripAccepted {
         trip_id,
         execution_name: execution_name(trip_id),
@@ -170,9 +143,6 @@ fn accepted(trip_id: TripId, replayed: bool) -> Response {
     let headers = response.headers_mut();
     if let Ok(location) = HeaderValue::from_str(&trip_path(trip_id)) {
         headers.insert(header::LOCATION, location);
-    }
-    if replayed {
-        headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     response
 }
@@ -187,7 +157,7 @@ pub(super) async fn get_trip(
     let execution = api.executions.get(trip_id);
     // The execution before the store: a view that says the execution has ended is then never
     // shown beside a trip read before it ended.
-    let view = execution.as_ref().and_then(|e| e.view());
+    let view = execution.as_ref().map(|e| e.view());
     let context = api.saga.context();
     let store_error = |e| ApiError::store_unavailable(&e);
     let trip = context.trips.get(trip_id).await.map_err(store_error)?;
