@@ -161,6 +161,58 @@ export function loadTableAccess(dir: string = GENERATED_DIR): TableAccess {
   return access;
 }
 
+/** `generated/trip_api.gateway.json` (`trip_local::api::gateway`): the mapping templates of
+ * `POST /trips`'s `StartExecution` integration, and examples of both sides. */
+export interface GatewayTemplates {
+  readonly generated: string;
+  /** The saga `POST /trips` starts (its manifest's `saga`). */
+  readonly saga: string;
+  /** Velocity; `${StateMachineArn}` stands for the ARN executions start on. */
+  readonly request_template: string;
+  readonly responses: Readonly<Record<'started' | 'refused' | 'unavailable', { readonly status: number; readonly template: string }>>;
+  readonly examples: readonly GatewayExample[];
+}
+
+/** A request, and what the local API makes of it. */
+export interface GatewayExample {
+  readonly name: string;
+  readonly idempotency_key: string | null;
+  readonly request_id: string;
+  readonly body: string;
+  /** `null` when the request must not start anything. */
+  readonly start_execution: { readonly name: string; readonly input: string } | null;
+  readonly execution_arn?: string;
+  readonly accepted?: unknown;
+  readonly exists?: unknown;
+  readonly invalid_key?: unknown;
+}
+
+/** The placeholder of the request template that the app replaces with the alias's ARN. */
+export const STATE_MACHINE_ARN = '${StateMachineArn}';
+
+/** The API's templates, `dir/trip_api.gateway.json`. */
+export function loadGateway(dir: string = GENERATED_DIR): GatewayTemplates {
+  const file = path.join(dir, 'trip_api.gateway.json');
+  const gateway = readJson(file) as GatewayTemplates;
+  require_(gateway.saga, '`saga`', file);
+  require_(gateway.request_template, '`request_template`', file);
+  require_(gateway.responses, '`responses`', file);
+  if (!gateway.request_template.includes(STATE_MACHINE_ARN)) {
+    throw new Error(`${file}: the request template does not name ${STATE_MACHINE_ARN}`);
+  }
+  return gateway;
+}
+
+/** `POST /trips`'s request model, `dir/trip_api.request.draft4.json` (JSON Schema draft 4). */
+export function loadRequestModel(dir: string = GENERATED_DIR): Record<string, unknown> {
+  const file = path.join(dir, 'trip_api.request.draft4.json');
+  const model = readJson(file) as Record<string, unknown>;
+  if (model['$schema'] !== 'http://json-schema.org/draft-04/schema#') {
+    throw new Error(`${file} is not a draft 4 schema: API Gateway accepts no other`);
+  }
+  return model;
+}
+
 /** The `${Name}` placeholders of a definition, each once, in order of first use. */
 export function placeholders(definition: string): string[] {
   const found = new Set<string>();

@@ -4,7 +4,15 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { GENERATED_DIR, loadSagas, loadTable, loadTableAccess } from './generated';
+import { TripApi } from './api';
+import {
+  GENERATED_DIR,
+  loadGateway,
+  loadRequestModel,
+  loadSagas,
+  loadTable,
+  loadTableAccess,
+} from './generated';
 import { SagaFunctions } from './saga-functions';
 import { SagaStateMachine } from './saga-state-machine';
 import type { StageConfig } from './stage';
@@ -25,6 +33,7 @@ export class TripSagaStack extends Stack {
   readonly table: TripTable;
   /** By saga name (the manifest's `saga`). */
   readonly sagas: ReadonlyMap<string, DeployedSaga>;
+  readonly api: TripApi;
 
   constructor(scope: Construct, id: string, props: TripSagaStackProps) {
     super(scope, id, props);
@@ -51,5 +60,23 @@ export class TripSagaStack extends Stack {
     }
     this.sagas = sagas;
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+
+    const gateway = loadGateway(dir);
+    const booking = sagas.get(gateway.saga);
+    if (booking === undefined) {
+      throw new Error(
+        `generated/trip_api.gateway.json starts the saga ${gateway.saga}, which generated/ has no manifest for: run \`make gen\``,
+      );
+    }
+    this.api = new TripApi(this, 'BookingApi', {
+      stage,
+      saga: booking.stateMachine,
+      gateway,
+      requestModel: loadRequestModel(dir),
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'The booking API (requests signed with SigV4)',
+      value: this.api.url,
+    });
   }
 }

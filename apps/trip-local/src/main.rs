@@ -86,6 +86,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print API Gateway's mapping templates for POST /trips, with examples of both sides.
+    Gateway {
+        /// Write it to FILE instead, e.g. generated/trip_api.gateway.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the table actions each function of the saga needs (its IAM grants).
     TableAccess {
         /// Write it to FILE instead, e.g. generated/trip_table_access.json.
@@ -141,6 +147,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::ApiModel { out } => {
             return write_or_print(&api::draft4::new_trip_draft4_json(), out.as_deref());
+        }
+        Command::Gateway { out } => {
+            return write_or_print(&api::gateway::gateway_json(), out.as_deref());
         }
         Command::TableAccess { out } => {
             return write_or_print(&trip_saga::table_access::access_json(), out.as_deref());

@@ -10,6 +10,7 @@ use kernel::TripId;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use trip_local::api::draft4::{self, DRAFT4_FILE, new_trip_draft4_json, new_trip_draft4_schema};
+use trip_local::api::gateway::{self, GATEWAY_FILE, gateway_json};
 use trip_local::api::openapi::{OPENAPI_FILE, REGENERATE, openapi, openapi_json};
 use trip_local::api::schema::{RequestDecoder, new_trip_json_schema};
 use trip_local::api::{self, Api, IDEMPOTENCY_KEY};
@@ -635,6 +636,46 @@ async fn the_api_serves_its_openapi_document() {
     let answer = get(&local.router, "/openapi.json").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, openapi());
+}
+
+#[test]
+fn the_committed_gateway_templates_are_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(GATEWAY_FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == gateway_json(),
+        "{GATEWAY_FILE} is stale: run `{}` (or `make gen`) and commit the result",
+        gateway::REGENERATE
+    );
+}
+
+/// The answers the gateway's examples expect (which the infrastructure's tests hold API
+/// Gateway's templates to) are this API's answers to the same requests: started, then refused
+/// as existing once ended; a key that is no trip id refused.
+#[tokio::test]
+async fn the_gateway_examples_are_this_apis_answers() {
+    for example in gateway::examples() {
+        let local = local().await;
+        let key = example["idempotency_key"].as_str();
+        let body = example["body"].as_str().unwrap();
+        let Some(key) = key.filter(|_| example["start_execution"].is_object()) else {
+            if let Some(key) = key {
+                let answer = post_text(&local.router, body, key).await;
+                assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+                assert_eq!(answer.body, example["invalid_key"], "{}", example["name"]);
+            }
+            continue;
+        };
+        let first = post_text(&local.router, body, key).await;
+        assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+        assert_eq!(first.body, example["accepted"]);
+        finished(&local.router, key).await;
+        let again = post_text(&local.router, body, key).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body, example["exists"]);
+    }
 }
 
 #[test]

@@ -112,6 +112,25 @@ impl ApiError {
         )
     }
 
+    /// 500: Step Functions refused the execution for a reason no request can cause (a missing
+    /// state machine, a denied permission): API Gateway's answer; the local API never gives it.
+    pub fn start_failed() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "start_failed",
+            "the booking could not be started; nothing was booked",
+        )
+    }
+
+    /// 503: Step Functions did not answer: API Gateway's answer; the local API never gives it.
+    pub fn start_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "start_unavailable",
+            "the booking could not be started now; retry with the same Idempotency-Key",
+        )
+    }
+
     /// 413: the body is larger than any trip request.
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(

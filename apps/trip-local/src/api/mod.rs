@@ -39,6 +39,7 @@ pub mod body;
 pub mod draft4;
 pub mod error;
 mod executions;
+pub mod gateway;
 pub mod openapi;
 mod routes;
 pub mod schema;

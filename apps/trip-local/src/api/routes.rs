@@ -90,18 +90,19 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Why an `Idempotency-Key` is refused.
+pub(crate) const INVALID_KEY_REASON: &str = "must be the trip's id: a UUID in lower-case \
+     canonical form, such as 0192f0c4-9c7e-7d3a-8f51-2f4b1c9e3a10 (a new one for each new trip)";
+
 /// The `Idempotency-Key`, if sent: the trip's id, a UUID in canonical lower-case form.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<TripId>, ApiError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
     let key = value.to_str().unwrap_or_default();
-    TripId::parse(key).map(Some).map_err(|_| {
-        ApiError::invalid_idempotency_key(
-            "must be the trip's id: a UUID in lower-case canonical form, such as \
-             0192f0c4-9c7e-7d3a-8f51-2f4b1c9e3a10 (a new one for each new trip)",
-        )
-    })
+    TripId::parse(key)
+        .map(Some)
+        .map_err(|_| ApiError::invalid_idempotency_key(INVALID_KEY_REASON))
 }
 
 /// Runs the saga for `execution` in the background; the answer does not wait for it.
