@@ -6,6 +6,7 @@
 import {
   aws_apigateway as apigw,
   aws_iam as iam,
+  aws_lambda as lambda,
   aws_logs as logs,
   aws_wafv2 as wafv2,
   Validations,
@@ -14,9 +15,15 @@ import { Construct } from 'constructs';
 import { STATE_MACHINE_ARN, type GatewayTemplates } from './generated';
 import type { SagaStateMachine } from './saga-state-machine';
 import type { StageConfig } from './stage';
+import type { TripTable } from './table';
+import { TableFunction } from './table-function';
+
+/** The alias API Gateway invokes: the release a canary moves (the delivery pipeline's). */
+export const LIVE_ALIAS = 'live';
 
 export interface TripApiProps {
   readonly stage: StageConfig;
+  readonly table: TripTable;
   readonly saga: SagaStateMachine;
   readonly gateway: GatewayTemplates;
   /** The request body's JSON Schema, draft 4. */
@@ -45,6 +52,8 @@ const GATEWAY_ERRORS: ReadonlyArray<[apigw.ResponseType, string]> = [
 export class TripApi extends Construct {
   readonly api: apigw.RestApi;
   readonly startRole: iam.Role;
+  /** The API's Lambda functions, by name, each with its `live` alias. */
+  readonly functions: ReadonlyMap<string, { fn: TableFunction; alias: lambda.Alias }>;
   readonly webAcl: wafv2.CfnWebACL;
   readonly accessLogs: logs.LogGroup;
 
@@ -162,6 +171,34 @@ export class TripApi extends Construct {
         })),
       ],
     });
+
+    const functions = new Map<string, { fn: TableFunction; alias: lambda.Alias }>();
+    for (const entry of gateway.functions) {
+      const fn = new TableFunction(this, entry.name, {
+        binary: entry.binary,
+        crate: entry.crate,
+        description: `Trip booking API: ${entry.method} ${entry.path}`,
+        tableActions: entry.table_actions,
+        table: props.table,
+        stage,
+      });
+      const alias = new lambda.Alias(fn, 'Live', { aliasName: LIVE_ALIAS, version: fn.version });
+      const resource = this.api.root.resourceForPath(entry.path);
+      const parameters = Object.fromEntries(
+        [...entry.path.matchAll(/\{([^}]+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]),
+      );
+      const method = resource.addMethod(entry.method, new apigw.LambdaIntegration(alias), {
+        operationName: entry.name,
+        requestParameters: parameters,
+        requestValidator: validator,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'IAM (SigV4) authorization instead of a Cognito user pool, as on every route of this API.',
+      });
+      functions.set(entry.name, { fn, alias });
+    }
+    this.functions = functions;
 
     Validations.of(start).acknowledge({
       id: 'AwsSolutions-COG4',

@@ -171,6 +171,20 @@ export interface GatewayTemplates {
   readonly request_template: string;
   readonly responses: Readonly<Record<'started' | 'refused' | 'unavailable', { readonly status: number; readonly template: string }>>;
   readonly examples: readonly GatewayExample[];
+  /** The API's routes served by Lambda functions of the workspace. */
+  readonly functions: readonly ApiFunction[];
+}
+
+/** A route of the API served by a Lambda function (proxy integration). */
+export interface ApiFunction {
+  readonly name: string;
+  readonly method: string;
+  /** e.g. `/trips/{id}`. */
+  readonly path: string;
+  readonly crate: string;
+  readonly binary: string;
+  /** The IAM actions it needs on the single table, measured by its test. */
+  readonly table_actions: readonly string[];
 }
 
 /** A request, and what the local API makes of it. */
@@ -197,6 +211,7 @@ export function loadGateway(dir: string = GENERATED_DIR): GatewayTemplates {
   require_(gateway.saga, '`saga`', file);
   require_(gateway.request_template, '`request_template`', file);
   require_(gateway.responses, '`responses`', file);
+  require_(gateway.functions, '`functions`', file);
   if (!gateway.request_template.includes(STATE_MACHINE_ARN)) {
     throw new Error(`${file}: the request template does not name ${STATE_MACHINE_ARN}`);
   }

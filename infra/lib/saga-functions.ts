@@ -1,22 +1,12 @@
 /**
  * One Lambda function per entry of a saga's manifest, built by cargo-lambda from the workspace.
  */
-import * as path from 'node:path';
-import {
-  aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  Stack,
-} from 'aws-cdk-lib';
-import { RustFunction } from 'cargo-lambda-cdk';
+import type { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { GeneratedSaga, SagaFunction, TableAccess } from './generated';
-import { acknowledgeXRayWildcard } from './nag';
-import { FUNCTION_TIMEOUT, type StageConfig } from './stage';
+import type { StageConfig } from './stage';
 import type { TripTable } from './table';
-
-/** The Cargo workspace (its root manifest): cargo-lambda builds each binary from there. */
-export const WORKSPACE_MANIFEST = path.resolve(__dirname, '..', '..', 'Cargo.toml');
+import { TableFunction } from './table-function';
 
 export interface SagaFunctionsProps {
   readonly saga: GeneratedSaga;
@@ -46,7 +36,6 @@ export class SagaFunctions extends Construct {
   constructor(scope: Construct, id: string, props: SagaFunctionsProps) {
     super(scope, id);
     const { saga, table, stage, access } = props;
-    const stack = Stack.of(this);
     this.functions = saga.manifest.functions.map((entry) => {
       const actions = access.sagas[saga.manifest.saga]?.[entry.name];
       if (actions === undefined || actions.length === 0) {
@@ -54,56 +43,21 @@ export class SagaFunctions extends Construct {
           `generated/trip_table_access.json lists no table actions for ${saga.manifest.saga}'s ${entry.name}: declare them in trip_saga::table_access and run \`make gen\``,
         );
       }
-      const scope = new Construct(this, entry.name);
-      const logGroup = new logs.LogGroup(scope, 'Logs', {
-        retention: stage.logRetention,
-        removalPolicy: stage.removalPolicy,
-      });
-      // A role per function, allowed only the table actions that function sends: a compromised
-      // or buggy step can do no more than its own job.
-      const role = new iam.Role(scope, 'Role', {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `${saga.manifest.saga} ${entry.kind} ${entry.name} (${entry.crate} ${entry.binary})`,
-      });
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [logGroup.logGroupArn],
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [...actions],
-          resources: [
-            table.table.tableArn,
-            ...(table.definition.global_secondary_indexes.length > 0
-              ? [stack.formatArn({
-                service: 'dynamodb',
-                resource: 'table',
-                resourceName: `${table.table.tableName}/index/*`,
-              })]
-              : []),
-          ],
-        }),
-      );
-      const fn = new RustFunction(scope, 'Function', {
-        manifestPath: WORKSPACE_MANIFEST,
-        binaryName: entry.binary,
-        runtime: 'provided.al2023',
-        architecture: lambda.Architecture.ARM_64,
+      const deployed = new TableFunction(this, entry.name, {
+        binary: entry.binary,
+        crate: entry.crate,
         description: `${saga.manifest.saga}: ${entry.name} (${entry.handler})`,
-        memorySize: 256,
-        timeout: FUNCTION_TIMEOUT,
-        role,
-        logGroup,
-        loggingFormat: lambda.LoggingFormat.JSON,
-        tracing: lambda.Tracing.ACTIVE,
-        environment: {
-          [table.definition.name_variable]: table.table.tableName,
-        },
+        tableActions: actions,
+        table,
+        stage,
       });
-      acknowledgeXRayWildcard(role);
-      return { entry, function: fn, version: fn.currentVersion, role, logGroup };
+      return {
+        entry,
+        function: deployed.function,
+        version: deployed.version,
+        role: deployed.role,
+        logGroup: deployed.logGroup,
+      };
     });
   }
 

@@ -70,6 +70,7 @@ export class TripSagaStack extends Stack {
     }
     this.api = new TripApi(this, 'BookingApi', {
       stage,
+      table: this.table,
       saga: booking.stateMachine,
       gateway,
       requestModel: loadRequestModel(dir),

@@ -224,6 +224,34 @@ test('WAF: AWS managed rules and a rate rule per IP, on the stage', () => {
   expect(JSON.stringify(association.Properties.ResourceArn)).toContain('/stages/');
 });
 
+test.each(gateway.functions.map((f) => [`${f.method} ${f.path}`, f]))('%s: IAM auth, a Lambda proxy on its live alias, exactly its table actions', (_, entry) => {
+  const method = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method')).find(
+    (m) => m.Properties.HttpMethod === entry.method && m.Properties.OperationName === entry.name,
+  )!;
+  expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+  expect(method.Properties.RequestParameters).toEqual({ 'method.request.path.id': true });
+  expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
+  const aliases = resourcesOf(template, 'AWS::Lambda::Alias');
+  const uri = JSON.stringify(method.Properties.Integration.Uri);
+  const [aliasId, alias] = Object.entries(aliases).find(([id]) => uri.includes(id))!;
+  expect(alias.Properties.Name).toBe('live');
+  const functionId = alias.Properties.FunctionName.Ref;
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId];
+  expect(fn.Properties).toMatchObject({ Runtime: 'provided.al2023', Architectures: ['arm64'], Handler: 'bootstrap' });
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  const grants = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((pol) => pol.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((pol) => pol.Properties.PolicyDocument.Statement)
+    .filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+  expect(grants.map((st) => [st.Action].flat().sort())).toEqual([[...entry.table_actions].sort()]);
+  // API Gateway may invoke the alias (and only it: not $LATEST).
+  const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter(
+    (perm) => perm.Properties.FunctionName.Ref === aliasId,
+  );
+  expect(permissions.length).toBeGreaterThan(0);
+  expect(permissions.every((perm) => perm.Properties.Principal === 'apigateway.amazonaws.com')).toBe(true);
+});
+
 test("API Gateway's own refusals answer with the API's error body", () => {
   const responses = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse'));
   const byType = Object.fromEntries(responses.map((r) => [r.Properties.ResponseType, r.Properties.ResponseTemplates['application/json']]));

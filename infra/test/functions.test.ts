@@ -6,7 +6,12 @@ const entries = sagas.flatMap((s) => s.manifest.functions);
 const table = loadTable();
 const access = loadTableAccess();
 const { stack, template } = synth('dev');
-const functions = resourcesOf(template, 'AWS::Lambda::Function');
+// The saga's functions (the API's have their own tests).
+const functions = Object.fromEntries(
+  Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, f]) =>
+    sagas.some((s) => f.Properties.Description.startsWith(`${s.manifest.saga}: `)),
+  ),
+);
 const roles = resourcesOf(template, 'AWS::IAM::Role');
 const policies = resourcesOf(template, 'AWS::IAM::Policy');
 const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
@@ -85,8 +90,10 @@ test('functions that do different things get different grants', () => {
 });
 
 test('every function has a published version, which is what the state machine calls', () => {
-  const versions = resourcesOf(template, 'AWS::Lambda::Version');
-  expect(Object.keys(versions)).toHaveLength(entries.length);
+  const versions = Object.values(resourcesOf(template, 'AWS::Lambda::Version')).filter(
+    (v) => functions[v.Properties.FunctionName.Ref] !== undefined,
+  );
+  expect(versions).toHaveLength(entries.length);
   const deployed = [...stack.sagas.values()].flatMap((s) => s.functions.functions);
   expect(deployed.map((d) => d.entry.binary).sort()).toEqual(entries.map((e) => e.binary).sort());
 });

@@ -599,6 +599,98 @@ async fn a_trip_booked_before_a_restart_is_not_booked_again() {
     assert_eq!(view.body["bookings"]["payment"]["status"], "CAPTURED");
 }
 
+/// The Lambda behind API Gateway's `GET /trips/{id}` answers with the local API's own view, on
+/// the same store: the same body, but for `execution` (its history is Step Functions', not this
+/// process's).
+#[tokio::test]
+async fn the_get_trip_lambda_answers_as_the_local_api() {
+    use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+    use aws_lambda_events::encodings::Body as LambdaBody;
+    use trip_local::api::lambda;
+
+    let local = local().await;
+    let key = TripId::new().to_string();
+    post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), Some(&key)).await;
+    finished(&local.router, &key).await;
+    let call = |id: &str| {
+        let mut request = ApiGatewayProxyRequest::default();
+        request
+            .path_parameters
+            .insert(lambda::TRIP_ID_PARAMETER.into(), id.into());
+        let context = local.context.clone();
+        async move { lambda::get_trip(&context, &request).await }
+    };
+    let json = |answer: &aws_lambda_events::apigw::ApiGatewayProxyResponse| -> Value {
+        match &answer.body {
+            Some(LambdaBody::Text(text)) => serde_json::from_str(text).unwrap(),
+            other => panic!("a JSON body: {other:?}"),
+        }
+    };
+
+    let answer = call(&key).await;
+    assert_eq!(answer.status_code, 200);
+    assert_eq!(answer.headers[header::CONTENT_TYPE], "application/json");
+    let mut expected = get(&local.router, &format!("/trips/{key}")).await.body;
+    assert_eq!(expected["status"], "CONFIRMED");
+    expected["execution"] = Value::Null;
+    assert_eq!(json(&answer), expected);
+    assert_matches_contract("TripView", &json(&answer));
+
+    let unknown = TripId::new().to_string();
+    let answer = call(&unknown).await;
+    assert_eq!(answer.status_code, 404);
+    assert_eq!(
+        json(&answer),
+        get(&local.router, &format!("/trips/{unknown}")).await.body
+    );
+    let answer = call("not-an-id").await;
+    assert_eq!(answer.status_code, 400);
+    assert_eq!(
+        json(&answer),
+        get(&local.router, "/trips/not-an-id").await.body
+    );
+}
+
+/// On DynamoDB (moto), what the `GET /trips/{id}` Lambda sends is exactly what its role is
+/// granted (`GET_TRIP_TABLE_ACTIONS`, in `generated/trip_api.gateway.json`).
+#[tokio::test]
+async fn the_get_trip_lambda_uses_exactly_its_declared_table_actions() {
+    use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+    use kernel::testing::actions::{ActionLog, recording_client};
+    use trip_local::api::lambda;
+
+    let table = kernel::testing::test_table().await;
+    let store = Store::DynamoDb {
+        endpoint: "moto".into(),
+        table: table.name.clone(),
+    };
+    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
+    let key = TripId::new().to_string();
+    post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), Some(&key)).await;
+    finished(&local.router, &key).await;
+
+    let log = ActionLog::default();
+    let recording = TripContext::dynamodb(
+        &recording_client(&table.client, "GetTrip", &log),
+        &table.name,
+    );
+    for (id, status) in [(key.clone(), 200), (TripId::new().to_string(), 404)] {
+        let mut request = ApiGatewayProxyRequest::default();
+        request
+            .path_parameters
+            .insert(lambda::TRIP_ID_PARAMETER.into(), id);
+        assert_eq!(
+            lambda::get_trip(&recording, &request).await.status_code,
+            status
+        );
+    }
+    let declared: std::collections::BTreeSet<String> = lambda::GET_TRIP_TABLE_ACTIONS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    assert_eq!(log.actions_of("GetTrip"), declared);
+}
+
 #[tokio::test]
 async fn unknown_trips_ids_routes_and_methods_answer_json_errors() {
     let local = local().await;

@@ -29,6 +29,8 @@
 //! the pipe closes. Rust never runs destructors of statics, so this is what stops the shared
 //! server when the test binary exits, however it exits (even `SIGKILL`).
 
+pub mod actions;
+
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -13,7 +13,8 @@
 //!
 //! Committed as `generated/trip_api.gateway.json`; the CDK app (`infra/`) reads the templates
 //! from it and its tests run them with a Velocity engine on [`examples`], whose expected
-//! results come from this API's code.
+//! results come from this API's code. The file also lists the API's Lambda functions
+//! ([`super::lambda::functions`]: `GET /trips/{id}`), with the table actions each needs.
 //!
 //! ```
 //! use trip_local::api::gateway::{gateway, STATE_MACHINE_ARN};
@@ -226,6 +227,7 @@ pub fn gateway() -> Value {
             "unavailable": { "status": 503, "template": unavailable_template() },
         },
         "examples": examples(),
+        "functions": super::lambda::functions(),
     })
 }
 

@@ -40,6 +40,7 @@ pub mod draft4;
 pub mod error;
 mod executions;
 pub mod gateway;
+pub mod lambda;
 pub mod openapi;
 mod routes;
 pub mod schema;
@@ -53,7 +54,7 @@ use axum::routing::{get, post};
 use kernel::TripId;
 use serde_json::{Value, json};
 
-pub use routes::{IDEMPOTENCY_KEY, MAX_BODY_BYTES, trip_path};
+pub use routes::{IDEMPOTENCY_KEY, MAX_BODY_BYTES, trip_path, trip_view};
 
 use crate::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
 use crate::execution::Saga;

@@ -10,11 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kernel::TripId;
 use serde_json::Value;
+use trip::domain::TripRequest;
+use trip_saga::TripContext;
 
 use super::ApiState;
 use super::body::{
-    Bookings, ExecutionStatus, Health, HealthStatus, Links, TripAccepted, TripState, TripView,
-    Violation,
+    Bookings, ExecutionStatus, ExecutionView, Health, HealthStatus, Links, TripAccepted, TripState,
+    TripView, Violation,
 };
 use super::error::ApiError;
 use super::executions::{Claim, TripExecution, execution_name};
@@ -158,8 +160,24 @@ pub(super) async fn get_trip(
     let execution = api.executions.get(trip_id);
     // The execution before the store: a view that says the execution has ended is then never
     // shown beside a trip read before it ended.
-    let view = execution.as_ref().map(|e| e.view());
-    let context = api.saga.context();
+    let known = execution.map(|e| (e.view(), e.request.clone()));
+    trip_view(api.saga.context(), trip_id, known)
+        .await
+        .map(Json)
+}
+
+/// `GET /trips/{id}`'s answer: the trip as stored, its bookings, and `execution`, the execution
+/// as this process ran it (with the request it ran on), when it did. `404` when neither the
+/// store nor `execution` knows the trip. The Lambda behind API Gateway's route answers with it
+/// too, without an execution (its history is Step Functions').
+///
+/// # Errors
+/// `trip_not_found`, or `store_unavailable`.
+pub async fn trip_view(
+    context: &TripContext,
+    trip_id: TripId,
+    execution: Option<(ExecutionView, TripRequest)>,
+) -> Result<TripView, ApiError> {
     let store_error = |e| ApiError::store_unavailable(&e);
     let trip = context.trips.get(trip_id).await.map_err(store_error)?;
     if trip.is_none() && execution.is_none() {
@@ -171,6 +189,7 @@ pub(super) async fn get_trip(
         context.payments.payment(trip_id),
     )
     .map_err(store_error)?;
+    let (view, executed) = execution.unzip();
     let running = view
         .as_ref()
         .is_some_and(|v| v.status == ExecutionStatus::Running);
@@ -184,11 +203,11 @@ pub(super) async fn get_trip(
         Some(trip) => (trip.reason, trip.request),
         None => (None, None),
     };
-    Ok(Json(TripView {
+    Ok(TripView {
         trip_id,
         status,
         reason,
-        request: request.or_else(|| execution.map(|e| e.request.clone())),
+        request: request.or(executed),
         bookings: Bookings {
             flight: flight.map(Into::into),
             hotel: hotel.map(Into::into),
@@ -198,7 +217,7 @@ pub(super) async fn get_trip(
         links: Links {
             trip: trip_path(trip_id),
         },
-    }))
+    })
 }
 
 /// `GET /health`: 200 when the store answers, 503 when it does not.
