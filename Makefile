@@ -61,12 +61,9 @@ synth: setup
 	fi
 	@echo "wrote infra/cdk.out/TripSaga-$(STAGE).template.json"
 
-## deploy: deploy STAGE (dev|prod) to the account and region of your AWS credentials: builds the arm64 binaries with cargo-lambda, then `cdk deploy` (run `cd infra && npx cdk bootstrap` once per account and region first)
+## deploy: deploy STAGE (dev|prod) to the account and region of your AWS credentials (needs cargo-lambda; run `cd infra && npx cdk bootstrap` once per account and region first), then print the API's URL and a signed curl
 deploy: setup
-	@cargo lambda --version >/dev/null 2>&1 || { echo "deploy needs cargo-lambda: pip install cargo-lambda ziglang (docs/hands-on/01-project-setup.md)" >&2; exit 1; }
-	cd infra && $(CDK) deploy -c stage=$(STAGE) --require-approval broadening --outputs-file cdk.out/outputs-$(STAGE).json
-	@echo "outputs: infra/cdk.out/outputs-$(STAGE).json; start a booking:"
-	@echo "  aws stepfunctions start-execution --state-machine-arn <TripBookingLiveAlias> --name <idempotency key> --input file://request.json"
+	scripts/deploy.sh $(STAGE)
 
 ## deny: licences, duplicate versions and bans, sources, RustSec advisories (deny.toml)
 deny: setup

@@ -27,8 +27,13 @@ struct Cli {
     command: Option<Command>,
     /// Use the DynamoDB adapters against this endpoint (e.g. http://localhost:8000), with dummy
     /// credentials and region us-east-1, instead of the in-memory store.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "aws_table")]
     dynamodb_endpoint: Option<String>,
+    /// Use the DynamoDB adapters on this table of your AWS account (a deployed stack's
+    /// `TableName` output), with the credentials and region of your environment, as the Lambda
+    /// functions do. The table must exist; e.g. `--aws-table <TableName> seed`.
+    #[arg(long, global = true, value_name = "TABLE")]
+    aws_table: Option<String>,
     /// The single table on the DynamoDB endpoint; created when it does not exist.
     #[arg(long, global = true, default_value = "trips")]
     table: String,
@@ -43,6 +48,9 @@ enum Command {
     /// Seven trips on one store, one per path through the saga, then a summary and an inventory
     /// check (the default).
     Demo,
+    /// Put the demo catalogue on sale (two flights, two hotels) and exit; stock already there is
+    /// kept as it is.
+    Seed,
     /// One trip with faults injected around the handlers.
     Run {
         /// STATE=ERROR[:TIMES[:MESSAGE]], STATE=lose-response[:TIMES] or
@@ -103,6 +111,7 @@ enum Command {
 /// What to do once connected to the store.
 enum Action {
     Demo,
+    Seed,
     Run(FaultPlan, Value),
     Serve(u16, FaultPlan),
 }
@@ -120,16 +129,18 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
-    let store = match cli.dynamodb_endpoint {
-        Some(endpoint) => Store::DynamoDb {
+    let store = match (cli.dynamodb_endpoint, cli.aws_table) {
+        (Some(endpoint), _) => Store::DynamoDb {
             endpoint,
             table: cli.table,
         },
-        None => Store::InMemory,
+        (None, Some(table)) => Store::Aws { table },
+        (None, None) => Store::InMemory,
     };
     // Parse everything before touching the store: a typo should not leave half a run behind.
     let action = match cli.command.unwrap_or(Command::Demo) {
         Command::Demo => Action::Demo,
+        Command::Seed => Action::Seed,
         Command::Run { faults, request } => {
             let plan = FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?;
             Action::Run(plan, read_request(request.as_deref())?)
@@ -166,6 +177,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     ));
     match action {
         Action::Demo => demo_command(&saga, &console).await,
+        Action::Seed => {
+            store::seed(saga.context())
+                .await
+                .map_err(|e| format!("seeding the catalogue: {e}"))?;
+            console.line("The demo catalogue is on sale (stock already there was kept).");
+            Ok(ExitCode::SUCCESS)
+        }
         Action::Run(plan, request) => run_command(&saga, &console, plan, request).await,
         Action::Serve(port, faults) => serve_command(saga, faults, &store, &console, port).await,
     }

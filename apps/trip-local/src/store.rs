@@ -39,6 +39,12 @@ pub enum Store {
         /// The single table; created when missing.
         table: String,
     },
+    /// The DynamoDB adapters on a table of an AWS account, with the environment's credentials
+    /// and region (what the Lambda functions use).
+    Aws {
+        /// The deployed single table; never created here (its stack owns it).
+        table: String,
+    },
 }
 
 impl std::fmt::Display for Store {
@@ -46,6 +52,7 @@ impl std::fmt::Display for Store {
         match self {
             Store::InMemory => f.write_str("in-memory"),
             Store::DynamoDb { endpoint, table } => write!(f, "DynamoDB {endpoint}, table {table}"),
+            Store::Aws { table } => write!(f, "DynamoDB on AWS, table {table}"),
         }
     }
 }
@@ -60,6 +67,21 @@ pub async fn connect(store: &Store) -> Result<TripContext, InfraError> {
         Store::DynamoDb { endpoint, table } => {
             let client = local_client(endpoint);
             ensure_table(&client, table).await?;
+            Ok(TripContext::dynamodb(&client, table))
+        }
+        Store::Aws { table } => {
+            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(kernel::dynamo::https_client())
+                .load()
+                .await;
+            let client = Client::new(&config);
+            // A table that is not there is a wrong name or region: say so now, not mid-saga.
+            client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(|e| InfraError::from_sdk("DescribeTable", e))?;
             Ok(TripContext::dynamodb(&client, table))
         }
     }

@@ -88,6 +88,46 @@ fn the_demo_runs_on_a_dynamodb_endpoint_and_creates_the_table() {
     );
 }
 
+/// `seed` puts the catalogue on sale and keeps stock a trip has taken: seeding a table twice,
+/// with a booking between, leaves that booking's seats taken.
+#[test]
+fn seed_puts_the_catalogue_on_sale_and_keeps_what_is_taken() {
+    let server = kernel::testing::shared_server();
+    let table = format!("trip-local-seed-{}", kernel::TripId::new());
+    let on_table = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend(["--dynamodb-endpoint", server.endpoint(), "--table", &table]);
+        trip_local(&args)
+    };
+    let (ok, stdout, stderr) = on_table(&["seed"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("The demo catalogue is on sale"), "{stdout}");
+    let (ok, stdout, stderr) = on_table(&["run"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let (ok, stdout, stderr) = on_table(&["seed"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    // The demo's inventory check reads the stock: 200 seats, 2 taken by the run above.
+    let (ok, stdout, stderr) = on_table(&["demo"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("NH106 2026-12-01 seats                 198 "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_aws_table_and_an_endpoint_are_exclusive() {
+    let (ok, _, stderr) = trip_local(&[
+        "--aws-table",
+        "t",
+        "--dynamodb-endpoint",
+        "http://x",
+        "seed",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
 #[test]
 fn demo_is_the_default_command() {
     let (ok, stdout, _) = trip_local(&[]);
