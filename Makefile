@@ -53,12 +53,7 @@ export CDK_DISABLE_CLI_TELEMETRY = true
 
 ## synth: infra/cdk.out for STAGE (dev|prod), offline; builds the functions with cargo-lambda when it is installed, else synthesizes without them
 synth: setup
-	@if cargo lambda --version >/dev/null 2>&1; then \
-		cd infra && $(CDK) synth -c stage=$(STAGE) >/dev/null; \
-	else \
-		echo "cargo-lambda is not installed: synthesizing without building the functions (SKIP_BUNDLING=1)"; \
-		cd infra && SKIP_BUNDLING=1 $(CDK) synth -c stage=$(STAGE) >/dev/null; \
-	fi
+	cd infra && $(CDK) synth -c stage=$(STAGE) >/dev/null
 	@echo "wrote infra/cdk.out/TripSaga-$(STAGE).template.json"
 
 ## deploy: deploy STAGE (dev|prod) to the account and region of your AWS credentials (needs cargo-lambda; run `cd infra && npx cdk bootstrap` once per account and region first), then print the API's URL and a signed curl
