@@ -44,6 +44,17 @@ async fn local_on(context: TripContext, store: &Store) -> Local {
     }
 }
 
+/// An API on a fresh table of the shared moto server, and the table.
+async fn local_on_moto() -> (Local, kernel::testing::TestTable) {
+    let table = kernel::testing::test_table().await;
+    let store = Store::DynamoDb {
+        endpoint: "moto".to_owned(),
+        table: table.name.clone(),
+    };
+    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
+    (local, table)
+}
+
 async fn local() -> Local {
     local_on(TripContext::in_memory(), &Store::InMemory).await
 }
@@ -659,12 +670,7 @@ async fn the_get_trip_lambda_uses_exactly_its_declared_table_actions() {
     use kernel::testing::actions::{ActionLog, recording_client};
     use trip_local::api::lambda;
 
-    let table = kernel::testing::test_table().await;
-    let store = Store::DynamoDb {
-        endpoint: "moto".into(),
-        table: table.name.clone(),
-    };
-    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
+    let (local, table) = local_on_moto().await;
     let key = TripId::new().to_string();
     post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), Some(&key)).await;
     finished(&local.router, &key).await;
@@ -1027,12 +1033,7 @@ fn lines_with(text: &str, needle: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_booking_on_dynamodb() {
-    let table = kernel::testing::test_table().await;
-    let store = Store::DynamoDb {
-        endpoint: "moto".to_owned(),
-        table: table.name.clone(),
-    };
-    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
+    let (local, _table) = local_on_moto().await;
     let health = get(&local.router, "/health").await;
     assert_eq!(health.status, StatusCode::OK);
     assert!(
