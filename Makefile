@@ -8,7 +8,7 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p trip-local -- demo
 
-## gen: write generated/ from every saga! in the workspace, the API's OpenAPI document, the table's definition and each function's access to it (commit the result)
+## gen: write generated/ from every saga! in the workspace, the API's OpenAPI document, the tables' definitions and each function's access to the single table (commit the result)
 gen:
 	$(CARGO) run -q -p saga-dsl
 	$(CARGO) run -q -p trip-local -- openapi --out generated/trip_api.openapi.json
@@ -16,11 +16,13 @@ gen:
 	$(CARGO) run -q -p trip-local -- gateway --out generated/trip_api.gateway.json
 	$(CARGO) run -q -p trip-local -- table --out generated/trip_table.json
 	$(CARGO) run -q -p trip-local -- table-access --out generated/trip_table_access.json
+	$(CARGO) run -q -p trip-local -- search-table --out generated/trip_search_table.json
+	$(CARGO) run -q -p trip-local -- search-functions --out generated/trip_search_functions.json
 
 ## check: fail when generated/ is stale (the sagas' artefacts, the API's OpenAPI document, the table's definition and access)
 check:
 	$(CARGO) run -q -p saga-dsl -- --check
-	@for doc in openapi:trip_api.openapi.json api-model:trip_api.request.draft4.json gateway:trip_api.gateway.json table:trip_table.json table-access:trip_table_access.json; do \
+	@for doc in openapi:trip_api.openapi.json api-model:trip_api.request.draft4.json gateway:trip_api.gateway.json table:trip_table.json table-access:trip_table_access.json search-table:trip_search_table.json search-functions:trip_search_functions.json; do \
 		$(CARGO) run -q -p trip-local -- $${doc%%:*} | diff -q - generated/$${doc#*:} >/dev/null \
 		|| { echo "generated/$${doc#*:} is out of date: run \`make gen\` and commit the result" >&2; exit 1; }; \
 	done

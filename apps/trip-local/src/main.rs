@@ -88,6 +88,20 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the search table's definition (key, status index, TTL) as the infrastructure reads
+    /// it.
+    SearchTable {
+        /// Write it to FILE instead, e.g. generated/trip_search_table.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Print the search side's Lambda functions (stream consumer, query) as the infrastructure
+    /// deploys them.
+    SearchFunctions {
+        /// Write it to FILE instead, e.g. generated/trip_search_functions.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the request body's schema in JSON Schema draft 4 (API Gateway's request model).
     ApiModel {
         /// Write it to FILE instead, e.g. generated/trip_api.request.draft4.json.
@@ -155,6 +169,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Table { out } => {
             return write_or_print(&kernel::dynamo::table::definition_json(), out.as_deref());
+        }
+        Command::SearchTable { out } => {
+            let json = search::infrastructure::dynamodb::definition_json();
+            return write_or_print(&json, out.as_deref());
+        }
+        Command::SearchFunctions { out } => {
+            return write_or_print(&api::search::functions_json(), out.as_deref());
         }
         Command::ApiModel { out } => {
             return write_or_print(&api::draft4::new_trip_draft4_json(), out.as_deref());

@@ -18,6 +18,8 @@
 //! - [`dynamo`]: single-table keys and access patterns, item mapping, the table handle
 //!   [`dynamo::SingleTable`], and [`dynamo::StepTransaction`], which writes a step's state change,
 //!   its outbox events and its idempotency record in one `TransactWriteItems`.
+//! - [`stream`]: change records in the shape DynamoDB Streams delivers them, and the in-memory
+//!   store's stream ([`stream::ChangeFeed`]).
 //! - [`BoxFuture`]: what every port's methods return, and why.
 //! - `testing` (feature `testing`): a `moto_server` harness for DynamoDB tests.
 //!
@@ -52,6 +54,7 @@ pub mod dynamo;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tracing_setup;

@@ -72,6 +72,15 @@ impl ApiError {
         )
     }
 
+    /// 400: a search's query parameter is missing, repeated, unknown or invalid.
+    pub fn invalid_query(error: &search::domain::InvalidParameter) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("query parameter `{}`: {}", error.parameter, error.message),
+        )
+    }
+
     /// 404: no such trip.
     pub fn trip_not_found(trip_id: TripId) -> Self {
         Self::new(

@@ -44,6 +44,7 @@ pub mod lambda;
 pub mod openapi;
 mod routes;
 pub mod schema;
+pub mod search;
 
 use std::future::Future;
 use std::sync::Arc;

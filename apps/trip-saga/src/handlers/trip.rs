@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{describe, step_key};
 use crate::TripContext;
+use crate::trip_booking::results;
 use trip::application::{ConfirmTripError, CreateTripError};
-use trip::domain::{Trip, TripRequest, TripStatus};
+use trip::domain::{Charges, Trip, TripRequest, TripStatus};
 
 /// What the trip steps return: the trip's status after the step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,16 +57,22 @@ pub async fn cancel(
         .into())
 }
 
-/// `ConfirmTrip`: every booking is in place.
+/// `ConfirmTrip`: every booking is in place and paid; the trip records what it cost.
 #[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn confirm(
     context: &TripContext,
-    request: ActionRequest<TripRequest>,
+    request: ActionRequest<TripRequest, results::ConfirmTrip>,
 ) -> Result<TripSummary, ConfirmTripError> {
     let key = step_key(&request.context)?;
+    let done = &request.results;
+    let charges = Charges {
+        flight: done.reserve_flight.total,
+        hotel: done.reserve_hotel.total,
+        paid: done.process_payment.amount,
+    };
     Ok(context
         .trips
-        .confirm(request.input.trip_id, &key)
+        .confirm(request.input.trip_id, charges, &key)
         .await?
         .into())
 }

@@ -17,5 +17,5 @@ pub use client::{https_client, local_client};
 pub use idempotency::{IdempotencyKey, stored_result};
 pub use item::{Item, ItemBuilder, ItemError, ItemProblem, ItemReader};
 pub use keys::Key;
-pub use table::{SingleTable, create_table};
+pub use table::{SingleTable, create_table, create_table_as};
 pub use transaction::{ConditionFailed, StepTransaction, TransactionOutcome, Write};

@@ -182,16 +182,17 @@ pub struct TableDefinition {
     pub name_variable: &'static str,
     /// The partition key.
     pub partition_key: KeyAttribute,
-    /// The sort key.
-    pub sort_key: KeyAttribute,
+    /// The sort key, if the table has one.
+    pub sort_key: Option<KeyAttribute>,
     /// `PAY_PER_REQUEST`: the saga's traffic comes in bursts that provisioned capacity would
     /// either throttle or pay for idle.
     pub billing_mode: &'static str,
-    /// `NEW_AND_OLD_IMAGES`: stream consumers (the search projection) see both sides of a change.
-    pub stream_view_type: &'static str,
+    /// The stream, if the table has one: `NEW_AND_OLD_IMAGES` on the single table, so that
+    /// stream consumers (the search projection) see both sides of a change.
+    pub stream_view_type: Option<&'static str>,
     /// The TTL attribute ([`EXPIRES_AT`]): idempotency records expire.
     pub time_to_live_attribute: &'static str,
-    /// Secondary indexes, each with the access pattern it serves (none today: see
+    /// Secondary indexes, each with the access pattern it serves (none on the single table: see
     /// [`super::keys`]).
     pub global_secondary_indexes: &'static [IndexDefinition],
 }
@@ -226,12 +227,12 @@ pub const TABLE: TableDefinition = TableDefinition {
         name: PK,
         kind: "S",
     },
-    sort_key: KeyAttribute {
+    sort_key: Some(KeyAttribute {
         name: SK,
         kind: "S",
-    },
+    }),
     billing_mode: "PAY_PER_REQUEST",
-    stream_view_type: "NEW_AND_OLD_IMAGES",
+    stream_view_type: Some("NEW_AND_OLD_IMAGES"),
     time_to_live_attribute: EXPIRES_AT,
     global_secondary_indexes: &[],
 };
@@ -239,21 +240,30 @@ pub const TABLE: TableDefinition = TableDefinition {
 /// [`TABLE`] as the JSON committed at [`TABLE_FILE`], with its "generated" marker.
 #[must_use]
 pub fn definition_json() -> String {
-    #[derive(Serialize)]
-    struct File {
-        generated: String,
-        #[serde(flatten)]
-        table: TableDefinition,
+    TABLE.to_json("kernel::dynamo::table::TABLE", REGENERATE)
+}
+
+impl TableDefinition {
+    /// The definition as the JSON file `infra/` reads, with a "generated" marker naming
+    /// `source` (the Rust constant) and the command that rewrites the file.
+    #[must_use]
+    pub fn to_json(self, source: &str, regenerate: &str) -> String {
+        #[derive(Serialize)]
+        struct File {
+            generated: String,
+            #[serde(flatten)]
+            table: TableDefinition,
+        }
+        let file = File {
+            generated: format!(
+                "Generated from {source} by trip-local; do not edit. Regenerate with `{regenerate}` (or `make gen`)."
+            ),
+            table: self,
+        };
+        let mut json = serde_json::to_string_pretty(&file).expect("the definition serializes");
+        json.push('\n');
+        json
     }
-    let file = File {
-        generated: format!(
-            "Generated from kernel::dynamo::table::TABLE by trip-local; do not edit. Regenerate with `{REGENERATE}` (or `make gen`)."
-        ),
-        table: TABLE,
-    };
-    let mut json = serde_json::to_string_pretty(&file).expect("the definition serializes");
-    json.push('\n');
-    json
 }
 
 /// Creates the single table `name` as [`TABLE`] defines it, waits until it is active and turns
@@ -263,6 +273,18 @@ pub fn definition_json() -> String {
 /// The DynamoDB error of CreateTable/DescribeTable/UpdateTimeToLive (e.g. `StoreFailed` when the
 /// table exists), or `StoreUnavailable` when it is not active within a minute.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError> {
+    create_table_as(client, &TABLE, name).await
+}
+
+/// Creates the table `name` as `definition` says, waits until it is active and turns TTL on.
+///
+/// # Errors
+/// As [`create_table`].
+pub async fn create_table_as(
+    client: &Client,
+    definition: &TableDefinition,
+    name: &str,
+) -> Result<(), InfraError> {
     let built = |e: aws_sdk_dynamodb::error::BuildError| {
         InfraError::failed(format!("table definition: {e}"))
     };
@@ -273,9 +295,10 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
             .build()
             .map_err(built)
     };
-    let mut attributes = vec![TABLE.partition_key, TABLE.sort_key];
+    let mut attributes = vec![definition.partition_key];
+    attributes.extend(definition.sort_key);
     let mut indexes = Vec::new();
-    for index in TABLE.global_secondary_indexes {
+    for index in definition.global_secondary_indexes {
         attributes.push(index.partition_key);
         let mut schema = vec![key(&index.partition_key, KeyType::Hash)?];
         if let Some(sort_key) = &index.sort_key {
@@ -307,21 +330,24 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
                 .map_err(built)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let mut schema = vec![key(&definition.partition_key, KeyType::Hash)?];
+    if let Some(sort_key) = &definition.sort_key {
+        schema.push(key(sort_key, KeyType::Range)?);
+    }
+    let stream = match definition.stream_view_type {
+        Some(view) => StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::from(view)),
+        None => StreamSpecification::builder().stream_enabled(false),
+    };
     client
         .create_table()
         .table_name(name)
-        .billing_mode(BillingMode::from(TABLE.billing_mode))
+        .billing_mode(BillingMode::from(definition.billing_mode))
         .set_attribute_definitions(Some(definitions))
-        .key_schema(key(&TABLE.partition_key, KeyType::Hash)?)
-        .key_schema(key(&TABLE.sort_key, KeyType::Range)?)
+        .set_key_schema(Some(schema))
         .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::from(TABLE.stream_view_type))
-                .build()
-                .map_err(built)?,
-        )
+        .stream_specification(stream.build().map_err(built)?)
         .send()
         .await
         .map_err(|e| InfraError::from_sdk("CreateTable", e))?;
@@ -332,7 +358,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), InfraError>
         .time_to_live_specification(
             TimeToLiveSpecification::builder()
                 .enabled(true)
-                .attribute_name(TABLE.time_to_live_attribute)
+                .attribute_name(definition.time_to_live_attribute)
                 .build()
                 .map_err(built)?,
         )
@@ -381,8 +407,9 @@ mod tests {
         // A typo would reach DynamoDB (and CloudFormation) as an unknown value, not a compile
         // error: the SDK's enums say which names exist.
         assert!(BillingMode::values().contains(&TABLE.billing_mode));
-        assert!(StreamViewType::values().contains(&TABLE.stream_view_type));
-        let mut keys = vec![TABLE.partition_key, TABLE.sort_key];
+        assert!(StreamViewType::values().contains(&TABLE.stream_view_type.unwrap()));
+        let mut keys = vec![TABLE.partition_key];
+        keys.extend(TABLE.sort_key);
         for index in TABLE.global_secondary_indexes {
             keys.push(index.partition_key);
             keys.extend(index.sort_key);

@@ -5,7 +5,7 @@ use kernel::{InfraError, TripId};
 
 use super::TripService;
 use super::service::Changed;
-use crate::domain::{Trip, TripStatus};
+use crate::domain::{Charges, Trip, TripStatus};
 
 /// Why a trip could not be confirmed. Variant names are the state machine's error names.
 #[derive(Debug, thiserror::Error, saga_macros::StepError)]
@@ -33,16 +33,19 @@ pub enum ConfirmTripError {
 kernel::impl_from_infra_error!(ConfirmTripError);
 
 impl TripService {
-    /// Pending → confirmed. Confirming a confirmed trip again returns it unchanged.
+    /// Pending → confirmed, for `charges`. Confirming a confirmed trip again returns it
+    /// unchanged, with the charges it was confirmed for.
     ///
     /// # Errors
     /// When the trip does not exist or is not pending.
     pub async fn confirm(
         &self,
         trip_id: TripId,
+        charges: Charges,
         key: &IdempotencyKey,
     ) -> Result<Trip, ConfirmTripError> {
-        match self.change(trip_id, key, Trip::confirm, || None).await? {
+        let confirm = |trip: &mut Trip| trip.confirm(charges);
+        match self.change(trip_id, key, confirm, || None).await? {
             Changed::Done(trip) => Ok(trip),
             Changed::Refused(trip) => Err(ConfirmTripError::TripNotPending(trip_id, trip.status)),
             Changed::Missing => Err(ConfirmTripError::TripNotFound(trip_id)),

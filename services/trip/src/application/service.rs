@@ -89,13 +89,22 @@ pub(super) enum Changed {
 mod tests {
     use std::sync::Arc;
 
-    use kernel::TripId;
     use kernel::dynamo::IdempotencyKey;
+    use kernel::{Money, TripId};
 
     use super::TripService;
     use crate::application::{ConfirmTripError, CreateTripError};
-    use crate::domain::{TripRequest, TripStatus};
+    use crate::domain::{Charges, TripRequest, TripStatus};
     use crate::infrastructure::InMemoryTripRepository;
+
+    fn charges() -> Charges {
+        let usd = |text| Money::parse(text).unwrap();
+        Charges {
+            flight: usd("600.00 USD"),
+            hotel: usd("450.00 USD"),
+            paid: usd("1050.00 USD"),
+        }
+    }
 
     fn key(text: &str) -> IdempotencyKey {
         IdempotencyKey::parse(text).unwrap()
@@ -166,7 +175,7 @@ mod tests {
     async fn only_a_pending_trip_confirms() {
         let (trips, repository) = service();
         let missing = trips
-            .confirm(TripId::new(), &key("e0:ConfirmTrip"))
+            .confirm(TripId::new(), charges(), &key("e0:ConfirmTrip"))
             .await
             .unwrap_err();
         assert!(matches!(missing, ConfirmTripError::TripNotFound(_)));
@@ -177,7 +186,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             trips
-                .confirm(trip_id, &key("e1:ConfirmTrip"))
+                .confirm(trip_id, charges(), &key("e1:ConfirmTrip"))
                 .await
                 .unwrap()
                 .status,
@@ -185,7 +194,7 @@ mod tests {
         );
         assert_eq!(
             trips
-                .confirm(trip_id, &key("e1:ConfirmTrip"))
+                .confirm(trip_id, charges(), &key("e1:ConfirmTrip"))
                 .await
                 .unwrap()
                 .status,
@@ -202,7 +211,7 @@ mod tests {
             .await
             .unwrap();
         let refused = trips
-            .confirm(other, &key("e2:ConfirmTrip"))
+            .confirm(other, charges(), &key("e2:ConfirmTrip"))
             .await
             .unwrap_err();
         assert!(matches!(

@@ -10,4 +10,4 @@ pub use events::TripEvent;
 pub use repository::{SaveOutcome, TripChange, TripRepository};
 pub use request::{FlightLeg, HotelStay, PaymentDetails, TripRequest};
 pub use status::TripStatus;
-pub use trip::{Transition, Trip};
+pub use trip::{Charges, Transition, Trip};

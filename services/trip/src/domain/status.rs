@@ -1,5 +1,6 @@
 //! Where a trip is in its life.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The status of a trip, readable at every point of the saga.
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// `Pending` while the saga runs; it ends `Confirmed`, or `Cancelled` when a step failed and
 /// everything was undone, or `NeedsAttention` when some compensation could not be completed and
 /// an operator must finish it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TripStatus {
     /// The saga is running.
@@ -21,6 +22,14 @@ pub enum TripStatus {
 }
 
 impl TripStatus {
+    /// Every status, in the order of a trip's life.
+    pub const ALL: [TripStatus; 4] = [
+        TripStatus::Pending,
+        TripStatus::Confirmed,
+        TripStatus::Cancelled,
+        TripStatus::NeedsAttention,
+    ];
+
     /// The name stored and shown: `PENDING`, `CONFIRMED`, `CANCELLED`, `NEEDS_ATTENTION`.
     pub fn as_str(self) -> &'static str {
         match self {

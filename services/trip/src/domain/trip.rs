@@ -1,6 +1,6 @@
 //! The trip aggregate and the rules of its status.
 
-use kernel::{AggregateVersion, TripId};
+use kernel::{AggregateVersion, Money, TripId};
 use serde::{Deserialize, Serialize};
 
 use super::{TripEvent, TripRequest, TripStatus};
@@ -16,8 +16,21 @@ pub struct Trip {
     pub reason: Option<String>,
     /// What was asked for; `None` for a trip whose creation never ran (its saga failed first).
     pub request: Option<TripRequest>,
+    /// What the trip cost, recorded when it is confirmed.
+    pub charges: Option<Charges>,
     /// For optimistic locking: the version this value was read at.
     pub version: AggregateVersion,
+}
+
+/// What a confirmed trip cost: the bookings' totals and the amount the payment captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Charges {
+    /// The flight reservation's total.
+    pub flight: Money,
+    /// The hotel reservation's total.
+    pub hotel: Money,
+    /// What the card was charged.
+    pub paid: Money,
 }
 
 /// What a status change did.
@@ -42,6 +55,7 @@ impl Trip {
             status: TripStatus::Pending,
             reason: None,
             request: Some(request),
+            charges: None,
             version: AggregateVersion::NEW,
         };
         let event = TripEvent::TripRequested {
@@ -62,6 +76,7 @@ impl Trip {
             status,
             reason: Some(reason.clone()),
             request: None,
+            charges: None,
             version: AggregateVersion::NEW,
         };
         let event = TripEvent::TripSettled {
@@ -72,11 +87,14 @@ impl Trip {
         (trip, event)
     }
 
-    /// Pending → confirmed: every booking is in place.
-    pub fn confirm(&mut self) -> Transition {
+    /// Pending → confirmed: every booking is in place and paid, for `charges`.
+    pub fn confirm(&mut self, charges: Charges) -> Transition {
         match self.status {
             TripStatus::Confirmed => Transition::Unchanged,
-            TripStatus::Pending => self.settle(TripStatus::Confirmed, None),
+            TripStatus::Pending => {
+                self.charges = Some(charges);
+                self.settle(TripStatus::Confirmed, None)
+            }
             current => Transition::Refused { current },
         }
     }
@@ -126,7 +144,17 @@ mod tests {
             status: TripStatus::Pending,
             reason: None,
             request: None,
+            charges: None,
             version: AggregateVersion::NEW,
+        }
+    }
+
+    fn charges() -> Charges {
+        let usd = |text| Money::parse(text).unwrap();
+        Charges {
+            flight: usd("600.00 USD"),
+            hotel: usd("450.00 USD"),
+            paid: usd("1050.00 USD"),
         }
     }
 
@@ -134,13 +162,13 @@ mod tests {
     fn a_pending_trip_confirms_once() {
         let mut trip = pending();
         assert!(matches!(
-            trip.confirm(),
+            trip.confirm(charges()),
             Transition::Changed(TripEvent::TripSettled {
                 status: TripStatus::Confirmed,
                 ..
             })
         ));
-        assert_eq!(trip.confirm(), Transition::Unchanged);
+        assert_eq!(trip.confirm(charges()), Transition::Unchanged);
         assert_eq!(
             trip.cancel("late".into()),
             Transition::Refused {
@@ -160,7 +188,7 @@ mod tests {
         assert_eq!(trip.cancel("again".into()), Transition::Unchanged);
         assert_eq!(trip.reason.as_deref(), Some("SoldOut: no seat"));
         assert_eq!(
-            trip.confirm(),
+            trip.confirm(charges()),
             Transition::Refused {
                 current: TripStatus::Cancelled
             }
@@ -182,7 +210,7 @@ mod tests {
         assert_eq!(trip.cancel("again".into()), Transition::Unchanged);
         assert_eq!(trip.status, TripStatus::NeedsAttention);
         let mut confirmed = pending();
-        confirmed.confirm();
+        confirmed.confirm(charges());
         assert!(matches!(
             confirmed.needs_attention("x".into()),
             Transition::Refused { .. }

@@ -5,7 +5,11 @@
 //! | trip | `TRIP#<trip id>` | `META` |
 //!
 //! Attributes: `entity_type = TRIP`, `trip_id`, `status`, `reason` (optional), `request` (the
-//! saga input as JSON, absent for a trip recorded by its compensation), `version`.
+//! saga input as JSON, absent for a trip recorded by its compensation), `flight_total`,
+//! `hotel_total` and `paid` (money, once confirmed), `version`.
+//!
+//! The item is the trip's published form: the search projection reads it from the table's
+//! stream with [`trip_from_item`], the same reader this adapter uses.
 //!
 //! Access patterns:
 //! - Read a trip: `GetItem PK = TRIP#<id>, SK = META`.
@@ -17,14 +21,16 @@
 //! pattern of any code path yet; the index comes with the first one.
 
 use aws_sdk_dynamodb::Client;
+use kernel::dynamo::keys::VERSION;
 use kernel::dynamo::{
     Item, ItemBuilder, ItemReader, Key, SingleTable, StepTransaction, TransactionOutcome, Write,
 };
 use kernel::{AggregateVersion, BoxFuture, InfraError, TripId};
 
-use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
+use crate::domain::{Charges, SaveOutcome, Trip, TripChange, TripRepository};
 
-const ENTITY: &str = "TRIP";
+/// The `entity_type` of trip items.
+pub const ENTITY: &str = "TRIP";
 
 /// Trips in DynamoDB.
 #[derive(Clone, Debug)]
@@ -54,7 +60,7 @@ impl TripRepository for DynamoTripRepository {
 impl DynamoTripRepository {
     async fn get_trip(&self, trip_id: TripId) -> Result<Option<Trip>, InfraError> {
         let item = self.table.get(&Key::trip(trip_id)).await?;
-        item.as_ref().map(read_trip).transpose()
+        item.as_ref().map(trip_from_item).transpose()
     }
 
     async fn save_change(&self, change: TripChange) -> Result<SaveOutcome, InfraError> {
@@ -76,6 +82,20 @@ impl DynamoTripRepository {
     }
 }
 
+/// The trip's item as it is stored at `trip.version`: what a stream record's image holds.
+///
+/// # Errors
+/// When the request does not serialise.
+pub fn stored_item(trip: &Trip) -> Result<Item, InfraError> {
+    let mut item = trip_item(trip)?;
+    item.insert(
+        VERSION.to_owned(),
+        aws_sdk_dynamodb::types::AttributeValue::N(trip.version.value().to_string()),
+    );
+    Ok(item)
+}
+
+/// The trip's attributes but its version, which the conditional write sets.
 fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
     let mut builder = ItemBuilder::new(&Key::trip(trip.trip_id))
         .entity_type(ENTITY)
@@ -83,6 +103,12 @@ fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
         .string("status", trip.status.as_str());
     if let Some(reason) = &trip.reason {
         builder = builder.string("reason", reason.clone());
+    }
+    if let Some(charges) = &trip.charges {
+        builder = builder
+            .money("flight_total", charges.flight)
+            .money("hotel_total", charges.hotel)
+            .money("paid", charges.paid);
     }
     if let Some(request) = &trip.request {
         builder = builder
@@ -92,10 +118,23 @@ fn trip_item(trip: &Trip) -> Result<Item, InfraError> {
     Ok(builder.build())
 }
 
-fn read_trip(item: &Item) -> Result<Trip, InfraError> {
+/// Reads a trip item (from the table, or a stream record's image).
+///
+/// # Errors
+/// `StoreFailed` naming the attribute, when the item is not a trip as [`stored_item`] writes it.
+pub fn trip_from_item(item: &Item) -> Result<Trip, InfraError> {
     let reader = ItemReader::new(item);
     let request = if reader.optional_string("request")?.is_some() {
         Some(reader.json("request")?)
+    } else {
+        None
+    };
+    let charges = if reader.optional_string("paid")?.is_some() {
+        Some(Charges {
+            flight: reader.money("flight_total")?,
+            hotel: reader.money("hotel_total")?,
+            paid: reader.money("paid")?,
+        })
     } else {
         None
     };
@@ -104,6 +143,7 @@ fn read_trip(item: &Item) -> Result<Trip, InfraError> {
         status: reader.parse("status")?,
         reason: reader.optional_string("reason")?.map(ToOwned::to_owned),
         request,
+        charges,
         version: AggregateVersion::from_stored(reader.number("version")?),
     })
 }

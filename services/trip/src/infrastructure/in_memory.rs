@@ -4,15 +4,24 @@ use std::collections::HashMap;
 use std::future::ready;
 use std::sync::Mutex;
 
+use kernel::dynamo::Key;
+use kernel::stream::{Change, ChangeFeed};
 use kernel::{BoxFuture, EventEnvelope, InfraError, TripId};
 
+use super::dynamodb::stored_item;
 use crate::domain::{SaveOutcome, Trip, TripChange, TripRepository};
 
 /// Trips, processed idempotency keys and the outbox, behind one lock so that each save is atomic
 /// as a DynamoDB transaction is.
+///
+/// With a [`ChangeFeed`] ([`InMemoryTripRepository::streaming_to`]) every stored trip is also
+/// published as the stream record DynamoDB would emit for its item (same key, old and new images,
+/// in commit order), so that stream consumers run on the embedded store as on DynamoDB. Only
+/// trip items are published: they are what the consumers read.
 #[derive(Default)]
 pub struct InMemoryTripRepository {
     state: Mutex<State>,
+    stream: Option<ChangeFeed>,
 }
 
 #[derive(Default)]
@@ -26,6 +35,14 @@ impl InMemoryTripRepository {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that publishes each change of a trip item to `stream`.
+    pub fn streaming_to(stream: ChangeFeed) -> Self {
+        Self {
+            state: Mutex::default(),
+            stream: Some(stream),
+        }
     }
 
     /// The events announced so far, oldest first.
@@ -60,6 +77,16 @@ impl InMemoryTripRepository {
             .map_err(|e| InfraError::failed(format!("serialising an event: {e}")))?;
         let mut trip = change.trip;
         trip.version = change.expected.next();
+        if let Some(stream) = &self.stream {
+            // Under the lock, so that the stream's order is the commit order.
+            let old = state
+                .trips
+                .get(&trip.trip_id)
+                .map(stored_item)
+                .transpose()?;
+            let new = stored_item(&trip)?;
+            stream.publish(Change::new(Key::trip(trip.trip_id), old, Some(new)));
+        }
         state.trips.insert(trip.trip_id, trip.clone());
         state
             .processed

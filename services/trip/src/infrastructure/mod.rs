@@ -1,7 +1,7 @@
 //! Adapters of [`TripRepository`](crate::domain::TripRepository).
 
-mod dynamodb;
+pub mod dynamodb;
 mod in_memory;
 
-pub use dynamodb::DynamoTripRepository;
+pub use dynamodb::{DynamoTripRepository, stored_item, trip_from_item};
 pub use in_memory::InMemoryTripRepository;
