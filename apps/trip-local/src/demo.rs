@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kernel::{InfraError, TripId};
+use kernel::{CalendarDate, InfraError, TripId};
+use search::application::{Page, SearchService};
+use search::domain::SearchRequest;
 use serde_json::{Value, json};
+use trip::domain::TripStatus;
 
 use crate::execution::{Report, Saga};
 use crate::faults::{FaultPlan, Times};
@@ -50,7 +53,7 @@ impl Scenario {
     }
 }
 
-/// A trip request on the demo catalogue.
+/// A trip request on the demo catalogue, on [`DAY`].
 pub fn trip_request(trip_id: TripId, flight: &str, hotel: &str, card: &str) -> Value {
     json!({
         "trip_id": trip_id,
@@ -58,6 +61,190 @@ pub fn trip_request(trip_id: TripId, flight: &str, hotel: &str, card: &str) -> V
         "hotel": { "hotel": hotel, "stay": { "start": DAY, "end": CHECK_OUT }, "guests": 2 },
         "payment": { "card": card }
     })
+}
+
+/// A trip request leaving `days` days after [`DAY`], for three nights.
+pub fn trip_request_after(
+    trip_id: TripId,
+    days: usize,
+    flight: &str,
+    hotel: &str,
+    card: &str,
+) -> Value {
+    let day = |n: usize| {
+        std::iter::successors(Some(CalendarDate::parse(DAY).expect("a valid date")), |d| {
+            d.next_day()
+        })
+        .nth(n)
+        .expect("the demo days are in range")
+        .to_string()
+    };
+    json!({
+        "trip_id": trip_id,
+        "flight": { "flight_number": flight, "date": day(days), "passengers": 2 },
+        "hotel": { "hotel": hotel, "stay": { "start": day(days), "end": day(days + 3) }, "guests": 2 },
+        "payment": { "card": card }
+    })
+}
+
+/// The rest of the week, booked after the scenarios so that a search by departure date has
+/// something to sort and to leave out: (days after [`DAY`], flight, card).
+pub const WEEK: [(usize, &str, &str); 6] = [
+    (1, ROOMY_FLIGHT, GOOD_CARD),
+    (2, ROOMY_FLIGHT, GOOD_CARD),
+    (3, ROOMY_FLIGHT, DECLINED_CARD),
+    (4, ROOMY_FLIGHT, GOOD_CARD),
+    (6, ONE_SEAT_FLIGHT, GOOD_CARD),
+    (9, ROOMY_FLIGHT, GOOD_CARD),
+];
+
+/// Books [`WEEK`] at [`HOTEL`], one line per trip; the reports, in order.
+///
+/// # Errors
+/// The store's failure.
+pub async fn book_week(saga: &Saga, console: &Console) -> Result<Vec<Report>, InfraError> {
+    let mut reports = Vec::new();
+    for (n, (days, flight, card)) in WEEK.into_iter().enumerate() {
+        let request = trip_request_after(TripId::new(), days, flight, HOTEL, card);
+        let date = request["flight"]["date"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let seed = u64::try_from(n).unwrap_or_default();
+        let report = saga
+            .run(request, FaultPlan::none(), Arc::new(()), seed)
+            .await?;
+        let status = report
+            .trip
+            .as_ref()
+            .map_or_else(|| "not recorded".to_owned(), |t| t.status.to_string());
+        console.line(&format!(
+            "    {}  {date}  {flight} + {HOTEL}, card {card}: {status}",
+            short_id(report.trip_id)
+        ));
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// What the demo's search found, against what it should have.
+#[derive(Debug, Clone)]
+pub struct SearchCheck {
+    /// The pages, in order.
+    pub pages: Vec<Page>,
+    /// The confirmed trips departing in the range, as this run's executions left them.
+    pub expected: Vec<TripId>,
+    /// The first departure day searched.
+    pub from: CalendarDate,
+    /// The last.
+    pub to: CalendarDate,
+}
+
+impl SearchCheck {
+    /// Every expected trip is found, no trip twice, every one confirmed and in the range, in
+    /// departure order. A store that outlives the run (a DynamoDB table) also holds earlier
+    /// runs' trips: they are found too, and are not this run's to check further.
+    pub fn holds(&self) -> bool {
+        let found: Vec<_> = self.pages.iter().flat_map(|p| &p.trips).collect();
+        let sorted = found
+            .windows(2)
+            .all(|w| w[0].departure_date() <= w[1].departure_date());
+        let in_range = found.iter().all(|t| {
+            t.status == TripStatus::Confirmed
+                && t.departure_date()
+                    .is_some_and(|d| d >= self.from && d <= self.to)
+        });
+        let mut ids: Vec<TripId> = found.iter().map(|t| t.trip_id).collect();
+        ids.sort_unstable();
+        let unique = ids.windows(2).all(|w| w[0] != w[1]);
+        let all_expected = self.expected.iter().all(|id| ids.binary_search(id).is_ok());
+        sorted && in_range && unique && all_expected
+    }
+}
+
+/// The confirmed trips leaving in the first week ([`DAY`] and the six days after), read
+/// `limit` at a time; `reports` are every execution of the demo, to check the answer against.
+///
+/// # Errors
+/// The search table's failure.
+pub async fn search_week(
+    search: &SearchService,
+    reports: &[&Report],
+    limit: u16,
+) -> Result<SearchCheck, InfraError> {
+    let first = CalendarDate::parse(DAY).expect("a valid date");
+    let last = std::iter::successors(Some(first), |d| d.next_day())
+        .nth(6)
+        .expect("in range");
+    let expected = reports
+        .iter()
+        .filter_map(|r| r.trip.as_ref())
+        .filter(|t| t.status == TripStatus::Confirmed)
+        .filter(|t| {
+            t.request
+                .as_ref()
+                .is_some_and(|r| r.flight.date >= first && r.flight.date <= last)
+        })
+        .map(|t| t.trip_id)
+        .collect();
+    let mut pages = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (from, to, limit) = (first.to_string(), last.to_string(), limit.to_string());
+        let mut pairs = vec![
+            ("status", "CONFIRMED"),
+            ("departure_from", from.as_str()),
+            ("departure_to", to.as_str()),
+            ("limit", limit.as_str()),
+        ];
+        if let Some(token) = &token {
+            pairs.push(("page_token", token.as_str()));
+        }
+        let request = SearchRequest::from_pairs(pairs).expect("the demo's search is valid");
+        let page = search.search(&request).await?;
+        token.clone_from(&page.next_page_token);
+        pages.push(page);
+        if token.is_none() {
+            return Ok(SearchCheck {
+                pages,
+                expected,
+                from: first,
+                to: last,
+            });
+        }
+    }
+}
+
+/// The search's pages as lines.
+pub fn search_lines(check: &SearchCheck) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (n, page) in check.pages.iter().enumerate() {
+        lines.push(format!("  page {}:", n + 1));
+        for trip in &page.trips {
+            let flight = trip.flight.as_ref();
+            let hotel = trip.hotel.as_ref();
+            lines.push(format!(
+                "    {}  {}  {} + {}  paid {}",
+                short_id(trip.trip_id),
+                flight.map_or_else(String::new, |f| f.departure_date.to_string()),
+                flight.map_or_else(String::new, |f| f.flight_number.to_string()),
+                hotel.map_or_else(String::new, |h| h.hotel.to_string()),
+                trip.charges
+                    .map_or_else(|| "-".to_owned(), |c| c.paid.to_string()),
+            ));
+        }
+        if page.trips.is_empty() {
+            lines.push("    (none)".to_owned());
+        }
+    }
+    lines.push(format!(
+        "  {} trip(s) in {} page(s); this run confirmed {} in the range, each found once: {}",
+        check.pages.iter().map(|p| p.trips.len()).sum::<usize>(),
+        check.pages.len(),
+        check.expected.len(),
+        if check.holds() { "ok" } else { "MISMATCH" }
+    ));
+    lines
 }
 
 /// The demo's scenarios, in order.
@@ -372,7 +559,6 @@ impl StockCheck {
 
 /// Compares the catalogue before and after with what each trip still holds.
 pub fn inventory_check(demo: &DemoRun) -> Vec<StockCheck> {
-    use trip::domain::TripStatus;
     let held = |pick: &dyn Fn(&ScenarioRun) -> u32, status: TripStatus| -> u32 {
         demo.runs
             .iter()

@@ -40,4 +40,5 @@ pub mod demo;
 pub mod execution;
 pub mod faults;
 pub mod functions;
+pub mod search;
 pub mod store;

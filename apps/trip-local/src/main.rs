@@ -16,6 +16,7 @@ use trip_local::demo::{
 use trip_local::execution::Saga;
 use trip_local::faults::FaultPlan;
 use trip_local::functions::Observer;
+use trip_local::search::LocalSearch;
 use trip_local::store::{self, HOTEL, ROOMY_FLIGHT, Store};
 
 /// Runs the real trip booking saga on this machine: the generated state machine on a local
@@ -187,7 +188,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             return write_or_print(&trip_saga::table_access::access_json(), out.as_deref());
         }
     };
-    let context = store::connect(&store)
+    let (context, search) = store::connect_with_search(&store)
         .await
         .map_err(|e| format!("connecting to the store ({store}): {e}"))?;
     let saga = Saga::new(context).in_real_time(cli.real_time);
@@ -197,7 +198,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         "Trip booking saga, generated ASL on the local interpreter; store: {store}; time: {time}"
     ));
     match action {
-        Action::Demo => demo_command(&saga, &console).await,
+        Action::Demo => demo_command(&saga, search.as_ref(), &console).await,
         Action::Seed => {
             store::seed(saga.context())
                 .await
@@ -206,12 +207,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Action::Run(plan, request) => run_command(&saga, &console, plan, request).await,
-        Action::Serve(port, faults) => serve_command(saga, faults, &store, &console, port).await,
+        Action::Serve(port, faults) => {
+            let search = search.ok_or(
+                "serve runs the API on a local store; on AWS, the deployed API answers (make deploy prints its URL)",
+            )?;
+            serve_command(saga, &search, faults, &store, &console, port).await
+        }
     }
 }
 
 async fn serve_command(
     saga: Saga,
+    search: &LocalSearch,
     faults: FaultPlan,
     store: &Store,
     console: &Console,
@@ -229,7 +236,14 @@ async fn serve_command(
     let base = format!("http://{address}");
     console.line("");
     console.line(&format!(
-        "Trip booking API on {base} (the demo catalogue is on sale). Try:"
+        "Trip booking API on {base} with the demo catalogue on sale:"
+    ));
+    for line in store::catalogue_lines() {
+        console.line(&format!("  {line}"));
+    }
+    console.line(&format!(
+        "Search table: {} (kept in step with the store's stream). Try:",
+        search.table()
     ));
     console.line("");
     for line in api::curl_lines(&base, TripId::new()) {
@@ -245,7 +259,7 @@ async fn serve_command(
     };
     api::serve(
         listener,
-        &Api::new(saga, store).with_faults(faults),
+        &Api::new(saga, search.service().clone(), store).with_faults(faults),
         shutdown,
     )
     .await
@@ -266,7 +280,11 @@ fn write_or_print(document: &str, out: Option<&std::path::Path>) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-async fn demo_command(saga: &Saga, console: &Arc<Console>) -> Result<ExitCode, String> {
+async fn demo_command(
+    saga: &Saga,
+    search: Option<&LocalSearch>,
+    console: &Arc<Console>,
+) -> Result<ExitCode, String> {
     let demo = run_demo(saga, console)
         .await
         .map_err(|e| format!("the store failed: {e}"))?;
@@ -283,11 +301,54 @@ async fn demo_command(saga: &Saga, console: &Arc<Console>) -> Result<ExitCode, S
     for line in inventory_lines(&checks) {
         console.line(&line);
     }
-    Ok(if checks.iter().all(demo::StockCheck::balances) {
-        ExitCode::SUCCESS
+    let searched = if let Some(search) = search {
+        search_section(saga, search, &demo, console).await?
     } else {
-        ExitCode::FAILURE
-    })
+        console.line("");
+        console.line("Search: on AWS the deployed stream consumer and GET /trips do it.");
+        true
+    };
+    Ok(
+        if checks.iter().all(demo::StockCheck::balances) && searched {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+/// Books the rest of the week, waits for the stream consumer, and searches the week's
+/// confirmed trips, three to a page; answers whether the search found exactly them.
+async fn search_section(
+    saga: &Saga,
+    search: &LocalSearch,
+    demo: &demo::DemoRun,
+    console: &Arc<Console>,
+) -> Result<bool, String> {
+    console.line("");
+    console.line("More trips over the following days (for the search):");
+    let week = demo::book_week(saga, console)
+        .await
+        .map_err(|e| format!("the store failed: {e}"))?;
+    search
+        .caught_up()
+        .await
+        .map_err(|e| format!("the search projection: {e}"))?;
+    let reports: Vec<_> = demo.runs.iter().map(|r| &r.report).chain(&week).collect();
+    let check = demo::search_week(search.service(), &reports, 3)
+        .await
+        .map_err(|e| format!("the search table failed: {e}"))?;
+    console.line("");
+    console.line(&format!(
+        "Search (from the stream, search table {}): GET /trips?status=CONFIRMED&departure_from={}&departure_to={}&limit=3",
+        search.table(),
+        check.from,
+        check.to
+    ));
+    for line in demo::search_lines(&check) {
+        console.line(&line);
+    }
+    Ok(check.holds())
 }
 
 async fn run_command(

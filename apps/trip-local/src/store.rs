@@ -7,12 +7,20 @@ use hotel::{HotelCode, ReservationStatus as RoomStatus};
 use kernel::{CalendarDate, FlightNumber, InfraError, Money, TripId};
 use trip_saga::TripContext;
 
+use crate::search::LocalSearch;
+
 /// The region used against a local endpoint: emulators keep each region's tables apart, so it
 /// must be the same on every run to find the same table again.
 pub const LOCAL_REGION: &str = "us-east-1";
 
-/// The day every demo flight flies and every stay starts.
+/// The first day on sale: the day the demo's seven scenarios fly and check in.
 pub const DAY: &str = "2026-12-01";
+/// How many days from [`DAY`] the flights fly (one flight of each number a day), so that a
+/// search by departure date has a range to cover.
+pub const FLIGHT_DAYS: u32 = 14;
+/// How many nights from [`DAY`] the hotels sell: a stay of up to three nights can start on any
+/// flight day.
+pub const HOTEL_NIGHTS: u32 = FLIGHT_DAYS + 3;
 /// The nights of the demo stay (check-out on 2026-12-04).
 pub const NIGHTS: [&str; 3] = ["2026-12-01", "2026-12-02", "2026-12-03"];
 /// The day after the last night.
@@ -98,15 +106,69 @@ pub fn local_client(endpoint: &str) -> Client {
 /// # Errors
 /// DescribeTable's error other than "not found", or `create_table`'s.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), InfraError> {
+    ensure_table_as(client, &kernel::dynamo::table::TABLE, table).await
+}
+
+/// Creates `table` as `definition` says unless it exists already.
+///
+/// # Errors
+/// As [`ensure_table`].
+pub async fn ensure_table_as(
+    client: &Client,
+    definition: &kernel::dynamo::table::TableDefinition,
+    table: &str,
+) -> Result<(), InfraError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(()),
         Err(e)
             if e.as_service_error()
                 .is_some_and(aws_sdk_dynamodb::operation::describe_table::DescribeTableError::is_resource_not_found_exception) =>
         {
-            kernel::dynamo::create_table(client, table).await
+            kernel::dynamo::create_table_as(client, definition, table).await
         }
         Err(e) => Err(InfraError::from_sdk("DescribeTable", e)),
+    }
+}
+
+/// The SDK configuration for every client of a local endpoint (DynamoDB, its Streams API, SQS):
+/// dummy credentials and [`LOCAL_REGION`], as [`local_client`].
+pub async fn local_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(LOCAL_REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "trip-local",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(kernel::dynamo::https_client())
+        .load()
+        .await
+}
+
+/// Connects every service to `store`, with the search side beside it: on a local store, the
+/// search table and the stream consumer that feeds it ([`LocalSearch`]); on AWS, none (the
+/// deployed stack's consumer and `GET /trips` do that job).
+///
+/// # Errors
+/// As [`connect`], and the search table's creation.
+pub async fn connect_with_search(
+    store: &Store,
+) -> Result<(TripContext, Option<LocalSearch>), InfraError> {
+    match store {
+        Store::InMemory => {
+            let feed = kernel::stream::ChangeFeed::new("trips");
+            let search = LocalSearch::in_memory(feed.clone());
+            Ok((TripContext::in_memory_streaming(feed), Some(search)))
+        }
+        Store::DynamoDb { endpoint, table } => {
+            let context = connect(store).await?;
+            let search = LocalSearch::on_endpoint(endpoint, table).await?;
+            Ok((context, Some(search)))
+        }
+        Store::Aws { .. } => Ok((connect(store).await?, None)),
     }
 }
 
@@ -122,41 +184,64 @@ fn hotel_code(text: &str) -> HotelCode {
     HotelCode::parse(text).expect("the demo hotel codes are valid")
 }
 
-/// Puts the demo catalogue on sale: a roomy and a one-seat flight, a hotel with rooms and a full
-/// one. Idempotent: on a store that has them already, their stock is kept as it is.
+/// The days of [`FLIGHT_DAYS`], from [`DAY`].
+pub fn flight_days() -> Vec<CalendarDate> {
+    std::iter::successors(Some(date(DAY)), |d| d.next_day())
+        .take(FLIGHT_DAYS as usize)
+        .collect()
+}
+
+/// What is on sale: one line per flight and hotel, for `serve` to list.
+pub fn catalogue_lines() -> Vec<String> {
+    let days = flight_days();
+    let (first, last) = (days[0], days[days.len() - 1]);
+    let last_night = std::iter::successors(Some(first), |d| d.next_day())
+        .nth(HOTEL_NIGHTS as usize - 1)
+        .expect("the demo nights are in range");
+    vec![
+        format!(
+            "flight {ROOMY_FLIGHT}: 200 seats a day, 300.00 USD a seat, every day from {first} to {last}"
+        ),
+        format!(
+            "flight {ONE_SEAT_FLIGHT}: 1 seat a day, 300.00 USD, every day from {first} to {last}"
+        ),
+        format!(
+            "hotel {HOTEL}: 50 rooms a night, 150.00 USD a night, nights from {first} to {last_night}"
+        ),
+        format!("hotel {FULL_HOTEL}: no room left, nights from {first} to {last_night}"),
+    ]
+}
+
+/// Puts the demo catalogue on sale: a roomy and a one-seat flight every day of
+/// [`flight_days`], a hotel with rooms and a full one for [`HOTEL_NIGHTS`] nights. Idempotent:
+/// on a store that has them already, their stock is kept as it is.
 ///
 /// # Errors
 /// The store's failure.
 pub async fn seed(context: &TripContext) -> Result<(), InfraError> {
     let usd = |text: &str| Money::parse(text).expect("the demo prices are valid");
     let flights = &context.flights;
-    flights
-        .add_flight(
-            flight_number(ROOMY_FLIGHT),
-            date(DAY),
-            200,
-            usd("300.00 USD"),
-        )
-        .await
-        .map_err(|e| only_the_store_fails(e.into_store_error()))?;
-    flights
-        .add_flight(
-            flight_number(ONE_SEAT_FLIGHT),
-            date(DAY),
-            1,
-            usd("300.00 USD"),
-        )
-        .await
-        .map_err(|e| only_the_store_fails(e.into_store_error()))?;
+    for day in flight_days() {
+        for (flight, seats) in [(ROOMY_FLIGHT, 200), (ONE_SEAT_FLIGHT, 1)] {
+            flights
+                .add_flight(flight_number(flight), day, seats, usd("300.00 USD"))
+                .await
+                .map_err(|e| only_the_store_fails(e.into_store_error()))?;
+        }
+    }
     let hotels = &context.hotels;
-    hotels
-        .add_hotel(hotel_code(HOTEL), date(DAY), 10, 50, usd("150.00 USD"))
-        .await
-        .map_err(|e| only_the_store_fails(e.into_store_error()))?;
-    hotels
-        .add_hotel(hotel_code(FULL_HOTEL), date(DAY), 10, 0, usd("150.00 USD"))
-        .await
-        .map_err(|e| only_the_store_fails(e.into_store_error()))?;
+    for (hotel, rooms) in [(HOTEL, 50), (FULL_HOTEL, 0)] {
+        hotels
+            .add_hotel(
+                hotel_code(hotel),
+                date(DAY),
+                HOTEL_NIGHTS,
+                rooms,
+                usd("150.00 USD"),
+            )
+            .await
+            .map_err(|e| only_the_store_fails(e.into_store_error()))?;
+    }
     Ok(())
 }
 

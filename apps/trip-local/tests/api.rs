@@ -14,9 +14,10 @@ use trip_local::api::gateway::{self, GATEWAY_FILE, gateway_json};
 use trip_local::api::openapi::{OPENAPI_FILE, REGENERATE, openapi, openapi_json};
 use trip_local::api::schema::{RequestDecoder, new_trip_json_schema};
 use trip_local::api::{self, Api, IDEMPOTENCY_KEY};
-use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
+use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request, trip_request_after};
 use trip_local::execution::Saga;
 use trip_local::faults::FaultPlan;
+use trip_local::search::LocalSearch;
 use trip_local::store::{self, HOTEL, Inventory, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store, inventory};
 use trip_saga::TripContext;
 
@@ -29,34 +30,43 @@ const HAPPY_PATH: [&str; 6] = [
     "ConfirmTrip",
 ];
 
-/// An API on a seeded store, and the store to read the stock from.
+/// An API on a seeded store, the store to read the stock from, and the search side that the
+/// store's stream keeps in step.
 struct Local {
     router: Router,
     context: TripContext,
+    search: LocalSearch,
 }
 
-async fn local_on(context: TripContext, store: &Store) -> Local {
+async fn local_on(context: TripContext, search: LocalSearch, store: &Store) -> Local {
     store::seed(&context).await.unwrap();
-    let api = Api::new(Saga::new(context.clone()), store);
+    let api = Api::new(Saga::new(context.clone()), search.service().clone(), store);
     Local {
         router: api.router(),
         context,
+        search,
     }
 }
 
-/// An API on a fresh table of the shared moto server, and the table.
+/// An API on a fresh table of the shared moto server (its search table and stream consumer on
+/// the same server), and the table.
 async fn local_on_moto() -> (Local, kernel::testing::TestTable) {
     let table = kernel::testing::test_table().await;
+    let endpoint = kernel::testing::shared_server().endpoint().to_owned();
     let store = Store::DynamoDb {
-        endpoint: "moto".to_owned(),
+        endpoint: endpoint.clone(),
         table: table.name.clone(),
     };
-    let local = local_on(TripContext::dynamodb(&table.client, &table.name), &store).await;
-    (local, table)
+    let search = LocalSearch::on_endpoint(&endpoint, &table.name)
+        .await
+        .unwrap();
+    let context = TripContext::dynamodb(&table.client, &table.name);
+    (local_on(context, search, &store).await, table)
 }
 
 async fn local() -> Local {
-    local_on(TripContext::in_memory(), &Store::InMemory).await
+    let (context, search) = store::connect_with_search(&Store::InMemory).await.unwrap();
+    local_on(context, search.unwrap(), &Store::InMemory).await
 }
 
 /// A body for the demo catalogue, without `trip_id` (the API assigns one).
@@ -434,14 +444,16 @@ async fn malformed_json_and_other_media_types_are_refused() {
 /// An API whose executions take a while (real time, a delay before the hotel step), so that a
 /// retry can arrive while the first execution still runs.
 async fn slow_local() -> Local {
-    let context = TripContext::in_memory();
+    let (context, search) = store::connect_with_search(&Store::InMemory).await.unwrap();
+    let search = search.unwrap();
     store::seed(&context).await.unwrap();
     let saga = Saga::new(context.clone()).in_real_time(true);
     let faults = FaultPlan::parse_all(&["ReserveHotel=delay:1s".to_owned()]).unwrap();
-    let api = Api::new(saga, &Store::InMemory).with_faults(faults);
+    let api = Api::new(saga, search.service().clone(), &Store::InMemory).with_faults(faults);
     Local {
         router: api.router(),
         context,
+        search,
     }
 }
 
@@ -580,8 +592,10 @@ async fn concurrent_duplicates_start_one_execution() {
 
 #[tokio::test]
 async fn a_trip_booked_before_a_restart_is_not_booked_again() {
-    let context = TripContext::in_memory();
-    let before_restart = local_on(context.clone(), &Store::InMemory).await;
+    let feed = kernel::stream::ChangeFeed::new("trips");
+    let context = TripContext::in_memory_streaming(feed.clone());
+    let search = || LocalSearch::in_memory(feed.clone());
+    let before_restart = local_on(context.clone(), search(), &Store::InMemory).await;
     let key = TripId::new().to_string();
     let request = body(ROOMY_FLIGHT, GOOD_CARD);
     post(&before_restart.router, &request, Some(&key)).await;
@@ -589,7 +603,7 @@ async fn a_trip_booked_before_a_restart_is_not_booked_again() {
     let stock_before = stock(&before_restart).await;
 
     // A new server on the same store: no registry, the trip is in the store.
-    let after_restart = local_on(context, &Store::InMemory).await;
+    let after_restart = local_on(context, search(), &Store::InMemory).await;
     let retry = post(&after_restart.router, &request, Some(&key)).await;
     assert_eq!(retry.status, StatusCode::CONFLICT);
     assert_eq!(retry.error(), "trip_exists");
@@ -1055,4 +1069,240 @@ async fn a_booking_on_dynamodb() {
     let retry = post(&local.router, &request, Some(&key)).await;
     assert_eq!(retry.error(), "trip_exists", "finished: a conflict");
     assert_eq!(stock(&local).await.roomy_flight_seats, 198);
+}
+
+/// A burst of `count` bookings over the first ten days of the catalogue, some confirmed, some
+/// cancelled (declined card, sold-out flight); then each status searched over days 2 to 8, a
+/// few trips a page: every trip of that status and range appears exactly once, nothing else,
+/// in departure order.
+async fn burst_then_search(local: &Local, count: usize) {
+    let plans = [
+        (ROOMY_FLIGHT, GOOD_CARD),
+        (ROOMY_FLIGHT, DECLINED_CARD),
+        (ROOMY_FLIGHT, GOOD_CARD),
+        (ONE_SEAT_FLIGHT, GOOD_CARD),
+    ];
+    let posts = (0..count).map(|n| {
+        let (flight, card) = plans[n % plans.len()];
+        let mut request = trip_request_after(TripId::new(), n % 10, flight, HOTEL, card);
+        let trip_id = request["trip_id"].as_str().unwrap().to_owned();
+        request.as_object_mut().unwrap().shift_remove("trip_id");
+        let router = local.router.clone();
+        async move {
+            let answer = post(&router, &request, Some(&trip_id)).await;
+            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+            let view = finished(&router, &trip_id).await;
+            let status = view["status"].as_str().unwrap().to_owned();
+            (
+                trip_id,
+                request["flight"]["date"].as_str().unwrap().to_owned(),
+                status,
+            )
+        }
+    });
+    let trips = futures::future::join_all(posts).await;
+    local.search.caught_up().await.unwrap();
+    assert_eq!(local.search.dead_letters(), 0);
+    for status in ["CONFIRMED", "CANCELLED"] {
+        let mut expected: Vec<&str> = trips
+            .iter()
+            .filter(|(_, date, s)| {
+                s == status && date.as_str() >= "2026-12-02" && date.as_str() <= "2026-12-08"
+            })
+            .map(|(id, _, _)| id.as_str())
+            .collect();
+        assert!(expected.len() >= 3, "{status}: {trips:?}");
+        let mut found = Vec::new();
+        let mut dates = Vec::new();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let token_parameter = token
+                .as_ref()
+                .map_or_else(String::new, |token| format!("&page_token={token}"));
+            let path = format!(
+                "/trips?status={status}&departure_from=2026-12-02&departure_to=2026-12-08&limit=4{token_parameter}"
+            );
+            let page = get(&local.router, &path).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            assert_matches_contract("Page", &page.body);
+            pages += 1;
+            for trip in page.body["trips"].as_array().unwrap() {
+                assert_eq!(trip["status"], status);
+                found.push(trip["trip_id"].as_str().unwrap().to_owned());
+                dates.push(
+                    trip["flight"]["departure_date"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            token = page.body["next_page_token"].as_str().map(ToOwned::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(
+            pages,
+            expected.len().div_ceil(4),
+            "no empty last page: found {found:?}, expected {expected:?}"
+        );
+        assert!(dates.is_sorted(), "{dates:?}");
+        found.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(found, expected, "{status}: every trip once, nothing else");
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_bookings_is_found_exactly_once_across_pages() {
+    burst_then_search(&local().await, 40).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_bookings_is_found_on_dynamodb_through_its_stream() {
+    let (local, _table) = local_on_moto().await;
+    burst_then_search(&local, 16).await;
+    // The consumer read moto's Streams API: the documents carry what the trip items hold.
+    let page = get(
+        &local.router,
+        "/trips?status=CONFIRMED&departure_from=2026-12-01&departure_to=2026-12-31&limit=1",
+    )
+    .await;
+    let trip = &page.body["trips"][0];
+    assert!(
+        trip["charges"]["paid"]["amount_minor"].as_i64().unwrap() > 0,
+        "{trip}"
+    );
+    assert!(
+        trip["updated_at"].as_str().unwrap().ends_with('Z'),
+        "{trip}"
+    );
+}
+
+#[tokio::test]
+async fn a_search_names_the_parameter_it_refuses_and_binds_its_page_token() {
+    let local = local().await;
+    let base = "status=CONFIRMED&departure_from=2026-12-01&departure_to=2026-12-14";
+    for (query, parameter) in [
+        (
+            "departure_from=2026-12-01&departure_to=2026-12-14",
+            "status",
+        ),
+        (
+            "status=DONE&departure_from=2026-12-01&departure_to=2026-12-14",
+            "status",
+        ),
+        (
+            "status=CONFIRMED&departure_from=2026-02-30&departure_to=2026-12-14",
+            "departure_from",
+        ),
+        (
+            "status=CONFIRMED&departure_from=2026-12-14&departure_to=2026-12-01",
+            "departure_to",
+        ),
+        (
+            "status=CONFIRMED&departure_from=2026-12-01&departure_to=2028-12-01",
+            "departure_to",
+        ),
+        (&format!("{base}&limit=0"), "limit"),
+        (&format!("{base}&limit=1000"), "limit"),
+        (&format!("{base}&page_token=bm90IGEgdG9rZW4"), "page_token"),
+        (&format!("{base}&status=CANCELLED"), "status"),
+        (&format!("{base}&sort=date"), "sort"),
+    ] {
+        let answer = get(&local.router, &format!("/trips?{query}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(answer.error(), "invalid_query");
+        assert!(
+            answer.body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{parameter}`")),
+            "{query}: {}",
+            answer.body
+        );
+        assert_matches_contract("ErrorBody", &answer.body);
+    }
+
+    // Three confirmed trips on the first day; a page of one.
+    for _ in 0..3 {
+        let key = TripId::new().to_string();
+        post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), Some(&key)).await;
+        finished(&local.router, &key).await;
+    }
+    local.search.caught_up().await.unwrap();
+    let first = get(&local.router, &format!("/trips?{base}&limit=1")).await;
+    let token = first.body["next_page_token"].as_str().unwrap().to_owned();
+    // The token on another search (another status, or another range) is refused …
+    for other in [
+        "status=CANCELLED&departure_from=2026-12-01&departure_to=2026-12-14",
+        "status=CONFIRMED&departure_from=2026-12-01&departure_to=2026-12-13",
+    ] {
+        let answer = get(&local.router, &format!("/trips?{other}&page_token={token}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{other}");
+        assert!(
+            answer.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("another search")
+        );
+    }
+    // … and on its own search it continues after the first trip.
+    let second = get(
+        &local.router,
+        &format!("/trips?{base}&limit=5&page_token={token}"),
+    )
+    .await;
+    assert_eq!(second.body["trips"].as_array().unwrap().len(), 2);
+    assert_ne!(
+        second.body["trips"][0]["trip_id"],
+        first.body["trips"][0]["trip_id"]
+    );
+    assert!(second.body.get("next_page_token").is_none());
+}
+
+#[tokio::test]
+async fn the_search_lambda_answers_as_the_local_api() {
+    use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+    use std::collections::HashMap;
+
+    let local = local().await;
+    let key = TripId::new().to_string();
+    post(&local.router, &body(ROOMY_FLIGHT, GOOD_CARD), Some(&key)).await;
+    finished(&local.router, &key).await;
+    local.search.caught_up().await.unwrap();
+    let service = local.search.service();
+    let query = [
+        ("status", "CONFIRMED"),
+        ("departure_from", "2026-12-01"),
+        ("departure_to", "2026-12-01"),
+    ];
+    let mut request = ApiGatewayProxyRequest::default();
+    let single: HashMap<String, String> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    request.query_string_parameters = single.clone().into();
+    let answer = trip_local::api::lambda::search_trips(service, &request).await;
+    let local_answer = get(
+        &local.router,
+        "/trips?status=CONFIRMED&departure_from=2026-12-01&departure_to=2026-12-01",
+    )
+    .await;
+    assert_eq!(answer.status_code, 200);
+    let body: Value = match answer.body.unwrap() {
+        aws_lambda_events::encodings::Body::Text(text) => serde_json::from_str(&text).unwrap(),
+        other => panic!("not text: {other:?}"),
+    };
+    assert_eq!(body, local_answer.body);
+    assert_eq!(body["trips"][0]["trip_id"], key);
+
+    // A parameter repeated reaches the Lambda in the multi-value map: refused as locally.
+    let mut repeated: HashMap<String, Vec<String>> =
+        single.into_iter().map(|(k, v)| (k, vec![v])).collect();
+    repeated.get_mut("status").unwrap().push("CANCELLED".into());
+    request.multi_value_query_string_parameters = repeated.into();
+    let answer = trip_local::api::lambda::search_trips(service, &request).await;
+    assert_eq!(answer.status_code, 400);
 }

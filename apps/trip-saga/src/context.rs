@@ -36,6 +36,15 @@ impl TripContext {
         }
     }
 
+    /// As [`TripContext::in_memory`], with the trips publishing their items' changes to `stream`
+    /// as DynamoDB Streams would: what the local search projection consumes.
+    pub fn in_memory_streaming(stream: kernel::stream::ChangeFeed) -> Self {
+        Self {
+            trips: TripService::new(Arc::new(InMemoryTripRepository::streaming_to(stream))),
+            ..Self::in_memory()
+        }
+    }
+
     /// Every service on its DynamoDB adapter, all in `table`.
     pub fn dynamodb(client: &aws_sdk_dynamodb::Client, table: &str) -> Self {
         Self {

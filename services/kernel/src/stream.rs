@@ -264,6 +264,12 @@ impl ChangeFeed {
             .collect())
     }
 
+    /// The sequence number of the last record published, if any.
+    pub fn last_sequence_number(&self) -> Option<String> {
+        let state = self.lock();
+        (state.next > 1).then(|| sequence_number(state.next - 1))
+    }
+
     /// Waits until a record is published after this call starts (or a moment passes, so that a
     /// reader polling in a loop never misses a wake-up).
     pub async fn wait(&self, at_most: std::time::Duration) {

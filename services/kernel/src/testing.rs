@@ -28,6 +28,11 @@
 //! moto runs under a small `sh` watchdog that holds a pipe from this process and kills moto when
 //! the pipe closes. Rust never runs destructors of statics, so this is what stops the shared
 //! server when the test binary exits, however it exits (even `SIGKILL`).
+//!
+//! Its memory is bounded ([`MEMORY_LIMIT_KIB`] of address space, `ulimit -v`): moto keeps every
+//! stream record and copies tables per transaction, so a runaway test would otherwise grow it
+//! until the machine swaps. Over the limit, moto's allocations fail and the test fails with
+//! them, loudly, instead.
 
 pub mod actions;
 
@@ -49,8 +54,12 @@ pub const INSTALL_HINT: &str = "run `make setup` (scripts/setup.sh installs tool
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The address space moto may use, in KiB (4 GiB): about ten times what the test suites need.
+pub const MEMORY_LIMIT_KIB: u64 = 4 * 1024 * 1024;
+
 /// Starts moto and kills it (by closing its watchdog's pipe) when dropped.
 const WATCHDOG: &str = r#"exec 3<&0
+ulimit -v "$MOTO_MEMORY_LIMIT_KIB" || exit 97
 "$0" "$@" </dev/null 3<&- &
 child=$!
 { read -r _ <&3; kill "$child" 2>/dev/null; } </dev/null &
@@ -148,6 +157,7 @@ impl MotoServer {
             .arg(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("PYTHONPATH", search_path)
+            .env("MOTO_MEMORY_LIMIT_KIB", MEMORY_LIMIT_KIB.to_string())
             .stdin(Stdio::piped())
             .stdout(file)
             .stderr(stderr)
@@ -330,5 +340,36 @@ mod tests {
             assert!(Instant::now() < deadline, "moto still listening after drop");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    #[test]
+    fn moto_runs_with_bounded_memory() {
+        let server = MotoServer::start().unwrap();
+        let watchdog = server.watchdog.id().to_string();
+        // moto is the watchdog's child: its limits are the kernel's record of `ulimit -v`.
+        let moto = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|entry| {
+                std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+                    // `pid (comm) state ppid …`; comm may hold spaces, so split after it.
+                    stat.rsplit(')')
+                        .next()
+                        .and_then(|rest| rest.split_whitespace().nth(1))
+                        == Some(watchdog.as_str())
+                })
+            })
+            .expect("moto_server runs under its watchdog");
+        let limits = std::fs::read_to_string(moto.path().join("limits")).unwrap();
+        let address_space = limits
+            .lines()
+            .find(|line| line.starts_with("Max address space"))
+            .unwrap();
+        let bytes = (MEMORY_LIMIT_KIB * 1024).to_string();
+        assert_eq!(
+            address_space.split_whitespace().nth(3),
+            Some(bytes.as_str()),
+            "{address_space}"
+        );
     }
 }

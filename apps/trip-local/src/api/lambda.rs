@@ -67,6 +67,24 @@ pub async fn get_trip(
     }
 }
 
+/// `GET /trips?…`: the search, as the local API answers it
+/// ([`super::search::search_trips`]). API Gateway passes every value of a repeated parameter in
+/// `multiValueQueryStringParameters`, so a repeated one is refused here as it is locally.
+pub async fn search_trips(
+    service: &search::application::SearchService,
+    request: &ApiGatewayProxyRequest,
+) -> ApiGatewayProxyResponse {
+    let pairs = if request.multi_value_query_string_parameters.is_empty() {
+        &request.query_string_parameters
+    } else {
+        &request.multi_value_query_string_parameters
+    };
+    match super::search::search_trips(service, pairs.iter()).await {
+        Ok(page) => respond(StatusCode::OK, &page),
+        Err(error) => respond(error.status, &error.body),
+    }
+}
+
 fn respond(status: StatusCode, body: &impl Serialize) -> ApiGatewayProxyResponse {
     let mut headers = HeaderMap::new();
     headers.insert(

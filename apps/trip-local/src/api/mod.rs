@@ -4,6 +4,7 @@
 //! | route | answers |
 //! |---|---|
 //! | `POST /trips` | `202` [`TripAccepted`](body::TripAccepted) and `Location`; `400` with every violation; `409` when the trip (its `Idempotency-Key`) exists: finished, or started with another body; `413`; `415` |
+//! | `GET /trips?status=…&departure_from=…&departure_to=…&limit=…&page_token=…` | `200` a [`Page`](search::application::Page) of the trips of that status departing in that range, by date; `400 invalid_query` naming the parameter |
 //! | `GET /trips/{id}` | `200` [`TripView`](body::TripView): status, each booking, the path the saga took; `400` for a malformed id; `404` |
 //! | `GET /health` | `200`, or `503` when the store does not answer: [`Health`](body::Health) |
 //! | `GET /openapi.json` | the contract ([`openapi::openapi`]) |
@@ -24,7 +25,8 @@
 //! use trip_local::store::Store;
 //!
 //! # tokio::runtime::Runtime::new()?.block_on(async {
-//! let api = Api::new(Saga::new(trip_saga::TripContext::in_memory()), &Store::InMemory);
+//! let (context, search) = trip_local::store::connect_with_search(&Store::InMemory).await?;
+//! let api = Api::new(Saga::new(context), search.unwrap().service().clone(), &Store::InMemory);
 //! let response = api
 //!     .router()
 //!     .oneshot(Request::get("/health").body(Body::empty())?)
@@ -73,6 +75,7 @@ pub struct Api {
 /// What the handlers share.
 struct ApiState {
     saga: Saga,
+    search: ::search::application::SearchService,
     /// Injected into every execution (`trip-local serve --fault`); none by default.
     faults: FaultPlan,
     store: String,
@@ -82,13 +85,15 @@ struct ApiState {
 }
 
 impl Api {
-    /// The API over `saga`, whose services use `store` (named in `/health`).
+    /// The API over `saga`, whose services use `store` (named in `/health`), and `search`, the
+    /// search table that the store's stream keeps in step.
     ///
     /// Executions are started on the tokio runtime the requests are served on.
-    pub fn new(saga: Saga, store: &Store) -> Self {
+    pub fn new(saga: Saga, search: ::search::application::SearchService, store: &Store) -> Self {
         Self {
             state: Arc::new(ApiState {
                 saga,
+                search,
                 faults: FaultPlan::none(),
                 store: store.to_string(),
                 decoder: RequestDecoder::new(),
@@ -114,7 +119,7 @@ impl Api {
     /// The routes, ready for `axum::serve` or, in tests, `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/trips", post(routes::start_trip))
+            .route("/trips", post(routes::start_trip).get(routes::search_trips))
             .route("/trips/{id}", get(routes::get_trip))
             .route("/health", get(routes::health))
             .route("/openapi.json", get(routes::openapi))

@@ -39,7 +39,10 @@ pub fn openapi() -> Value {
     let new_trip = new_trip_schema(&mut requests).to_value();
     let trip_id = requests.subschema_for::<TripId>().to_value();
     let paths = json!({
-        "/trips": { "post": start_trip(&mut answers, &trip_id) },
+        "/trips": {
+            "post": start_trip(&mut answers, &trip_id),
+            "get": search_trips(&mut requests, &mut answers),
+        },
         "/trips/{id}": { "get": get_trip(&mut answers, &trip_id) },
         "/health": { "get": health(&mut answers) },
         "/openapi.json": { "get": {
@@ -93,7 +96,8 @@ pub fn openapi_json() -> String {
 
 const DESCRIPTION: &str = "Books trips with the trip booking saga: a flight, a hotel stay and \
 a payment, undone newest first when a step fails. `POST /trips` validates the request against \
-the saga input's JSON schema and starts an execution; `GET /trips/{id}` follows it. The same \
+the saga input's JSON schema and starts an execution; `GET /trips/{id}` follows it; `GET \
+/trips?status=…&departure_from=…&departure_to=…` searches trips by status and departure date. The same \
 contract as the API Gateway API; `trip-local serve` runs it on one machine. Generated from the \
 Rust types; do not edit.";
 
@@ -149,6 +153,59 @@ fn start_trip(generator: &mut SchemaGenerator, trip_id: &Value) -> Value {
             "413": error_response(generator, "The body is too large (`payload_too_large`)."),
             "415": error_response(generator, "The body is not sent as `application/json` (`unsupported_media_type`)."),
             "503": error_response(generator, "The store failed (`store_unavailable`)."),
+        },
+    })
+}
+
+fn search_trips(requests: &mut SchemaGenerator, answers: &mut SchemaGenerator) -> Value {
+    use search::domain::{DEFAULT_LIMIT, MAX_LIMIT, MAX_RANGE_DAYS};
+    let status = schema_ref::<trip::domain::TripStatus>(requests);
+    let date = schema_ref::<kernel::CalendarDate>(requests);
+    let parameter = |name: &str, required: bool, description: &str, schema: &Value| {
+        json!({
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": schema,
+        })
+    };
+    json!({
+        "operationId": "searchTrips",
+        "summary": "Trips of one status departing in a date range, by departure date, a page at a time.",
+        "description": "Answered from the search table, which the single table's stream keeps in \
+    step: a trip shows here a moment after it changes. Every trip of the range appears exactly \
+    once across the pages.",
+        "parameters": [
+            parameter("status", true, "The trips' status.", &status),
+            parameter("departure_from", true, "The first departure day, included.", &date),
+            parameter(
+                "departure_to",
+                true,
+                &format!("The last departure day, included; at most {MAX_RANGE_DAYS} days after departure_from."),
+                &date,
+            ),
+            parameter(
+                "limit",
+                false,
+                "The most trips a page holds.",
+                &json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
+            ),
+            parameter(
+                "page_token",
+                false,
+                "The `next_page_token` of the previous page of this same search (same status \
+    and range); opaque.",
+                &json!({ "type": "string" }),
+            ),
+        ],
+        "responses": {
+            "200": {
+                "description": "A page of trips; `next_page_token` when more follow.",
+                "content": json_content(&schema_ref::<search::application::Page>(answers)),
+            },
+            "400": error_response(answers, "A parameter is missing, repeated, unknown or invalid, or the page token is not one of this search's (`invalid_query`, naming the parameter)."),
+            "503": error_response(answers, "The search table failed (`store_unavailable`)."),
         },
     })
 }

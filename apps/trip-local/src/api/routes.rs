@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kernel::TripId;
@@ -148,6 +148,19 @@ fn accepted(trip_id: TripId) -> Response {
         headers.insert(header::LOCATION, location);
     }
     response
+}
+
+/// `GET /trips?…`: the search ([`super::search::search_trips`]).
+pub(super) async fn search_trips(
+    State(api): State<Arc<ApiState>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Json<::search::application::Page>, ApiError> {
+    let page = super::search::search_trips(
+        &api.search,
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// `GET /trips/{id}`.

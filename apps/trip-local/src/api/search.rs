@@ -2,9 +2,11 @@
 //! its Lambda function behind API Gateway, with one piece of code for both; and the search side's
 //! functions as the infrastructure deploys them (`generated/trip_search_functions.json`).
 
-use search::application::{Page, SearchService};
+use std::sync::Arc;
+
+use search::application::{Page, Projector, SearchService};
 use search::domain::{PARAMETERS, SearchRequest};
-use search::infrastructure::SEARCH_TABLE;
+use search::infrastructure::{DynamoSearchRepository, SEARCH_TABLE, SqsDeadLetters};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -80,4 +82,51 @@ pub fn functions_json() -> String {
     let mut json = serde_json::to_string_pretty(&functions()).expect("a JSON value serializes");
     json.push('\n');
     json
+}
+
+/// The value of the environment variable `name`.
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("{name} is not set"))
+}
+
+/// The SDK configuration of a Lambda function: region and credentials from its environment,
+/// the kernel's HTTP client.
+async fn lambda_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(kernel::dynamo::https_client())
+        .load()
+        .await
+}
+
+/// The query Lambda's search: the search table named by `SEARCH_TABLE_NAME`.
+///
+/// # Errors
+/// When the variable is not set.
+pub async fn search_service_from_env() -> Result<SearchService, String> {
+    let table = env(SEARCH_TABLE.name_variable)?;
+    let client = aws_sdk_dynamodb::Client::new(&lambda_config().await);
+    Ok(SearchService::new(Arc::new(DynamoSearchRepository::new(
+        client, table,
+    ))))
+}
+
+/// The stream consumer's projector: the search table named by `SEARCH_TABLE_NAME`, the
+/// dead-letter queue by `DEAD_LETTER_QUEUE_URL`.
+///
+/// # Errors
+/// When a variable is not set.
+pub async fn projector_from_env() -> Result<Projector, String> {
+    let table = env(SEARCH_TABLE.name_variable)?;
+    let queue = env(DEAD_LETTER_QUEUE_VAR)?;
+    let config = lambda_config().await;
+    Ok(Projector::new(
+        Arc::new(DynamoSearchRepository::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        )),
+        Arc::new(SqsDeadLetters::new(
+            aws_sdk_sqs::Client::new(&config),
+            queue,
+        )),
+    ))
 }

@@ -29,7 +29,8 @@ pub struct StreamReader {
 #[derive(Debug, Default)]
 struct Shard {
     parent: Option<String>,
-    /// Where the next read starts; `None` before the first read of the shard.
+    /// Where the next read starts when the consumer rewound it; otherwise the next read starts
+    /// after the checkpoint.
     iterator: Option<String>,
     /// The last record processed.
     checkpoint: Option<String>,
@@ -83,8 +84,14 @@ impl StreamReader {
             .collect();
         let mut pages = Vec::new();
         for shard_id in ready {
-            let iterator = if let Some(iterator) = self.shards[&shard_id].iterator.clone() {
-                iterator
+            // A fresh iterator from the checkpoint on every read: iterators expire (15 minutes
+            // on DynamoDB), and not every compatible server advances a returned one.
+            let rewound = self
+                .shards
+                .get_mut(&shard_id)
+                .and_then(|s| s.iterator.take());
+            let iterator = if let Some(rewound) = rewound {
+                rewound
             } else {
                 let checkpoint = self.shards[&shard_id].checkpoint.clone();
                 self.iterator(&shard_id, checkpoint.as_deref(), false)
@@ -104,13 +111,8 @@ impl StreamReader {
                 .map(|r| change_record(r, &self.stream_arn))
                 .collect();
             let shard = self.shards.get_mut(&shard_id).expect("listed above");
-            if let Some(next) = output.next_shard_iterator() {
-                shard.iterator = Some(next.to_owned());
-            } else {
-                // A closed shard read to its end.
-                shard.iterator = None;
-                shard.finished = output.records().is_empty();
-            }
+            // A closed shard read to its end has no next iterator.
+            shard.finished = output.next_shard_iterator().is_none() && output.records().is_empty();
             pages.push(ShardPage { shard_id, records });
         }
         Ok(pages)

@@ -1,0 +1,21 @@
+//! The `GET /trips?status=…&departure_from=…&departure_to=…` Lambda function behind API Gateway
+//! (proxy integration): the local API's search ([`trip_local::api::lambda::search_trips`]), on
+//! the deployment's search table.
+
+use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    kernel::init_tracing();
+    let service = trip_local::api::search::search_service_from_env().await?;
+    let service = &service;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(
+                trip_local::api::lambda::search_trips(service, &event.payload).await,
+            )
+        },
+    ))
+    .await
+}
