@@ -30,6 +30,6 @@ new TripSagaStack(app, `TripSaga-${stage.name}`, {
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION,
   },
-  description: `Trip booking saga (${stage.name}): single table, saga functions, state machine`,
+  description: `Trip booking saga (${stage.name}): single table, saga functions, state machine, API, trip search`,
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { STATE_MACHINE_ARN, type GatewayTemplates } from './generated';
 import type { SagaStateMachine } from './saga-state-machine';
 import type { StageConfig } from './stage';
-import type { TripTable } from './table';
+import type { DefinedTable } from './table';
 import { TableFunction } from './table-function';
 
 /** The alias API Gateway invokes: the release a canary moves (the delivery pipeline's). */
@@ -23,11 +23,25 @@ export const LIVE_ALIAS = 'live';
 
 export interface TripApiProps {
   readonly stage: StageConfig;
-  readonly table: TripTable;
+  readonly table: DefinedTable;
   readonly saga: SagaStateMachine;
   readonly gateway: GatewayTemplates;
   /** The request body's JSON Schema, draft 4. */
   readonly requestModel: Record<string, unknown>;
+  /** Routes served by functions made elsewhere (the search side's `GET /trips`). */
+  readonly routes?: readonly LambdaRoute[];
+}
+
+/** A route served by a Lambda function's alias (proxy integration). */
+export interface LambdaRoute {
+  /** The operation's name, e.g. `SearchTrips`. */
+  readonly name: string;
+  readonly method: string;
+  /** e.g. `/trips/{id}`: each `{…}` becomes a required path parameter. */
+  readonly path: string;
+  readonly alias: lambda.IFunction;
+  /** Query-string parameters, `true` when API Gateway must refuse a request without it. */
+  readonly querystring?: Readonly<Record<string, boolean>>;
 }
 
 /** Requests per second (steady, then burst) the stage accepts before answering 429. */
@@ -183,22 +197,13 @@ export class TripApi extends Construct {
         stage,
       });
       const alias = new lambda.Alias(fn, 'Live', { aliasName: LIVE_ALIAS, version: fn.version });
-      const resource = this.api.root.resourceForPath(entry.path);
-      const parameters = Object.fromEntries(
-        [...entry.path.matchAll(/\{([^}]+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]),
-      );
-      const method = resource.addMethod(entry.method, new apigw.LambdaIntegration(alias), {
-        operationName: entry.name,
-        requestParameters: parameters,
-        requestValidator: validator,
-      });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason: 'IAM (SigV4) authorization instead of a Cognito user pool, as on every route of this API.',
-      });
+      this.addLambdaRoute({ name: entry.name, method: entry.method, path: entry.path, alias }, validator);
       functions.set(entry.name, { fn, alias });
     }
     this.functions = functions;
+    for (const route of props.routes ?? []) {
+      this.addLambdaRoute(route, validator);
+    }
 
     Validations.of(start).acknowledge({
       id: 'AwsSolutions-COG4',
@@ -220,6 +225,32 @@ export class TripApi extends Construct {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: this.webAcl.attrArn,
     });
+  }
+
+  /** `route` on its alias; API Gateway checks its parameters before the function runs. */
+  private addLambdaRoute(route: LambdaRoute, validator: apigw.RequestValidator): apigw.Method {
+    const resource = this.api.root.resourceForPath(route.path);
+    const parameters = {
+      ...Object.fromEntries(
+        [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(route.querystring ?? {}).map(([name, required]) => [
+          `method.request.querystring.${name}`,
+          required,
+        ]),
+      ),
+    };
+    const method = resource.addMethod(route.method, new apigw.LambdaIntegration(route.alias), {
+      operationName: route.name,
+      requestParameters: parameters,
+      requestValidator: validator,
+    });
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'IAM (SigV4) authorization instead of a Cognito user pool, as on every route of this API.',
+    });
+    return method;
   }
 
   /** `https://…/<stage>/`: where the API answers. */

@@ -1,8 +1,8 @@
 /**
  * What the Rust side generates and the infrastructure reads: the sagas' function manifests and
- * definitions (`cargo run -p saga-dsl`) and the single table's definition (`make gen`). Nothing
- * in this app names a function, a key or a table attribute: everything comes from these files,
- * so adding a step to a `saga!` changes the deployment with no edit here.
+ * definitions (`cargo run -p saga-dsl`), the tables' definitions and the search side's functions
+ * (`make gen`). Nothing in this app names a function, a key or a table attribute: everything
+ * comes from these files, so adding a step to a `saga!` changes the deployment with no edit here.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -64,18 +64,33 @@ export interface IndexDefinition {
   readonly serves: string;
 }
 
-/** `generated/trip_table.json`: `kernel::dynamo::table::TABLE`. Values are DynamoDB's names. */
+export type StreamViewType = 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+
+/**
+ * A table's definition, `kernel::dynamo::table::TableDefinition`: `generated/trip_table.json`
+ * (the single table, `kernel::dynamo::table::TABLE`) and `generated/trip_search_table.json` (the
+ * search projection, `search::infrastructure::dynamodb::SEARCH_TABLE`). Values are DynamoDB's
+ * names.
+ */
 export interface TableDefinition {
   readonly generated: string;
   /** The environment variable that tells a function the table's name. */
   readonly name_variable: string;
   readonly partition_key: KeyAttribute;
-  readonly sort_key: KeyAttribute;
+  /** `null`: the table has a partition key only. */
+  readonly sort_key: KeyAttribute | null;
   readonly billing_mode: 'PAY_PER_REQUEST' | 'PROVISIONED';
-  readonly stream_view_type: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+  /** `null`: the table has no stream. */
+  readonly stream_view_type: StreamViewType | null;
   readonly time_to_live_attribute: string;
   readonly global_secondary_indexes: readonly IndexDefinition[];
 }
+
+/** The single table's file, and the search table's. */
+export const TABLE_FILE = 'trip_table.json';
+export const SEARCH_TABLE_FILE = 'trip_search_table.json';
+/** The search side's functions (not a saga's `*.functions.json` manifest). */
+export const SEARCH_FUNCTIONS_FILE = 'trip_search_functions.json';
 
 const MANIFEST_SUFFIX = '.functions.json';
 const REGENERATE = 'run `cargo run -p saga-dsl` (or `make gen`) at the repository root';
@@ -127,18 +142,30 @@ export function loadSagas(dir: string = GENERATED_DIR): GeneratedSaga[] {
 
 /** The single table's definition, `dir/trip_table.json`. */
 export function loadTable(dir: string = GENERATED_DIR): TableDefinition {
-  const file = path.join(dir, 'trip_table.json');
+  return loadTableDefinition(path.join(dir, TABLE_FILE));
+}
+
+/** The search table's definition, `dir/trip_search_table.json`. */
+export function loadSearchTable(dir: string = GENERATED_DIR): TableDefinition {
+  return loadTableDefinition(path.join(dir, SEARCH_TABLE_FILE));
+}
+
+function loadTableDefinition(file: string): TableDefinition {
   const table = readJson(file) as TableDefinition;
   for (const field of [
     'name_variable',
     'partition_key',
-    'sort_key',
     'billing_mode',
-    'stream_view_type',
     'time_to_live_attribute',
     'global_secondary_indexes',
   ] as const) {
     require_(table[field], `\`${field}\``, file);
+  }
+  // Absent is an older generator; null is a table without a sort key or a stream.
+  for (const field of ['sort_key', 'stream_view_type'] as const) {
+    if (table[field] === undefined) {
+      require_(undefined, `\`${field}\` (null when the table has none)`, file);
+    }
   }
   return table;
 }
@@ -226,6 +253,70 @@ export function loadRequestModel(dir: string = GENERATED_DIR): Record<string, un
     throw new Error(`${file} is not a draft 4 schema: API Gateway accepts no other`);
   }
   return model;
+}
+
+/** A DynamoDB stream event filter pattern (Lambda's event filtering syntax), as generated. */
+export type FilterPattern = Readonly<Record<string, unknown>>;
+
+/** The search projection's stream consumer. */
+export interface SearchConsumer {
+  readonly name: string;
+  readonly crate: string;
+  readonly binary: string;
+  /** The IAM actions it needs on the search table. */
+  readonly search_table_actions: readonly string[];
+  /** The environment variable that tells it the dead-letter queue's URL. */
+  readonly dead_letter_queue_variable: string;
+  /** The records it is given: a record matching any one pattern. */
+  readonly filters: readonly FilterPattern[];
+}
+
+/** The search API's query function, served as a route of the API (Lambda proxy). */
+export interface SearchQuery {
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  readonly crate: string;
+  readonly binary: string;
+  /** The IAM actions it needs on the search table (and its indexes). */
+  readonly search_table_actions: readonly string[];
+  /** Query-string parameters API Gateway requires before the function runs. */
+  readonly required_parameters: readonly string[];
+  readonly optional_parameters: readonly string[];
+}
+
+/** `generated/trip_search_functions.json` (`trip_local::api::search::functions`). */
+export interface SearchFunctions {
+  readonly generated: string;
+  /** The environment variable that tells both functions the search table's name. */
+  readonly search_table_variable: string;
+  readonly consumer: SearchConsumer;
+  readonly query: SearchQuery;
+}
+
+/** The search side's functions, `dir/trip_search_functions.json`. */
+export function loadSearchFunctions(dir: string = GENERATED_DIR): SearchFunctions {
+  const file = path.join(dir, SEARCH_FUNCTIONS_FILE);
+  const search = readJson(file) as SearchFunctions;
+  require_(search.search_table_variable, '`search_table_variable`', file);
+  const consumer = require_(search.consumer, '`consumer`', file);
+  const query = require_(search.query, '`query`', file);
+  for (const field of ['name', 'crate', 'binary', 'dead_letter_queue_variable'] as const) {
+    require_(consumer[field], `\`consumer.${field}\``, file);
+  }
+  for (const field of ['name', 'method', 'path', 'crate', 'binary', 'required_parameters', 'optional_parameters'] as const) {
+    require_(query[field], `\`query.${field}\``, file);
+  }
+  for (const [what, actions] of [['consumer', consumer.search_table_actions], ['query', query.search_table_actions]] as const) {
+    if (!Array.isArray(actions) || actions.length === 0) {
+      throw new Error(`${file}: the ${what} declares no \`search_table_actions\`: ${REGENERATE}`);
+    }
+  }
+  // An empty list would give the consumer every record of the single table.
+  if (!Array.isArray(consumer.filters) || consumer.filters.length === 0) {
+    throw new Error(`${file}: the consumer declares no \`filters\`: ${REGENERATE}`);
+  }
+  return search;
 }
 
 /** The `${Name}` placeholders of a definition, each once, in order of first use. */

@@ -5,14 +5,14 @@ import type { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws
 import { Construct } from 'constructs';
 import type { GeneratedSaga, SagaFunction, TableAccess } from './generated';
 import type { StageConfig } from './stage';
-import type { TripTable } from './table';
+import type { DefinedTable } from './table';
 import { TableFunction } from './table-function';
 
 export interface SagaFunctionsProps {
   readonly saga: GeneratedSaga;
   /** Each function's actions on the table (`generated/trip_table_access.json`). */
   readonly access: TableAccess;
-  readonly table: TripTable;
+  readonly table: DefinedTable;
   readonly stage: StageConfig;
 }
 

@@ -1,16 +1,17 @@
 /**
- * A Rust Lambda function of the workspace that works on the single table: built by cargo-lambda
- * (arm64, provided.al2023), with its own role allowed exactly its table actions, JSON logs into
- * its own log group with the stage's retention, X-Ray tracing, and a version published whenever
- * its code or configuration changes. The saga's functions and the API's are all made this way.
+ * A Rust Lambda function of the workspace that works on one table (the single table, or the
+ * search table): built by cargo-lambda (arm64, provided.al2023), with its own role allowed
+ * exactly its table actions, JSON logs into its own log group with the stage's retention, X-Ray
+ * tracing, and a version published whenever its code or configuration changes. The saga's
+ * functions, the API's and the search side's are all made this way.
  */
 import * as path from 'node:path';
-import { aws_iam as iam, aws_lambda as lambda, aws_logs as logs, Stack } from 'aws-cdk-lib';
+import { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { acknowledgeXRayWildcard } from './nag';
 import { FUNCTION_TIMEOUT, type StageConfig } from './stage';
-import type { TripTable } from './table';
+import type { DefinedTable } from './table';
 
 /** The Cargo workspace (its root manifest): cargo-lambda builds each binary from there. */
 export const WORKSPACE_MANIFEST = path.resolve(__dirname, '..', '..', 'Cargo.toml');
@@ -22,9 +23,19 @@ export interface TableFunctionProps {
   readonly description: string;
   /** The IAM actions it needs on the table, from `generated/`; never empty. */
   readonly tableActions: readonly string[];
-  readonly table: TripTable;
+  readonly table: DefinedTable;
+  /** The variable that gives it the table's name (default: the definition's `name_variable`). */
+  readonly tableVariable?: string;
+  /** More environment (e.g. a queue's URL). */
+  readonly environment?: Readonly<Record<string, string>>;
   readonly stage: StageConfig;
 }
+
+/**
+ * The DynamoDB actions that apply to an index (the `index` resource type of IAM's reference):
+ * only these are also granted on the table's indexes, so a writer gets nothing there.
+ */
+export const INDEX_ACTIONS: readonly string[] = ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect'];
 
 export class TableFunction extends Construct {
   readonly function: lambda.Function;
@@ -54,19 +65,18 @@ export class TableFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    const indexes = table.definition.global_secondary_indexes.length > 0
-      ? [Stack.of(this).formatArn({
-        service: 'dynamodb',
-        resource: 'table',
-        resourceName: `${table.table.tableName}/index/*`,
-      })]
-      : [];
     this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [...props.tableActions],
-        resources: [table.table.tableArn, ...indexes],
-      }),
+      new iam.PolicyStatement({ actions: [...props.tableActions], resources: [table.table.tableArn] }),
     );
+    // Each index of the definition by name rather than `index/*`: the generated definition
+    // lists them, and an index added later is granted when it is generated, not before.
+    const indexActions = props.tableActions.filter((a) => INDEX_ACTIONS.includes(a));
+    const indexes = table.definition.global_secondary_indexes.map(
+      (index) => `${table.table.tableArn}/index/${index.name}`,
+    );
+    if (indexActions.length > 0 && indexes.length > 0) {
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: indexActions, resources: indexes }));
+    }
     this.function = new RustFunction(this, 'Function', {
       manifestPath: WORKSPACE_MANIFEST,
       binaryName: props.binary,
@@ -80,7 +90,8 @@ export class TableFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
-        [table.definition.name_variable]: table.table.tableName,
+        ...props.environment,
+        [props.tableVariable ?? table.definition.name_variable]: table.table.tableName,
       },
     });
     this.version = this.function.currentVersion;

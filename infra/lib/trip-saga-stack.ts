@@ -1,6 +1,7 @@
 /**
- * The trip saga's stack: the single table, and for every saga in `generated/` its functions and
- * state machine. Everything is derived from `generated/`; nothing here names a step.
+ * The trip saga's stack: the single table, for every saga in `generated/` its functions and
+ * state machine, the search side (its table, the stream consumer that fills it, the query
+ * function) and the API. Everything is derived from `generated/`; nothing here names a step.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -10,13 +11,16 @@ import {
   loadGateway,
   loadRequestModel,
   loadSagas,
+  loadSearchFunctions,
+  loadSearchTable,
   loadTable,
   loadTableAccess,
 } from './generated';
 import { SagaFunctions } from './saga-functions';
 import { SagaStateMachine } from './saga-state-machine';
+import { TripSearch } from './search';
 import type { StageConfig } from './stage';
-import { TripTable } from './table';
+import { DefinedTable } from './table';
 
 export interface TripSagaStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -30,9 +34,10 @@ export interface DeployedSaga {
 }
 
 export class TripSagaStack extends Stack {
-  readonly table: TripTable;
+  readonly table: DefinedTable;
   /** By saga name (the manifest's `saga`). */
   readonly sagas: ReadonlyMap<string, DeployedSaga>;
+  readonly search: TripSearch;
   readonly api: TripApi;
 
   constructor(scope: Construct, id: string, props: TripSagaStackProps) {
@@ -40,7 +45,7 @@ export class TripSagaStack extends Stack {
     const dir = props.generatedDir ?? GENERATED_DIR;
     const stage = props.stage;
 
-    this.table = new TripTable(this, 'Trips', { definition: loadTable(dir), stage });
+    this.table = new DefinedTable(this, 'Trips', { definition: loadTable(dir), stage });
     const access = loadTableAccess(dir);
     const sagas = new Map<string, DeployedSaga>();
     for (const saga of loadSagas(dir)) {
@@ -61,6 +66,21 @@ export class TripSagaStack extends Stack {
     this.sagas = sagas;
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
 
+    this.search = new TripSearch(this, 'Search', {
+      stage,
+      source: this.table,
+      definition: loadSearchTable(dir),
+      functions: loadSearchFunctions(dir),
+    });
+    new CfnOutput(this, 'SearchTableName', {
+      description: 'The search projection (rebuilt from the single table\'s stream)',
+      value: this.search.table.table.tableName,
+    });
+    new CfnOutput(this, 'SearchDeadLetterQueueUrl', {
+      description: 'Trips the search projection could not write: inspect and replay',
+      value: this.search.deadLetterQueue.queueUrl,
+    });
+
     const gateway = loadGateway(dir);
     const booking = sagas.get(gateway.saga);
     if (booking === undefined) {
@@ -74,6 +94,7 @@ export class TripSagaStack extends Stack {
       saga: booking.stateMachine,
       gateway,
       requestModel: loadRequestModel(dir),
+      routes: [this.search.route],
     });
     new CfnOutput(this, 'ApiUrl', {
       description: 'The booking API (requests signed with SigV4)',

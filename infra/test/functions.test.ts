@@ -1,5 +1,5 @@
 import { loadSagas, loadTable, loadTableAccess } from '../lib/generated';
-import { resourcesOf, synth } from './support';
+import { logicalIdOf, resourcesOf, synth } from './support';
 
 const sagas = loadSagas();
 const entries = sagas.flatMap((s) => s.manifest.functions);
@@ -15,7 +15,7 @@ const functions = Object.fromEntries(
 const roles = resourcesOf(template, 'AWS::IAM::Role');
 const policies = resourcesOf(template, 'AWS::IAM::Policy');
 const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
-const [tableId] = Object.keys(resourcesOf(template, 'AWS::DynamoDB::Table'));
+const tableId = logicalIdOf(stack.table.table);
 
 /** The function built from `binary` (the one whose description names its handler). */
 function functionOf(entry: (typeof entries)[number]) {

@@ -2,8 +2,9 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { GENERATED_DIR } from '../lib/generated';
 import { stageConfig, type StageName } from '../lib/stage';
 import { TripSagaStack } from '../lib/trip-saga-stack';
@@ -49,4 +50,17 @@ export function only(template: Template, type: string): [string, Resources[strin
     throw new Error(`expected one ${type}, found ${found.length}`);
   }
   return found[0];
+}
+
+/** The logical id of `construct`'s CloudFormation resource (its default child). */
+export function logicalIdOf(construct: IConstruct): string {
+  const resource = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(resource);
+}
+
+/** Every statement of the policies attached to the role `roleId`. */
+export function statementsOf(template: Template, roleId: string): any[] {
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }

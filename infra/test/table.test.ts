@@ -1,20 +1,29 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { loadTable } from '../lib/generated';
-import { copyOfGenerated, only, readJson, synth, writeJson } from './support';
+import { copyOfGenerated, logicalIdOf, readJson, resourcesOf, synth, writeJson } from './support';
 
 const definition = loadTable();
 
+/** The single table (the stack also has the search table, tested in search.test.ts). */
+function singleTable(generatedDir?: string) {
+  const { stack, template } = synth('dev', generatedDir);
+  const table = resourcesOf(template, 'AWS::DynamoDB::Table')[logicalIdOf(stack.table.table)];
+  expect(table).toBeDefined();
+  return table;
+}
+
 test('the table has the keys, stream, TTL and billing of generated/trip_table.json', () => {
-  const { template } = synth('dev');
-  const [, table] = only(template, 'AWS::DynamoDB::Table');
+  const table = singleTable();
+  const sortKey = definition.sort_key!;
+  expect(sortKey).not.toBeNull();
   expect(table.Properties.KeySchema).toEqual([
     { AttributeName: definition.partition_key.name, KeyType: 'HASH' },
-    { AttributeName: definition.sort_key.name, KeyType: 'RANGE' },
+    { AttributeName: sortKey.name, KeyType: 'RANGE' },
   ]);
   expect(table.Properties.AttributeDefinitions).toEqual(
     expect.arrayContaining([
       { AttributeName: definition.partition_key.name, AttributeType: definition.partition_key.type },
-      { AttributeName: definition.sort_key.name, AttributeType: definition.sort_key.type },
+      { AttributeName: sortKey.name, AttributeType: sortKey.type },
     ]),
   );
   expect(table.Properties.BillingMode).toBe(definition.billing_mode);
@@ -34,9 +43,10 @@ test('the table has the keys, stream, TTL and billing of generated/trip_table.js
   );
 });
 
-test('prod keeps the table: deletion protection and RETAIN', () => {
+// Every table of the stack: the search table is kept like the single table.
+test('prod keeps the tables: deletion protection and RETAIN', () => {
   const { template } = synth('prod');
-  template.hasResource('AWS::DynamoDB::Table', {
+  template.allResources('AWS::DynamoDB::Table', {
     DeletionPolicy: 'Retain',
     UpdateReplacePolicy: 'Retain',
     Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
@@ -45,7 +55,7 @@ test('prod keeps the table: deletion protection and RETAIN', () => {
 
 test('dev can be destroyed: no deletion protection, DESTROY', () => {
   const { template } = synth('dev');
-  template.hasResource('AWS::DynamoDB::Table', {
+  template.allResources('AWS::DynamoDB::Table', {
     DeletionPolicy: 'Delete',
     Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
   });
@@ -64,8 +74,7 @@ test('an index in generated/trip_table.json becomes an index of the table', () =
     },
   ];
   writeJson(file, changed);
-  const { template } = synth('dev', dir);
-  const [, table] = only(template, 'AWS::DynamoDB::Table');
+  const table = singleTable(dir);
   expect(table.Properties.GlobalSecondaryIndexes).toEqual([
     {
       IndexName: 'ByStatus',
