@@ -1,6 +1,7 @@
 //! The stream consumer's dead-letter queue on SQS.
 //!
-//! Two kinds of message share it, and the replay (`trip-local replay-dead-letters`) reads both:
+//! Two kinds of message share it, and a replay must read both ([`Letter`] tells them apart; the
+//! replay command itself is still to come):
 //! - [`DeadLetter`]s the consumer sends itself: a record that can never be projected, in full,
 //!   with the reason;
 //! - the event source mapping's on-failure records: when a batch still fails after its retries
