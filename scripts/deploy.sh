@@ -23,6 +23,8 @@ output() {
 }
 url=$(output ApiUrl)
 table=$(output TableName)
+search_table=$(output SearchTableName)
+dead_letters=$(output SearchDeadLetterQueueUrl)
 seed="cargo run -q -p trip-local -- --aws-table $table seed"
 if [[ "$stage" == dev ]]; then
   # Something to book: the demo catalogue (flights NH106 and NH108, hotels TOKYO01 and FULL01).
@@ -44,4 +46,10 @@ for temporary ones):
     -d '{"flight":{"flight_number":"NH106","date":"2026-12-01","passengers":2},"hotel":{"hotel":"TOKYO01","stay":{"start":"2026-12-01","end":"2026-12-04"},"guests":2},"payment":{"card":"tok_visa_4242"}}'
   curl -s "${url}trips/\$trip" --aws-sigv4 'aws:amz:${region}:execute-api' \\
     --user "\$AWS_ACCESS_KEY_ID:\$AWS_SECRET_ACCESS_KEY"
+
+Search the confirmed trips of the first week (search table $search_table, kept in step by the
+stream consumer; records it cannot project wait in $dead_letters):
+
+  curl -s '${url}trips?status=CONFIRMED&departure_from=2026-12-01&departure_to=2026-12-07&limit=10' \\
+    --aws-sigv4 'aws:amz:${region}:execute-api' --user "\$AWS_ACCESS_KEY_ID:\$AWS_SECRET_ACCESS_KEY"
 EOT
