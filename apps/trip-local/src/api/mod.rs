@@ -4,7 +4,7 @@
 //! | route | answers |
 //! |---|---|
 //! | `POST /trips` | `202` [`TripAccepted`](body::TripAccepted) and `Location`; `400` with every violation; `409` when the trip (its `Idempotency-Key`) exists: finished, or started with another body; `413`; `415` |
-//! | `GET /trips?status=…&departure_from=…&departure_to=…&limit=…&page_token=…` | `200` a [`Page`](search::application::Page) of the trips of that status departing in that range, by date; `400 invalid_query` naming the parameter |
+//! | `GET /trips?status=…&departure_from=…&departure_to=…&limit=…&page_token=…` | `200` a [`Page`](::search::application::Page) of the trips of that status departing in that range, by date; `400 invalid_query` naming the parameter |
 //! | `GET /trips/{id}` | `200` [`TripView`](body::TripView): status, each booking, the path the saga took; `400` for a malformed id; `404` |
 //! | `GET /health` | `200`, or `503` when the store does not answer: [`Health`](body::Health) |
 //! | `GET /openapi.json` | the contract ([`openapi::openapi`]) |
