@@ -11,7 +11,8 @@
 //! ```
 //! use kernel::dynamo::table::{TABLE, definition_json};
 //!
-//! assert_eq!((TABLE.partition_key.name, TABLE.sort_key.name), ("PK", "SK"));
+//! let sort_key = TABLE.sort_key.as_ref().map(|key| key.name);
+//! assert_eq!((TABLE.partition_key.name, sort_key), ("PK", Some("SK")));
 //! let json: serde_json::Value = serde_json::from_str(&definition_json()).unwrap();
 //! assert_eq!(json["stream_view_type"], "NEW_AND_OLD_IMAGES");
 //! ```
