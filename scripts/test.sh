@@ -74,7 +74,8 @@ fi
 
 step "tests"
 tests_status=0
-cargo test --workspace --all-features || tests_status=$?
+# Every failing suite is reported, not only the first.
+cargo test --workspace --all-features --no-fail-fast || tests_status=$?
 
 step "lints: clippy and rustdoc, warnings denied (ran beside the tests)"
 lint_status=0

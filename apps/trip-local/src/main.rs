@@ -16,7 +16,7 @@ use trip_local::demo::{
 use trip_local::execution::Saga;
 use trip_local::faults::FaultPlan;
 use trip_local::functions::Observer;
-use trip_local::search::LocalSearch;
+use trip_local::search::{LocalSearch, ReplayTarget};
 use trip_local::store::{self, HOTEL, ROOMY_FLIGHT, Store};
 
 /// Runs the real trip booking saga on this machine: the generated state machine on a local
@@ -75,6 +75,22 @@ enum Command {
         /// ReserveHotel=delay:5s with --real-time, to follow an execution while it runs.
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
+    },
+    /// Re-drive the stream consumer's dead-letter queue into the search table, once the cause of
+    /// its letters is fixed: the poison records the consumer set aside, and the batches the
+    /// event source mapping gave up on (read back from the stream, which keeps them 24 hours).
+    /// What still cannot be projected stays in the queue and is listed with the reason (exit
+    /// status 1). Safe to run again and beside the live consumer. On a DynamoDB endpoint (one
+    /// that serves SQS too, as moto does) it replays `<table>-search-dead-letters` into
+    /// `<table>-search`; for a deployed stack, give its outputs.
+    ReplayDeadLetters {
+        /// The search table: the stack's `SearchTableName` output (on an endpoint, default
+        /// `<table>-search`).
+        #[arg(long, value_name = "TABLE")]
+        search_table: Option<String>,
+        /// The dead-letter queue of a deployed stack: its `SearchDeadLetterQueueUrl` output.
+        #[arg(long, value_name = "URL")]
+        queue_url: Option<String>,
     },
     /// Print the API's OpenAPI document (generated from the Rust types).
     Openapi {
@@ -164,6 +180,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             port,
             FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?,
         ),
+        Command::ReplayDeadLetters {
+            search_table,
+            queue_url,
+        } => {
+            let target = replay_target(&store, search_table, queue_url)?;
+            return replay_command(&target).await;
+        }
         // The contract needs no store.
         Command::Openapi { out } => {
             return write_or_print(&api::openapi::openapi_json(), out.as_deref());
@@ -242,8 +265,9 @@ async fn serve_command(
         console.line(&format!("  {line}"));
     }
     console.line(&format!(
-        "Search table: {} (kept in step with the store's stream). Try:",
-        search.table()
+        "Search table: {} (kept in step with the store's stream; records it cannot project wait in {}). Try:",
+        search.table(),
+        search.dead_letter_queue()
     ));
     console.line("");
     for line in api::curl_lines(&base, TripId::new()) {
@@ -265,6 +289,49 @@ async fn serve_command(
     .await
     .map_err(|e| format!("serving on {base}: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `replay-dead-letters` reads and writes, from the store flags and its own.
+fn replay_target(
+    store: &Store,
+    search_table: Option<String>,
+    queue_url: Option<String>,
+) -> Result<ReplayTarget, String> {
+    const DEPLOYED: &str = "for a deployed stack, give --search-table <SearchTableName> --queue-url <SearchDeadLetterQueueUrl> (its outputs)";
+    match (store, queue_url) {
+        (Store::DynamoDb { endpoint, table }, None) => Ok(ReplayTarget::Endpoint {
+            endpoint: endpoint.clone(),
+            table: table.clone(),
+            search_table,
+        }),
+        (Store::DynamoDb { .. }, Some(_)) => Err(format!(
+            "--queue-url names a deployed stack's queue; on a DynamoDB endpoint the queue is <table>-search-dead-letters ({DEPLOYED})"
+        )),
+        (Store::Aws { .. } | Store::InMemory, Some(queue_url)) => {
+            let search_table =
+                search_table.ok_or_else(|| format!("--search-table is missing: {DEPLOYED}"))?;
+            Ok(ReplayTarget::Aws {
+                search_table,
+                queue_url,
+            })
+        }
+        (Store::Aws { .. }, None) => Err(format!("--queue-url is missing: {DEPLOYED}")),
+        (Store::InMemory, None) => Err(format!(
+            "the in-memory store's dead letters live and die with the process that set them aside; replay the queue on a DynamoDB endpoint (--dynamodb-endpoint URL), or {DEPLOYED}"
+        )),
+    }
+}
+
+async fn replay_command(target: &ReplayTarget) -> Result<ExitCode, String> {
+    let report = trip_local::search::replay_dead_letters(target)
+        .await
+        .map_err(|e| format!("replaying the dead letters: {e} (what was replayed is deleted; run it again to go on)"))?;
+    println!("{report}");
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// A generated document, to stdout or to `out`.

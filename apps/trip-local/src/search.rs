@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use kernel::InfraError;
 use kernel::stream::ChangeFeed;
-use search::application::{BatchOutcome, Projector, SearchService};
+use search::application::{BatchOutcome, Projector, Replay, ReplayReport, SearchService};
 use search::infrastructure::{
     DynamoSearchRepository, InMemoryDeadLetters, InMemorySearchRepository, SEARCH_TABLE,
-    StreamReader,
+    SqsDeadLetters, StreamReader, StreamsArchive,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -30,7 +30,7 @@ const CATCH_UP: Duration = Duration::from_mins(1);
 /// The search table and its stream consumer, running in the background until dropped.
 pub struct LocalSearch {
     service: SearchService,
-    dead_letters: Arc<InMemoryDeadLetters>,
+    dead_letters: Queue,
     /// How many reads found nothing new: a read that starts after a write and finds nothing has
     /// seen (and projected) that write.
     idle_reads: watch::Receiver<u64>,
@@ -54,7 +54,7 @@ impl LocalSearch {
         let consumer = tokio::spawn(consume_feed(feed, projector, idle));
         Self {
             service: SearchService::new(table),
-            dead_letters,
+            dead_letters: Queue::InMemory(dead_letters),
             idle_reads,
             consumer,
             table: "in memory".to_owned(),
@@ -69,8 +69,13 @@ impl LocalSearch {
     pub async fn on_endpoint(endpoint: &str, table: &str) -> Result<Self, InfraError> {
         let config = crate::store::local_sdk_config(endpoint).await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-        let search_table = format!("{table}-search");
+        let search_table = search_table_name(table);
         crate::store::ensure_table_as(&dynamodb, &SEARCH_TABLE, &search_table).await?;
+        let dead_letters = SqsDeadLetters::ensure(
+            aws_sdk_sqs::Client::new(&config),
+            &dead_letter_queue_name(table),
+        )
+        .await?;
         let described = dynamodb
             .describe_table()
             .table_name(table)
@@ -84,13 +89,12 @@ impl LocalSearch {
             .to_owned();
         let reader = StreamReader::new(aws_sdk_dynamodbstreams::Client::new(&config), stream_arn);
         let repository = Arc::new(DynamoSearchRepository::new(dynamodb, &search_table));
-        let dead_letters = Arc::new(InMemoryDeadLetters::new());
-        let projector = Projector::new(repository.clone(), dead_letters.clone());
+        let projector = Projector::new(repository.clone(), Arc::new(dead_letters.clone()));
         let (idle, idle_reads) = watch::channel(0);
         let consumer = tokio::spawn(consume_stream(reader, projector, idle));
         Ok(Self {
             service: SearchService::new(repository),
-            dead_letters,
+            dead_letters: Queue::Sqs(dead_letters),
             idle_reads,
             consumer,
             table: search_table,
@@ -107,9 +111,24 @@ impl LocalSearch {
         &self.table
     }
 
-    /// How many records were set aside as poison (logged as they were).
-    pub fn dead_letters(&self) -> usize {
-        self.dead_letters.len()
+    /// How many messages wait in the dead-letter queue (each poison record was logged as it
+    /// was set aside).
+    ///
+    /// # Errors
+    /// When the queue cannot be reached.
+    pub async fn dead_letters(&self) -> Result<usize, InfraError> {
+        match &self.dead_letters {
+            Queue::InMemory(queue) => Ok(queue.len()),
+            Queue::Sqs(queue) => queue.approximate_len().await,
+        }
+    }
+
+    /// Where the dead letters wait: `in memory`, or the SQS queue's URL.
+    pub fn dead_letter_queue(&self) -> &str {
+        match &self.dead_letters {
+            Queue::InMemory(_) => "in memory",
+            Queue::Sqs(queue) => queue.url(),
+        }
     }
 
     /// Waits until every change written before this call is in the search table: two reads
@@ -129,6 +148,95 @@ impl LocalSearch {
             )),
         }
     }
+}
+
+/// The dead-letter queue of a local consumer: in memory beside the in-memory store; an SQS queue
+/// on the DynamoDB endpoint's server (moto serves both), so that it outlives the process and
+/// `trip-local replay-dead-letters` can re-drive it, as on AWS.
+enum Queue {
+    InMemory(Arc<InMemoryDeadLetters>),
+    Sqs(SqsDeadLetters),
+}
+
+/// The search table of the single table `table` on a local endpoint.
+pub fn search_table_name(table: &str) -> String {
+    format!("{table}-search")
+}
+
+/// The stream consumer's dead-letter queue for the single table `table` on a local endpoint.
+pub fn dead_letter_queue_name(table: &str) -> String {
+    format!("{table}-search-dead-letters")
+}
+
+/// Where a replay reads and writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayTarget {
+    /// A DynamoDB-compatible endpoint that also serves SQS (moto): the queue and search table a
+    /// local consumer of `table` uses, unless named.
+    Endpoint {
+        /// The server.
+        endpoint: String,
+        /// The single table.
+        table: String,
+        /// The search table, if not `<table>-search`.
+        search_table: Option<String>,
+    },
+    /// A deployed stack, with the credentials and region of the environment.
+    Aws {
+        /// Its `SearchTableName` output.
+        search_table: String,
+        /// Its `SearchDeadLetterQueueUrl` output.
+        queue_url: String,
+    },
+}
+
+/// Re-drives the stream consumer's dead-letter queue into the search table (see
+/// [`Replay`]): nothing else runs meanwhile, and the live consumer may (each write is
+/// conditional on the trip's version).
+///
+/// # Errors
+/// When the queue, the stream or the search table fails; what was replayed is deleted, the
+/// rest stays for the next replay.
+pub async fn replay_dead_letters(target: &ReplayTarget) -> Result<ReplayReport, InfraError> {
+    let (config, search_table, queue) = match target {
+        ReplayTarget::Endpoint {
+            endpoint,
+            table,
+            search_table,
+        } => {
+            let config = crate::store::local_sdk_config(endpoint).await;
+            let search_table = search_table
+                .clone()
+                .unwrap_or_else(|| search_table_name(table));
+            let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+            crate::store::ensure_table_as(&dynamodb, &SEARCH_TABLE, &search_table).await?;
+            let queue = SqsDeadLetters::ensure(
+                aws_sdk_sqs::Client::new(&config),
+                &dead_letter_queue_name(table),
+            )
+            .await?;
+            (config, search_table, queue)
+        }
+        ReplayTarget::Aws {
+            search_table,
+            queue_url,
+        } => {
+            let config = trip_saga::environment_sdk_config().await;
+            let queue = SqsDeadLetters::new(aws_sdk_sqs::Client::new(&config), queue_url);
+            (config, search_table.clone(), queue)
+        }
+    };
+    let queue = Arc::new(queue);
+    let repository = Arc::new(DynamoSearchRepository::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        search_table,
+    ));
+    let archive = Arc::new(StreamsArchive::new(aws_sdk_dynamodbstreams::Client::new(
+        &config,
+    )));
+    Replay::new(queue.clone(), archive, Projector::new(repository, queue))
+        .run()
+        .await
 }
 
 /// Backs off after a failed batch, as Lambda does before redelivering it (capped).

@@ -78,10 +78,7 @@ pub async fn connect(store: &Store) -> Result<TripContext, InfraError> {
             Ok(TripContext::dynamodb(&client, table))
         }
         Store::Aws { table } => {
-            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(kernel::dynamo::https_client())
-                .load()
-                .await;
+            let config = trip_saga::environment_sdk_config().await;
             let client = Client::new(&config);
             // A table that is not there is a wrong name or region: say so now, not mid-saga.
             client

@@ -1102,7 +1102,7 @@ async fn burst_then_search(local: &Local, count: usize) {
     });
     let trips = futures::future::join_all(posts).await;
     local.search.caught_up().await.unwrap();
-    assert_eq!(local.search.dead_letters(), 0);
+    assert_eq!(local.search.dead_letters().await.unwrap(), 0);
     for status in ["CONFIRMED", "CANCELLED"] {
         let mut expected: Vec<&str> = trips
             .iter()

@@ -221,3 +221,153 @@ fn an_invalid_request_file_is_refused_with_every_violation_before_anything_runs(
     assert!(!ok);
     assert!(stderr.contains("the body is not JSON"), "{stderr}");
 }
+
+/// `replay-dead-letters` on a DynamoDB endpoint (moto serves SQS and the Streams API too): a
+/// batch the event source mapping gave up on is read back from the stream into the search
+/// table; a poison record and a stranger's message stay, listed with their reasons, and show
+/// again for the next replay.
+#[test]
+fn replay_dead_letters_redrives_a_failed_batch_and_keeps_what_cannot_be_projected() {
+    use search::infrastructure::DynamoSearchRepository;
+
+    let server = kernel::testing::shared_server();
+    let table = format!("trip-local-replay-{}", kernel::TripId::new());
+    let on_table = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.extend(["--dynamodb-endpoint", server.endpoint(), "--table", &table]);
+        trip_local(&args)
+    };
+    // One confirmed trip; the run creates the table, the search table and the queue.
+    let (ok, stdout, stderr) = on_table(&["run"]);
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (config, trip_id) = runtime.block_on(fill_dead_letter_queue(server.endpoint(), &table));
+
+    // Into a search table the live consumer never wrote: all it holds comes from the replay.
+    let rebuilt = format!("{table}-rebuilt");
+    let (ok, stdout, stderr) = on_table(&["replay-dead-letters", "--search-table", &rebuilt]);
+    assert!(
+        !ok,
+        "two messages stay, so the exit status says so\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.starts_with("3 message(s) read, 1 replayed and deleted: "),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("2 kept in the queue:"), "{stdout}");
+    assert!(
+        stdout.contains("still cannot be projected: unknown event name `TELEPORT`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("neither a dead letter nor an on-failure record: hello"),
+        "{stdout}"
+    );
+
+    let document = runtime.block_on(async {
+        let repository =
+            DynamoSearchRepository::new(aws_sdk_dynamodb::Client::new(&config), &rebuilt);
+        search::domain::SearchRepository::get(&repository, trip_id)
+            .await
+            .unwrap()
+    });
+    let document = document.expect("the replay wrote the trip's document");
+    assert_eq!(document.status, trip::domain::TripStatus::Confirmed);
+
+    // The kept messages show again at once; nothing is written twice.
+    let (ok, stdout, _) = on_table(&["replay-dead-letters", "--search-table", &rebuilt]);
+    assert!(!ok);
+    assert!(
+        stdout.starts_with("2 message(s) read, 0 replayed and deleted: 0 document(s) written"),
+        "{stdout}"
+    );
+}
+
+/// Puts three messages in the local consumer's dead-letter queue of `table`: the on-failure
+/// record of a batch that spans the stream's first page (the event source mapping's), a poison
+/// record (the consumer's), and a stranger's. Answers the SDK configuration and the trip the
+/// batch holds.
+async fn fill_dead_letter_queue(
+    endpoint: &str,
+    table: &str,
+) -> (aws_config::SdkConfig, kernel::TripId) {
+    use search::infrastructure::StreamReader;
+
+    let config = trip_local::store::local_sdk_config(endpoint).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let stream_arn = dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .unwrap()
+        .to_owned();
+    let mut reader = StreamReader::new(aws_sdk_dynamodbstreams::Client::new(&config), &stream_arn);
+    let page = reader
+        .poll(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| !p.records.is_empty())
+        .expect("the run's records");
+    let (trip_record, trip_id) = page
+        .records
+        .iter()
+        .find_map(|r| {
+            let projection = search::application::projection(r).ok().flatten()?;
+            Some((r.clone(), projection.trip_id()))
+        })
+        .expect("a trip record");
+    let sequence = |i: usize| page.records[i].change.sequence_number.clone().unwrap();
+    let on_failure = serde_json::json!({
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": page.shard_id,
+            "startSequenceNumber": sequence(0),
+            "endSequenceNumber": sequence(page.records.len() - 1),
+            "batchSize": page.records.len(),
+            "streamArn": stream_arn
+        }
+    });
+    let mut poison = trip_record;
+    "TELEPORT".clone_into(&mut poison.event_name);
+    let poison = serde_json::json!({ "reason": "unknown event name", "record": poison });
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_url = sqs
+        .get_queue_url()
+        .queue_name(format!("{table}-search-dead-letters"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    for body in [
+        on_failure.to_string(),
+        poison.to_string(),
+        "hello".to_owned(),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    (config, trip_id)
+}
+
+#[test]
+fn replay_dead_letters_says_where_the_queue_must_be() {
+    let (ok, _, stderr) = trip_local(&["replay-dead-letters"]);
+    assert!(!ok);
+    assert!(stderr.contains("--dynamodb-endpoint URL"), "{stderr}");
+    let (ok, _, stderr) = trip_local(&["replay-dead-letters", "--queue-url", "https://sqs/q"]);
+    assert!(!ok);
+    assert!(stderr.contains("--search-table is missing"), "{stderr}");
+}

@@ -66,13 +66,20 @@ impl TripContext {
     pub async fn from_env() -> Result<Self, String> {
         let table =
             std::env::var(TABLE_NAME_VAR).map_err(|_| format!("{TABLE_NAME_VAR} is not set"))?;
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(kernel::dynamo::https_client())
-            .load()
-            .await;
+        let config = environment_sdk_config().await;
         Ok(Self::dynamodb(
             &aws_sdk_dynamodb::Client::new(&config),
             &table,
         ))
     }
+}
+
+/// The SDK configuration of code that runs on AWS or against it (the Lambda functions,
+/// `trip-local --aws-table`): region and credentials from the environment, the kernel's HTTP
+/// client.
+pub async fn environment_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(kernel::dynamo::https_client())
+        .load()
+        .await
 }

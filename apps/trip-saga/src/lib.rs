@@ -21,7 +21,7 @@ pub mod table_access;
 mod context;
 mod saga;
 
-pub use context::{TABLE_NAME_VAR, TripContext};
+pub use context::{TABLE_NAME_VAR, TripContext, environment_sdk_config};
 pub use saga::trip_booking;
 
 /// The whole `main` of a Lambda binary of the saga: JSON logs, the DynamoDB context, then

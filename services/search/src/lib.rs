@@ -5,9 +5,11 @@
 //! - [`domain`]: the document, what a change record does to it ([`domain::Projection`], and the
 //!   one ordering rule every store applies), the search and its page token, the ports.
 //! - [`application`]: [`application::Projector`] (a batch of change records in, the batch item
-//!   failures out, poison records to the dead-letter queue) and [`application::SearchService`].
+//!   failures out, poison records to the dead-letter queue), [`application::Replay`] (the
+//!   dead-letter queue re-driven once the cause is fixed) and [`application::SearchService`].
 //! - [`infrastructure`]: the search table in DynamoDB ([`infrastructure::SEARCH_TABLE`] is its
-//!   definition, which `infra/` reads from `generated/`) and in memory.
+//!   definition, which `infra/` reads from `generated/`) and in memory; the dead-letter queue
+//!   on SQS and in memory; the Streams API, read where no event source mapping reads it.
 //!
 //! The projector reads change records, wherever they come from: a Lambda invocation, the
 //! Streams API of a DynamoDB-compatible server, or the in-memory store's feed:

@@ -7,90 +7,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::dynamo::{ItemBuilder, Key};
-use kernel::stream::{Change, ChangeRecord};
-use kernel::{AggregateVersion, BoxFuture, InfraError, Money, TripId};
+use kernel::stream::Change;
+use kernel::{BoxFuture, InfraError, TripId};
 use proptest::prelude::*;
 use search::application::{Projector, projection};
 use search::domain::{
-    Applied, BucketPage, DeadLetters, Projection, SearchRepository, TripDocument,
+    Applied, BucketPage, DeadLetters, Letter, Projection, SearchRepository, TripDocument,
 };
 use search::infrastructure::{InMemoryDeadLetters, InMemorySearchRepository};
 use time::OffsetDateTime;
-use trip::domain::{Charges, Trip, TripRequest, TripStatus};
-use trip::infrastructure::stored_item;
+use trip::domain::TripStatus;
 
-const STREAM: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/trips/stream/test";
+mod support;
 
-fn request(trip_id: TripId) -> TripRequest {
-    serde_json::from_value(serde_json::json!({
-        "trip_id": trip_id,
-        "flight": { "flight_number": "NH106", "date": "2026-12-03", "passengers": 2 },
-        "hotel": { "hotel": "TOKYO01", "stay": { "start": "2026-12-03", "end": "2026-12-06" }, "guests": 2 },
-        "payment": { "card": "tok_visa_4242" }
-    }))
-    .unwrap()
-}
-
-/// The trip at each version of a life that ends `last`: pending, then settled.
-fn life(trip_id: TripId, last: TripStatus) -> Vec<Trip> {
-    let (mut trip, _) = Trip::requested(request(trip_id));
-    trip.version = AggregateVersion::NEW.next();
-    let mut versions = vec![trip.clone()];
-    let usd = |text| Money::parse(text).unwrap();
-    let mut next = |change: &dyn Fn(&mut Trip)| {
-        change(&mut trip);
-        trip.version = trip.version.next();
-        versions.push(trip.clone());
-    };
-    match last {
-        TripStatus::Pending => {}
-        TripStatus::Confirmed => next(&|t| {
-            t.confirm(Charges {
-                flight: usd("600.00 USD"),
-                hotel: usd("450.00 USD"),
-                paid: usd("1050.00 USD"),
-            });
-        }),
-        TripStatus::Cancelled => next(&|t| {
-            t.cancel("SoldOut: no seat left".into());
-        }),
-        TripStatus::NeedsAttention => {
-            next(&|t| {
-                t.cancel("PaymentDeclined".into());
-            });
-            next(&|t| {
-                t.needs_attention("left undone: CancelHotel".into());
-            });
-        }
-    }
-    versions
-}
-
-/// The records the table's stream holds for `versions`, and a REMOVE when `removed`.
-fn records(versions: &[Trip], removed: bool) -> Vec<ChangeRecord> {
-    let mut records = Vec::new();
-    let mut old = None;
-    let mut sequence = 100;
-    let push = |old: Option<&Trip>, new: Option<&Trip>, seq: u64| {
-        let trip_id = old.or(new).unwrap().trip_id;
-        let image = |t: Option<&Trip>| t.map(|t| stored_item(t).unwrap());
-        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::try_from(seq).unwrap());
-        Change::new(Key::trip(trip_id), image(old), image(new)).into_record(
-            format!("{seq:021}"),
-            at,
-            STREAM,
-        )
-    };
-    for trip in versions {
-        records.push(push(old, Some(trip), sequence));
-        old = Some(trip);
-        sequence += 1;
-    }
-    if removed {
-        records.push(push(old, None, sequence));
-    }
-    records
-}
+use support::{STREAM, life, poison_record, records};
 
 fn projector() -> (
     Projector,
@@ -177,18 +107,7 @@ async fn a_removed_trip_leaves_a_tombstone_that_older_records_cannot_lift() {
 async fn a_poison_record_is_dead_lettered_and_the_batch_goes_on() {
     let good = TripId::new();
     let mut stream = records(&life(good, TripStatus::Confirmed), false);
-    // A trip item whose status no version of the code writes.
-    let poison_item = ItemBuilder::new(&Key::trip(TripId::new()))
-        .entity_type("TRIP")
-        .string("trip_id", "not-a-uuid")
-        .string("status", "TELEPORTED")
-        .number("version", 1)
-        .build();
-    let poison = Change::new(Key::trip(TripId::new()), None, Some(poison_item)).into_record(
-        "000000000000000000050".into(),
-        OffsetDateTime::UNIX_EPOCH,
-        STREAM,
-    );
+    let poison = poison_record("000000000000000000050");
     stream.insert(1, poison.clone());
     // Another entity's record: not the search table's business.
     let booking = ItemBuilder::new(&Key::new(format!("TRIP#{good}"), "FLIGHT#1"))
@@ -216,16 +135,14 @@ async fn a_poison_record_is_dead_lettered_and_the_batch_goes_on() {
         table.get(good).await.unwrap().unwrap().status,
         TripStatus::Confirmed
     );
-    let letters = letters.take();
-    assert_eq!(letters.len(), 1);
-    assert_eq!(letters[0].record, poison);
-    assert!(
-        letters[0].reason.contains("trip_id"),
-        "{}",
-        letters[0].reason
-    );
+    let letters = letters.letters();
+    let [Letter::Record(letter)] = letters.as_slice() else {
+        panic!("one dead letter expected: {letters:?}");
+    };
+    assert_eq!(letter.record, poison);
+    assert!(letter.reason.contains("trip_id"), "{}", letter.reason);
     // The letter is the record as Lambda delivered it: a replay projects it as it is.
-    assert!(projection(&letters[0].record).is_err());
+    assert!(projection(&letter.record).is_err());
 }
 
 /// Fails the `fail_at`-th apply (1-based) with a throttling error, then works.

@@ -89,22 +89,13 @@ fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} is not set"))
 }
 
-/// The SDK configuration of a Lambda function: region and credentials from its environment,
-/// the kernel's HTTP client.
-async fn lambda_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(kernel::dynamo::https_client())
-        .load()
-        .await
-}
-
 /// The query Lambda's search: the search table named by `SEARCH_TABLE_NAME`.
 ///
 /// # Errors
 /// When the variable is not set.
 pub async fn search_service_from_env() -> Result<SearchService, String> {
     let table = env(SEARCH_TABLE.name_variable)?;
-    let client = aws_sdk_dynamodb::Client::new(&lambda_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&trip_saga::environment_sdk_config().await);
     Ok(SearchService::new(Arc::new(DynamoSearchRepository::new(
         client, table,
     ))))
@@ -118,7 +109,7 @@ pub async fn search_service_from_env() -> Result<SearchService, String> {
 pub async fn projector_from_env() -> Result<Projector, String> {
     let table = env(SEARCH_TABLE.name_variable)?;
     let queue = env(DEAD_LETTER_QUEUE_VAR)?;
-    let config = lambda_config().await;
+    let config = trip_saga::environment_sdk_config().await;
     Ok(Projector::new(
         Arc::new(DynamoSearchRepository::new(
             aws_sdk_dynamodb::Client::new(&config),

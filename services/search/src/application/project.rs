@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use kernel::InfraError;
 use kernel::dynamo::ItemReader;
 use kernel::dynamo::keys::{ENTITY_TYPE, VERSION};
 use kernel::stream::{ChangeRecord, EventName, image};
@@ -77,6 +78,14 @@ pub struct BatchOutcome {
 }
 
 impl BatchOutcome {
+    fn count(&mut self, projected: Projected) {
+        match projected {
+            Projected::Written => self.written += 1,
+            Projected::Stale => self.stale += 1,
+            Projected::Skipped => self.skipped += 1,
+        }
+    }
+
     /// The answer of a Lambda function with `ReportBatchItemFailures`: the event source mapping
     /// checkpoints before the first failure and redelivers from it.
     pub fn response(&self) -> DynamoDbEventResponse {
@@ -88,6 +97,26 @@ impl BatchOutcome {
         }
         response
     }
+}
+
+/// What one record did to the search table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Projected {
+    /// Its document was written.
+    Written,
+    /// The table holds its version or a later one.
+    Stale,
+    /// It is not about a trip.
+    Skipped,
+}
+
+/// Why a record was not projected.
+#[derive(Debug)]
+pub enum Unprojectable {
+    /// It never can be: the reason.
+    Poison(String),
+    /// The search table failed: worth retrying.
+    Store(InfraError),
 }
 
 /// The stream consumer's logic.
@@ -115,21 +144,12 @@ impl Projector {
     pub async fn handle(&self, records: &[ChangeRecord]) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
         for record in records {
-            let done = match projection(record) {
-                Ok(None) => {
-                    outcome.skipped += 1;
+            let done = match self.project(record).await {
+                Ok(applied) => {
+                    outcome.count(applied);
                     Ok(())
                 }
-                Ok(Some(projection)) => {
-                    self.repository
-                        .apply(projection)
-                        .await
-                        .map(|applied| match applied {
-                            Applied::Written => outcome.written += 1,
-                            Applied::Stale => outcome.stale += 1,
-                        })
-                }
-                Err(reason) => {
+                Err(Unprojectable::Poison(reason)) => {
                     tracing::error!(
                         sequence_number =
                             record.change.sequence_number.as_deref().unwrap_or_default(),
@@ -145,6 +165,7 @@ impl Projector {
                         .await
                         .map(|()| outcome.dead_lettered += 1)
                 }
+                Err(Unprojectable::Store(error)) => Err(error),
             };
             if let Err(error) = done {
                 let identifier = record
@@ -167,5 +188,27 @@ impl Projector {
             "projected a batch"
         );
         outcome
+    }
+
+    /// Applies one record to the search table, with no dead letter for a poison one: what a
+    /// batch and a replay both do with a record.
+    ///
+    /// # Errors
+    /// [`Unprojectable::Poison`] when the record can never be projected;
+    /// [`Unprojectable::Store`] when the search table failed.
+    pub async fn project(&self, record: &ChangeRecord) -> Result<Projected, Unprojectable> {
+        match projection(record).map_err(Unprojectable::Poison)? {
+            None => Ok(Projected::Skipped),
+            Some(projection) => match self.repository.apply(projection).await {
+                Ok(Applied::Written) => Ok(Projected::Written),
+                Ok(Applied::Stale) => Ok(Projected::Stale),
+                Err(error) => Err(Unprojectable::Store(error)),
+            },
+        }
+    }
+
+    /// Where poison records go.
+    pub fn dead_letters(&self) -> &Arc<dyn DeadLetters> {
+        &self.dead_letters
     }
 }

@@ -1,9 +1,6 @@
-//! The ports of the search side: the search table, and the queue that keeps the change records
-//! no projection can ever apply.
+//! The search table's port.
 
-use kernel::stream::ChangeRecord;
 use kernel::{BoxFuture, InfraError, TripId};
-use serde::{Deserialize, Serialize};
 
 use super::{Projection, TripDocument};
 
@@ -55,23 +52,4 @@ pub trait SearchRepository: Send + Sync {
         after: Option<&'a str>,
         limit: usize,
     ) -> BoxFuture<'a, Result<BucketPage, InfraError>>;
-}
-
-/// A change record that can never be projected, and why: enough to look at it and to replay it
-/// once the cause is fixed (it is the record itself, as Lambda delivered it).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DeadLetter {
-    /// Why it was set aside.
-    pub reason: String,
-    /// The record.
-    pub record: ChangeRecord,
-}
-
-/// Where dead letters go: an SQS queue on AWS, memory locally.
-pub trait DeadLetters: Send + Sync {
-    /// Keeps `letter` until it is replayed.
-    ///
-    /// # Errors
-    /// When the queue cannot be reached: the record is then retried, never dropped.
-    fn send(&self, letter: DeadLetter) -> BoxFuture<'_, Result<(), InfraError>>;
 }

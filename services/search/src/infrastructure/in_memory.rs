@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::ready;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use kernel::{BoxFuture, InfraError, TripId};
 
 use crate::domain::{
-    Applied, BucketPage, DeadLetter, DeadLetters, DepartureKey, Projection, SearchRepository,
-    Stored, TripDocument, bucket,
+    Applied, BucketPage, DeadLetter, DeadLetterQueue, DeadLetters, DepartureKey, Letter,
+    Projection, Received, SearchRepository, Stored, TripDocument, bucket,
 };
 
 /// Documents and their status index, behind one lock: each apply is atomic, as a conditional
@@ -165,10 +166,24 @@ impl SearchRepository for InMemorySearchRepository {
     }
 }
 
-/// Dead letters in memory: what a local run sets aside, to look at and replay.
+/// Dead letters in memory, kept as SQS keeps them (JSON bodies, receive hides a message for a
+/// while, delete removes it): the local runs' queue, and the fake of the replay's tests.
 #[derive(Default)]
 pub struct InMemoryDeadLetters {
-    letters: Mutex<Vec<DeadLetter>>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    next_id: u64,
+    messages: Vec<Message>,
+}
+
+struct Message {
+    id: String,
+    body: String,
+    /// Set while received and not deleted: the receipt handle and when it shows again.
+    in_flight: Option<(String, Instant)>,
 }
 
 impl InMemoryDeadLetters {
@@ -177,14 +192,31 @@ impl InMemoryDeadLetters {
         Self::default()
     }
 
-    /// Takes every letter out of the queue, oldest first (to replay them).
-    pub fn take(&self) -> Vec<DeadLetter> {
-        std::mem::take(&mut *self.lock())
+    /// Adds a message with this body, as any sender to the queue can (e.g. the event source
+    /// mapping's on-failure record).
+    pub fn push_body(&self, body: impl Into<String>) {
+        let mut queue = self.lock();
+        queue.next_id += 1;
+        let id = format!("m{}", queue.next_id);
+        queue.messages.push(Message {
+            id,
+            body: body.into(),
+            in_flight: None,
+        });
     }
 
-    /// How many letters wait.
+    /// The letters that wait, oldest first, whether in flight or not.
+    pub fn letters(&self) -> Vec<Letter> {
+        self.lock()
+            .messages
+            .iter()
+            .map(|m| Letter::parse(&m.body))
+            .collect()
+    }
+
+    /// How many messages wait.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().messages.len()
     }
 
     /// Whether none waits.
@@ -192,14 +224,66 @@ impl InMemoryDeadLetters {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<DeadLetter>> {
-        self.letters.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl DeadLetters for InMemoryDeadLetters {
     fn send(&self, letter: DeadLetter) -> BoxFuture<'_, Result<(), InfraError>> {
-        self.lock().push(letter);
+        let sent = serde_json::to_string(&letter)
+            .map(|body| self.push_body(body))
+            .map_err(|e| InfraError::failed(format!("serialising a dead letter: {e}")));
+        Box::pin(ready(sent))
+    }
+}
+
+impl DeadLetterQueue for InMemoryDeadLetters {
+    fn receive(&self, visibility_seconds: i32) -> BoxFuture<'_, Result<Vec<Received>, InfraError>> {
+        let now = Instant::now();
+        let hidden_until =
+            now + Duration::from_secs(u64::try_from(visibility_seconds).unwrap_or(0));
+        let mut queue = self.lock();
+        queue.next_id += 1;
+        let receive = queue.next_id;
+        let received = queue
+            .messages
+            .iter_mut()
+            .filter(|m| m.in_flight.as_ref().is_none_or(|(_, until)| *until <= now))
+            .take(10)
+            .map(|m| {
+                let receipt_handle = format!("{}@{receive}", m.id);
+                m.in_flight = Some((receipt_handle.clone(), hidden_until));
+                Received {
+                    id: m.id.clone(),
+                    letter: Letter::parse(&m.body),
+                    receipt_handle,
+                }
+            })
+            .collect();
+        Box::pin(ready(Ok(received)))
+    }
+
+    fn delete<'a>(&'a self, receipt_handle: &'a str) -> BoxFuture<'a, Result<(), InfraError>> {
+        // As SQS: a stale handle (the message was received again since) deletes nothing.
+        self.lock().messages.retain(|m| {
+            m.in_flight
+                .as_ref()
+                .is_none_or(|(handle, _)| handle != receipt_handle)
+        });
+        Box::pin(ready(Ok(())))
+    }
+
+    fn release<'a>(&'a self, receipt_handle: &'a str) -> BoxFuture<'a, Result<(), InfraError>> {
+        for message in &mut self.lock().messages {
+            if message
+                .in_flight
+                .as_ref()
+                .is_some_and(|(handle, _)| handle == receipt_handle)
+            {
+                message.in_flight = None;
+            }
+        }
         Box::pin(ready(Ok(())))
     }
 }

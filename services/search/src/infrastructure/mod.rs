@@ -8,5 +8,5 @@ pub mod streams;
 
 pub use dynamodb::{DynamoSearchRepository, SEARCH_TABLE};
 pub use in_memory::{InMemoryDeadLetters, InMemorySearchRepository};
-pub use sqs::{Letter, SqsDeadLetters};
-pub use streams::StreamReader;
+pub use sqs::SqsDeadLetters;
+pub use streams::{StreamReader, StreamsArchive};

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::dynamodb::{StreamRecord, StreamViewType};
 use aws_sdk_dynamodbstreams::Client;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
-use kernel::InfraError;
 use kernel::stream::ChangeRecord;
+use kernel::{BoxFuture, InfraError};
 
-use super::sqs::BatchLocation;
+use crate::domain::{BatchLocation, StreamArchive};
 
 /// One stream, read shard by shard from where each was last processed.
 ///
@@ -199,12 +199,35 @@ impl StreamReader {
     }
 }
 
-/// The records of a failed batch, read back from the stream (it keeps them 24 hours).
+/// The Streams API as the place failed batches are read back from (a stream keeps its records
+/// 24 hours).
+#[derive(Clone, Debug)]
+pub struct StreamsArchive {
+    client: Client,
+}
+
+impl StreamsArchive {
+    /// Reads through `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl StreamArchive for StreamsArchive {
+    fn read_batch<'a>(
+        &'a self,
+        location: &'a BatchLocation,
+    ) -> BoxFuture<'a, Result<Vec<ChangeRecord>, InfraError>> {
+        Box::pin(read_batch(&self.client, location))
+    }
+}
+
+/// The records of a failed batch, read back from the stream.
 ///
 /// # Errors
 /// When the Streams API fails, e.g. when the records are older than the stream's retention
 /// (`TrimmedDataAccessException`): they are then lost to the stream, and the message says so.
-pub async fn read_batch(
+async fn read_batch(
     client: &Client,
     location: &BatchLocation,
 ) -> Result<Vec<ChangeRecord>, InfraError> {
