@@ -71,12 +71,16 @@ mod entry;
 mod error;
 mod functions;
 mod handler;
+mod init;
 #[cfg(feature = "local")]
 pub mod local;
 mod request;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{StepError, reserved};
 pub use functions::{BoxFuture, SagaFunctions};
+pub use init::{INIT_ERROR_TYPE, initialise};
 pub use request::{
     ActionRequest, CompensationRequest, EscalationInput, EscalationRequest, Failure, FromResults,
     InvalidInput, ResultError, Results, ResultsOf, StepContext, Undone,

@@ -28,9 +28,10 @@ pub use saga::trip_booking;
 /// `function` under the Lambda runtime.
 ///
 /// # Errors
-/// When the environment is incomplete or the Lambda runtime API fails.
+/// When the environment is incomplete (reported to the Runtime API as the init error, so
+/// Lambda shows why) or the Lambda runtime API fails.
 pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let context = TripContext::from_env().await?;
+    let context = saga_runtime::initialise(Box::pin(TripContext::from_env())).await?;
     function.serve(context).await
 }

@@ -7,7 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let context = trip_saga::TripContext::from_env().await?;
+    let context = saga_runtime::initialise(Box::pin(trip_saga::TripContext::from_env())).await?;
     let context = &context;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {

@@ -9,7 +9,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let projector = trip_local::api::search::projector_from_env().await?;
+    let projector =
+        saga_runtime::initialise(Box::pin(trip_local::api::search::projector_from_env())).await?;
     let projector = &projector;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ChangeBatch>| async move {

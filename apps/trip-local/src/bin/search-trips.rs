@@ -8,7 +8,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let service = trip_local::api::search::search_service_from_env().await?;
+    let service =
+        saga_runtime::initialise(Box::pin(trip_local::api::search::search_service_from_env()))
+            .await?;
     let service = &service;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
