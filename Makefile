@@ -66,10 +66,12 @@ deploy: setup
 deny: setup
 	scripts/deny.sh
 
-## bench: executions/s of the trip saga: asl-executor vs aws-local-stepfunctions (mocked tasks), and the whole local system (docs/benchmarks.md)
+## bench: executions/s of the trip saga: asl-executor vs aws-local-stepfunctions (mocked tasks), the whole local system, and every Lambda binary's cold start and size (docs/benchmarks.md)
 bench: setup
 	$(CARGO) bench -p asl-executor --bench trip_saga
 	$(CARGO) bench -p trip-local --bench system
+	$(CARGO) build --release -p trip-saga -p trip-local --bins
+	$(CARGO) bench -p trip-saga --bench cold_start
 
 fmt:
 	$(CARGO) fmt --all
