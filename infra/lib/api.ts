@@ -18,7 +18,7 @@ import type { StageConfig } from './stage';
 import type { DefinedTable } from './table';
 import { TableFunction } from './table-function';
 
-/** The alias API Gateway invokes: the release a canary moves (the delivery pipeline's). */
+/** The alias API Gateway invokes: the one a release moves, by canary (lib/release.ts). */
 export const LIVE_ALIAS = 'live';
 
 export interface TripApiProps {

@@ -18,6 +18,31 @@ import type { StageConfig } from './stage';
 /** The alias every caller (the API) starts executions on. */
 export const LIVE_ALIAS = 'live';
 
+/**
+ * How a new version of the saga reaches the alias: 10% of the new executions for
+ * `intervalMinutes`, then all of them, unless one of the canary alarms fires first (then every
+ * new execution goes back to the previous version). Ten minutes, not CodeDeploy's five: an
+ * execution is judged when it ends, after its compensations when it fails, so a broken version
+ * shows later in the saga's metrics than in a function's.
+ */
+export const SAGA_CANARY = {
+  type: 'CANARY',
+  percentage: 10,
+  intervalMinutes: 10,
+  /**
+   * Share of the new version's executions that fail, in percent, above which it is rolled back.
+   * A declined card or a sold-out flight fails an execution by design (the trip is cancelled),
+   * so a failure is no alarm; most of them failing is a broken release.
+   */
+  failedPercent: 50,
+  /**
+   * p99 of the new version's execution time above which it is rolled back. A trip settles in a
+   * few seconds (a dozen Lambda calls of milliseconds, and Step Functions' transitions); a
+   * minute means the new version waits on its steps' 30-second timeouts or retries most calls.
+   */
+  p99DurationSeconds: 60,
+} as const;
+
 export interface SagaStateMachineProps {
   readonly saga: GeneratedSaga;
   readonly functions: SagaFunctions;
@@ -61,6 +86,8 @@ export class SagaStateMachine extends Construct {
   readonly alias: sfn.CfnStateMachineAlias;
   readonly logGroup: logs.LogGroup;
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The alarms the alias's deployment watches (and rolls back on), by what they watch. */
+  readonly canaryAlarms: SagaCanaryAlarms;
 
   constructor(scope: Construct, id: string, props: SagaStateMachineProps) {
     super(scope, id);
@@ -94,20 +121,35 @@ export class SagaStateMachine extends Construct {
       deployed.version.grantInvoke(this.stateMachine);
     }
 
-    // A new version whenever the definition or a pinned function version changes; the alias
-    // moves to it (with a canary once the delivery pipeline adds its deployment preference).
+    // A new version whenever the definition or a pinned function version changes.
     this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
       stateMachineArn: this.stateMachine.stateMachineArn,
       stateMachineRevisionId: this.stateMachine.stateMachineRevisionId,
       description: `${name}, deployed by CDK`,
     });
-    this.alias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
-      name: LIVE_ALIAS,
-      description: `What callers start: the current version of ${name}`,
-      routingConfiguration: [{ stateMachineVersionArn: this.version.attrArn, weight: 100 }],
-    });
 
     this.alarms = this.createAlarms(name, functions);
+    this.canaryAlarms = this.createCanaryAlarms(name, functions);
+
+    // The canary is the alias's, not each function's: an execution starts on one version of the
+    // state machine, whose definition names one version of every function, so it runs one
+    // consistent set of code to its end, compensations included. A CodeDeploy canary per
+    // function would let an execution reserve a flight with version N and cancel it with N+1.
+    // CloudFormation shifts the alias and watches the alarms itself (the stack update waits for
+    // it); a new alias simply points at the first version.
+    this.alias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: LIVE_ALIAS,
+      description: `What callers start: the current version of ${name}, released by canary`,
+      deploymentPreference: {
+        stateMachineVersionArn: this.version.attrArn,
+        type: SAGA_CANARY.type,
+        percentage: SAGA_CANARY.percentage,
+        interval: SAGA_CANARY.intervalMinutes,
+        // By name: CloudFormation reads an ARN as an alarm that does not exist, i.e. never in
+        // alarm, and would never roll back.
+        alarms: Object.values(this.canaryAlarms).map((alarm: cloudwatch.Alarm) => alarm.alarmName),
+      },
+    });
   }
 
   /** The alias's ARN, which StartExecution takes as `stateMachineArn`. */
@@ -182,4 +224,80 @@ export class SagaStateMachine extends Construct {
     }
     return alarms;
   }
+
+  /**
+   * The alarms that decide a release. The new version's own metrics (Step Functions publishes
+   * execution metrics per version, dimension `StateMachineArn` = the version's ARN): at 10% of
+   * the traffic, a broken version would barely move the state machine's totals. One-minute
+   * periods, so that they can fire within the canary's interval. Escalations are counted on the
+   * escalation function itself (any version): one is never expected, and one during a release is
+   * reason enough to go back.
+   */
+  private createCanaryAlarms(name: string, functions: SagaFunctions): SagaCanaryAlarms {
+    const period = Duration.minutes(1);
+    const newVersion = { StateMachineArn: this.version.attrArn };
+    const versionMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/States',
+        metricName,
+        dimensionsMap: newVersion,
+        statistic,
+        period,
+      });
+    const notBreachingWhenIdle = {
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    const failedShare = new cloudwatch.MathExpression({
+      expression: '100 * failed / started',
+      usingMetrics: {
+        failed: versionMetric('ExecutionsFailed', 'Sum'),
+        started: versionMetric('ExecutionsStarted', 'Sum'),
+      },
+      label: 'new version: failed executions, % of started',
+      period,
+    });
+    const failed = failedShare.createAlarm(this, 'CanaryFailedExecutions', {
+      alarmDescription: `${name}: most executions of the version being released fail; the release rolls back to the previous version`,
+      threshold: SAGA_CANARY.failedPercent,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      ...notBreachingWhenIdle,
+    });
+    const duration = versionMetric('ExecutionTime', 'p99').createAlarm(this, 'CanaryDuration', {
+      alarmDescription: `${name}: the version being released takes over ${SAGA_CANARY.p99DurationSeconds} s at p99; the release rolls back to the previous version`,
+      threshold: SAGA_CANARY.p99DurationSeconds * 1000,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      ...notBreachingWhenIdle,
+    });
+    const escalations = functions.functions.filter((f) => f.entry.kind === 'escalation');
+    if (escalations.length === 0) {
+      return { failedExecutions: failed, p99Duration: duration };
+    }
+    const escalated = new cloudwatch.MathExpression({
+      expression: escalations.map((_, i) => `e${i}`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        escalations.map((f, i) => [`e${i}`, f.function.metricInvocations({ period, statistic: 'Sum' })]),
+      ),
+      label: 'escalations',
+      period,
+    }).createAlarm(this, 'CanaryEscalations', {
+      alarmDescription: `${name}: a trip was escalated to an operator during a release; the release rolls back to the previous version`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...notBreachingWhenIdle,
+    });
+    return { failedExecutions: failed, escalations: escalated, p99Duration: duration };
+  }
+}
+
+/** The alarms of a saga's release. */
+export interface SagaCanaryAlarms {
+  readonly failedExecutions: cloudwatch.Alarm;
+  /** Absent for a saga with nothing to compensate (no escalation function). */
+  readonly escalations?: cloudwatch.Alarm;
+  readonly p99Duration: cloudwatch.Alarm;
 }

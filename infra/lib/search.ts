@@ -92,9 +92,13 @@ export class TripSearch extends Construct {
   readonly table: DefinedTable;
   readonly deadLetterQueue: sqs.Queue;
   readonly consumer: TableFunction;
+  /** The consumer's name in `generated/trip_search_functions.json`, e.g. `ProjectTrips`. */
+  readonly consumerName: string;
   readonly consumerAlias: lambda.Alias;
   readonly mapping: lambda.EventSourceMapping;
   readonly query: TableFunction;
+  /** The query's name in `generated/trip_search_functions.json`, e.g. `SearchTrips`. */
+  readonly queryName: string;
   readonly queryAlias: lambda.Alias;
   /** `GET /trips`, for the API to serve. */
   readonly route: LambdaRoute;
@@ -104,6 +108,8 @@ export class TripSearch extends Construct {
     super(scope, id);
     const { stage, source, definition, functions } = props;
     const { consumer, query } = functions;
+    this.consumerName = consumer.name;
+    this.queryName = query.name;
 
     // A filter on an image the stream does not carry would silently match nothing (a cancelled
     // trip's REMOVE, say, never leaving search).

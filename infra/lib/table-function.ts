@@ -1,10 +1,12 @@
 /**
  * A Rust Lambda function of the workspace that works on one table (the single table, or the
- * search table): built by cargo-lambda (arm64, provided.al2023), with its own role allowed
+ * search table): built by cargo-lambda (arm64, provided.al2023) at synth, or taken as built
+ * beforehand (`-c prebuiltLambdas=<dir>`, the delivery pipeline's), with its own role allowed
  * exactly its table actions, JSON logs into its own log group with the stage's retention, X-Ray
  * tracing, and a version published whenever its code or configuration changes. The saga's
  * functions, the API's and the search side's are all made this way.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { RustFunction } from 'cargo-lambda-cdk';
@@ -15,6 +17,14 @@ import type { DefinedTable } from './table';
 
 /** The Cargo workspace (its root manifest): cargo-lambda builds each binary from there. */
 export const WORKSPACE_MANIFEST = path.resolve(__dirname, '..', '..', 'Cargo.toml');
+
+/**
+ * The context key naming a directory of binaries built beforehand (`cargo lambda build`'s
+ * `target/lambda`): each function's code is then `<dir>/<binary>/bootstrap` as it is, and
+ * nothing is built at synth. The delivery pipeline builds every binary once, in one cargo
+ * invocation that shares its dependencies, instead of one build per function.
+ */
+export const PREBUILT_LAMBDAS_CONTEXT = 'prebuiltLambdas';
 
 export interface TableFunctionProps {
   /** The Cargo binary (and package, for the description). */
@@ -77,10 +87,7 @@ export class TableFunction extends Construct {
     if (indexActions.length > 0 && indexes.length > 0) {
       this.role.addToPolicy(new iam.PolicyStatement({ actions: indexActions, resources: indexes }));
     }
-    this.function = new RustFunction(this, 'Function', {
-      manifestPath: WORKSPACE_MANIFEST,
-      binaryName: props.binary,
-      runtime: 'provided.al2023',
+    const options: lambda.FunctionOptions = {
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
       memorySize: 256,
@@ -93,8 +100,36 @@ export class TableFunction extends Construct {
         ...props.environment,
         [props.tableVariable ?? table.definition.name_variable]: table.table.tableName,
       },
-    });
+    };
+    const prebuilt: unknown = this.node.tryGetContext(PREBUILT_LAMBDAS_CONTEXT);
+    this.function = prebuilt === undefined
+      ? new RustFunction(this, 'Function', {
+        ...options,
+        manifestPath: WORKSPACE_MANIFEST,
+        binaryName: props.binary,
+        runtime: 'provided.al2023',
+      })
+      : new lambda.Function(this, 'Function', {
+        ...options,
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        handler: 'bootstrap',
+        code: lambda.Code.fromAsset(prebuiltBinary(String(prebuilt), props.binary)),
+      });
     this.version = this.function.currentVersion;
     acknowledgeXRayWildcard(this.role);
   }
+}
+
+/**
+ * The directory holding `binary`'s `bootstrap` under `dir` (relative to the working directory,
+ * as on the command line), or a clear error naming the command that builds it.
+ */
+export function prebuiltBinary(dir: string, binary: string): string {
+  const found = path.resolve(dir, binary);
+  if (!existsSync(path.join(found, 'bootstrap'))) {
+    throw new Error(
+      `-c ${PREBUILT_LAMBDAS_CONTEXT}=${dir}: no ${binary}/bootstrap there; build the functions first (cargo lambda build --release --arm64, which writes target/lambda/<binary>/bootstrap)`,
+    );
+  }
+  return found;
 }

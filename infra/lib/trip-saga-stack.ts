@@ -16,6 +16,7 @@ import {
   loadTable,
   loadTableAccess,
 } from './generated';
+import { FunctionReleases } from './release';
 import { SagaFunctions } from './saga-functions';
 import { SagaStateMachine } from './saga-state-machine';
 import { TripSearch } from './search';
@@ -34,16 +35,22 @@ export interface DeployedSaga {
 }
 
 export class TripSagaStack extends Stack {
+  readonly stage: StageConfig;
   readonly table: DefinedTable;
   /** By saga name (the manifest's `saga`). */
   readonly sagas: ReadonlyMap<string, DeployedSaga>;
   readonly search: TripSearch;
   readonly api: TripApi;
+  /** The canary releases of the functions called outside the saga. */
+  readonly releases: FunctionReleases;
+  /** The outputs a caller reads after a deploy (the delivery pipeline's post-deploy steps). */
+  readonly outputs: { readonly apiUrl: CfnOutput; readonly tableName: CfnOutput };
 
   constructor(scope: Construct, id: string, props: TripSagaStackProps) {
     super(scope, id, props);
     const dir = props.generatedDir ?? GENERATED_DIR;
     const stage = props.stage;
+    this.stage = stage;
 
     this.table = new DefinedTable(this, 'Trips', { definition: loadTable(dir), stage });
     const access = loadTableAccess(dir);
@@ -64,7 +71,7 @@ export class TripSagaStack extends Stack {
       });
     }
     this.sagas = sagas;
-    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    const tableName = new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
 
     this.search = new TripSearch(this, 'Search', {
       stage,
@@ -96,9 +103,19 @@ export class TripSagaStack extends Stack {
       requestModel: loadRequestModel(dir),
       routes: [this.search.route],
     });
-    new CfnOutput(this, 'ApiUrl', {
+    const apiUrl = new CfnOutput(this, 'ApiUrl', {
       description: 'The booking API (requests signed with SigV4)',
       value: this.api.url,
     });
+    this.outputs = { apiUrl, tableName };
+
+    // Every function a caller reaches through its `live` alias (the API's, the search side's)
+    // is released by canary; the saga's are released with their state machine's version.
+    this.releases = new FunctionReleases(this, 'Releases');
+    for (const [name, { alias }] of this.api.functions) {
+      this.releases.add(name, alias);
+    }
+    this.releases.add(this.search.consumerName, this.search.consumerAlias);
+    this.releases.add(this.search.queryName, this.search.queryAlias);
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadSagas, placeholders } from '../lib/generated';
-import { LIVE_ALIAS } from '../lib/saga-state-machine';
+import { LIVE_ALIAS, SAGA_CANARY } from '../lib/saga-state-machine';
 import { logicalIdOf, only, resourcesOf, synth } from './support';
 
 const [saga] = loadSagas();
@@ -72,7 +72,7 @@ test('logs every event without execution data (card tokens), and traces with X-R
   expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
 });
 
-test(`a version per deploy, and the "${LIVE_ALIAS}" alias on it`, () => {
+test(`a version per deploy, and the "${LIVE_ALIAS}" alias released to it by canary`, () => {
   const [versionId, version] = only(template, 'AWS::StepFunctions::StateMachineVersion');
   expect(version.Properties.StateMachineArn).toEqual({ Ref: machineId });
   expect(version.Properties.StateMachineRevisionId).toEqual({
@@ -80,9 +80,14 @@ test(`a version per deploy, and the "${LIVE_ALIAS}" alias on it`, () => {
   });
   const [, alias] = only(template, 'AWS::StepFunctions::StateMachineAlias');
   expect(alias.Properties.Name).toBe(LIVE_ALIAS);
-  expect(alias.Properties.RoutingConfiguration).toEqual([
-    { StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] }, Weight: 100 },
-  ]);
+  // DeploymentPreference and RoutingConfiguration are exclusive: CloudFormation routes.
+  expect(alias.Properties.RoutingConfiguration).toBeUndefined();
+  expect(alias.Properties.DeploymentPreference).toMatchObject({
+    StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] },
+    Type: 'CANARY',
+    Percentage: 10,
+    Interval: SAGA_CANARY.intervalMinutes,
+  });
 });
 
 test('alarms: timed-out executions, mostly failing executions, and every escalation', () => {

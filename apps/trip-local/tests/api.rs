@@ -1306,3 +1306,70 @@ async fn the_search_lambda_answers_as_the_local_api() {
     let answer = trip_local::api::lambda::search_trips(service, &request).await;
     assert_eq!(answer.status_code, 400);
 }
+
+/// `scripts/smoke-test.sh`, which the delivery pipeline runs against the dev stage, passes
+/// against `trip-local serve` (same contract; the local API ignores signatures), and fails on a
+/// day with nothing on sale.
+#[test]
+fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sale() {
+    use std::io::{BufRead, BufReader};
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trip-local"))
+        .args(["serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        printed.push_str(&std::mem::take(&mut line));
+        if printed.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let base = between(&printed, "API on ", " ").to_owned();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/smoke-test.sh");
+    let smoke = |date: &str| {
+        std::process::Command::new("bash")
+            .arg(script)
+            .arg(format!("{base}/"))
+            .env("SMOKE_REGION", "us-east-1")
+            .env("SMOKE_DATE", date)
+            .env("SMOKE_TIMEOUT", "30")
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .output()
+            .unwrap()
+    };
+
+    let passed = smoke("2026-12-05");
+    let nothing_on_sale = smoke("2027-03-01");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(passed.status.success(), "{}", text(&passed));
+    assert!(
+        text(&passed).contains("Smoke test passed."),
+        "{}",
+        text(&passed)
+    );
+    assert!(
+        !nothing_on_sale.status.success(),
+        "{}",
+        text(&nothing_on_sale)
+    );
+    assert!(
+        text(&nothing_on_sale).contains("FAIL"),
+        "{}",
+        text(&nothing_on_sale)
+    );
+}
