@@ -110,9 +110,12 @@ fn every_catch_leads_through_the_compensations_to_a_fail() {
                 "{stem}: the error must not overwrite input or results"
             );
             let path = machine.normal_path(catch[0]["Next"].as_str().unwrap());
+            // After the pivot the saga only goes forward: nothing is undone, the escalation runs.
+            let after_pivot = saga.steps[..index].iter().any(|s| s.pivot);
             let expected: Vec<String> = saga.steps[..=index]
                 .iter()
                 .rev()
+                .filter(|_| !after_pivot)
                 .filter_map(|s| s.compensation.as_ref().map(|c| c.function.state.clone()))
                 .collect();
             let compensations: Vec<String> = path
@@ -288,4 +291,48 @@ fn the_comment_says_generated_do_not_edit() {
             "{stem}"
         );
     }
+}
+
+/// The pivot's failure goes to its guard, then to `CheckPivot`: on to the next step (or the
+/// `Committed` end) when the guard answers committed, otherwise to the earlier steps'
+/// compensations; a guard that fails for good escalates at once, undoing nothing.
+#[test]
+fn the_pivot_goes_through_its_guard() {
+    let mut pivots = 0;
+    for (stem, machine, saga) in machines() {
+        let Some(index) = saga.steps.iter().position(|s| s.pivot) else {
+            continue;
+        };
+        pivots += 1;
+        let pivot = &saga.steps[index];
+        let guard = &pivot.compensation.as_ref().unwrap().function.state;
+        assert_eq!(
+            machine.state(&pivot.action.state)["Catch"][0]["Next"],
+            guard.as_str(),
+            "{stem}"
+        );
+        let guard_state = machine.state(guard);
+        assert_eq!(guard_state["Next"], "CheckPivot", "{stem}");
+        assert_eq!(
+            guard_state["Catch"][0]["Next"], "CheckCompensations",
+            "{stem}"
+        );
+        let check = machine.state("CheckPivot");
+        let on = saga
+            .steps
+            .get(index + 1)
+            .map_or("Committed", |s| s.action.state.as_str());
+        assert_eq!(check["Choices"][0]["Next"], on, "{stem}");
+        assert_eq!(check["Choices"][0]["BooleanEquals"], true, "{stem}");
+        let earlier = saga.steps[..index]
+            .iter()
+            .rev()
+            .find_map(|s| s.compensation.as_ref())
+            .map_or("CheckCompensations", |c| c.function.state.as_str());
+        assert_eq!(check["Default"], earlier, "{stem}");
+        if on == "Committed" {
+            assert_eq!(machine.state("Committed")["Type"], "Succeed", "{stem}");
+        }
+    }
+    assert!(pivots > 0, "a fixture declares a pivot");
 }

@@ -15,6 +15,8 @@ mod custom_retry;
 mod irreversible_last;
 #[path = "fixtures/one_step.rs"]
 mod one_step;
+#[path = "fixtures/pivot_forward.rs"]
+mod pivot_forward;
 #[path = "fixtures/three_steps.rs"]
 mod three_steps;
 
@@ -259,7 +261,7 @@ fn functions_know_their_binaries_and_placeholders() {
 /// The macro's constants and model and the CLI's files come from one compiler: byte-identical.
 #[test]
 fn macro_constants_equal_the_cli_output() {
-    let cases: [(&str, &str, &str, &SagaInfo); 5] = [
+    let cases: [(&str, &str, &str, &SagaInfo); 6] = [
         (
             "one_step",
             one_step::greet::ASL,
@@ -289,6 +291,12 @@ fn macro_constants_equal_the_cli_output() {
             custom_escalation::move_money::ASL,
             custom_escalation::move_money::MERMAID,
             &custom_escalation::move_money::SAGA,
+        ),
+        (
+            "pivot_forward",
+            pivot_forward::checkout::ASL,
+            pivot_forward::checkout::MERMAID,
+            &pivot_forward::checkout::SAGA,
         ),
     ];
     for (stem, asl, mermaid, saga) in cases {

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::syntax::{ActionRef, RetryDef, SagaDef, StepDef};
 
 /// State names the generated state machine uses for itself.
-pub const RESERVED_STATE_NAMES: [&str; 8] = saga_model::states::RESERVED;
+pub const RESERVED_STATE_NAMES: [&str; 10] = saga_model::states::RESERVED;
 
 /// Longest state name Step Functions accepts.
 pub const MAX_STATE_NAME_LEN: usize = 80;
@@ -83,9 +83,9 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
     if let Some(list) = &def.transient_errors {
         check_error_lists(&def.name, &[], list.idents.as_slice(), &mut errors);
     }
+    check_how_steps_are_undone(def, &mut errors);
     for step in &def.steps {
         check_step_has_action(step, &mut errors);
-        check_compensation_or_irreversible(step, &mut errors);
         check_compensation_retry_has_a_compensation(step, &mut errors);
         let transient: Vec<Ident> = match (&step.transient_errors, &def.transient_errors) {
             (Some(own), _) => own.idents.clone(),
@@ -95,7 +95,7 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
         };
         check_error_lists(&step.name, &step.business_errors, &transient, &mut errors);
         check_state_name(&step_state(step), state_span(step), &mut errors);
-        if let Some(c) = &step.compensation {
+        if let Some(c) = step.undo() {
             check_state_name(&c.name.to_string(), c.name.span(), &mut errors);
         }
     }
@@ -213,6 +213,14 @@ fn check_unique_names(def: &SagaDef, errors: &mut Errors) {
         if let Some(c) = &step.compensation {
             claim(c.name.to_string(), c.name.span(), "compensation", errors);
         }
+        if let Some(guard) = &step.pivot {
+            claim(
+                guard.name.to_string(),
+                guard.name.span(),
+                "pivot's guard",
+                errors,
+            );
+        }
     }
     if let Some(e) = &def.escalation {
         claim(e.name.to_string(), e.name.span(), "escalation", errors);
@@ -266,27 +274,72 @@ fn check_step_has_action(step: &StepDef, errors: &mut Errors) {
 }
 
 /// Forgetting a compensation must be a decision, not an accident: a step either says how it is
-/// undone or says that it cannot be.
-fn check_compensation_or_irreversible(step: &StepDef, errors: &mut Errors) {
-    match (&step.compensation, &step.irreversible) {
-        (None, None) => errors.at(
-            step.name.span(),
-            format!(
-                "step `{0}` has no compensation; add `compensation: Undo{0} => path::to::function,` or mark the step `irreversible,`",
-                step.name
+/// undone or says that it cannot be. With a pivot (Garcia-Molina and Salem's compensatable,
+/// pivot, retriable steps), the steps before it must be undoable, the pivot has a guard instead
+/// of a compensation, and the steps after it are never undone (the saga only goes forward).
+fn check_how_steps_are_undone(def: &SagaDef, errors: &mut Errors) {
+    let mut pivot: Option<&Ident> = None;
+    for step in &def.steps {
+        if step.pivot.is_some() {
+            if let Some(first) = pivot {
+                errors.at(
+                    step.name.span(),
+                    format!("step `{}` is a second pivot; a saga has one (`{first}`): the step after which it only goes forward", step.name),
+                );
+            }
+            if let Some(c) = &step.compensation {
+                errors.at(
+                    c.name.span(),
+                    format!("step `{}` is the pivot: its guard replaces a compensation; remove `compensation`", step.name),
+                );
+            }
+            if let Some(mark) = &step.irreversible {
+                errors.at(
+                    mark.span,
+                    format!("step `{}` is the pivot, which is irreversible by definition; remove `irreversible`", step.name),
+                );
+            }
+            pivot = pivot.or(Some(&step.name));
+            continue;
+        }
+        match (pivot, &step.compensation, &step.irreversible) {
+            (Some(pivot), Some(c), _) => errors.at(
+                c.name.span(),
+                format!(
+                    "step `{}` comes after the pivot `{pivot}`: the saga only goes forward after it, so nothing after it is undone; remove the compensation (the step is retried, then escalated)",
+                    step.name
+                ),
             ),
-        ),
-        (Some(_), Some(mark)) => errors.at(
-            mark.span,
-            format!("step `{}` is marked `irreversible` but also has a compensation; keep one of them", step.name),
-        ),
-        _ => {}
+            (Some(_), None, _) | (None, Some(_), None) => {}
+            (None, None, None) => errors.at(
+                step.name.span(),
+                format!(
+                    "step `{0}` has no compensation; add `compensation: Undo{0} => path::to::function,` or mark the step `irreversible,`",
+                    step.name
+                ),
+            ),
+            (None, Some(_), Some(mark)) => errors.at(
+                mark.span,
+                format!("step `{}` is marked `irreversible` but also has a compensation; keep one of them", step.name),
+            ),
+            (None, None, Some(mark)) => {
+                if let Some(later) = def.steps.iter().find(|s| s.pivot.is_some()) {
+                    errors.at(
+                        mark.span,
+                        format!(
+                            "step `{}` comes before the pivot `{}`, so it must be undoable if the pivot fails: give it a compensation instead of `irreversible`",
+                            step.name, later.name
+                        ),
+                    );
+                }
+            }
+        }
     }
 }
 
 /// A retry policy for a compensation that does not exist would be silently ignored.
 fn check_compensation_retry_has_a_compensation(step: &StepDef, errors: &mut Errors) {
-    if let (Some(retry), None) = (&step.compensation_retry, &step.compensation) {
+    if let (Some(retry), None) = (&step.compensation_retry, step.undo()) {
         errors.at(
             retry.span,
             format!(
@@ -328,7 +381,7 @@ fn check_error_lists(owner: &Ident, business: &[Ident], transient: &[Ident], err
 /// unreachable, and ASL refuses unreachable states.
 fn check_escalation_reachable(def: &SagaDef, errors: &mut Errors) {
     if let Some(e) = &def.escalation
-        && def.steps.iter().all(|s| s.compensation.is_none())
+        && def.steps.iter().all(|s| s.undo().is_none())
     {
         errors.at(
             e.name.span(),
@@ -393,10 +446,11 @@ fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> O
         transient_inherited,
         retry,
         timeout_seconds,
-        compensation: step.compensation.as_ref().map(|c| Compensation {
+        compensation: step.undo().map(|c| Compensation {
             function: function(&c.name, &c.path, FunctionKind::Compensation),
             retry: compensation_retry,
         }),
+        pivot: step.pivot.is_some(),
     })
 }
 

@@ -82,8 +82,10 @@ pub struct Step {
     pub retry: RetryPolicy,
     /// The Task's `TimeoutSeconds`.
     pub timeout_seconds: Option<u32>,
-    /// The compensation; `None` for an irreversible step.
+    /// The compensation; `None` for an irreversible step. On the pivot, its guard.
     pub compensation: Option<Compensation>,
+    /// Whether the step is the saga's pivot (see [`saga_model::StepInfo::pivot`]).
+    pub pivot: bool,
 }
 
 /// How a step is undone.
@@ -226,6 +228,7 @@ impl Saga {
                         .compensation
                         .as_ref()
                         .map(|c| retried(&c.function, c.retry)),
+                    pivot: step.pivot,
                 })
                 .collect(),
             escalation: self

@@ -31,8 +31,8 @@
 use std::fmt;
 
 use saga_model::states::{
-    CHECK_COMPENSATIONS, CHECK_FAILURE, COMPENSATED, COMPENSATION_FAILED, ESCALATE,
-    ESCALATION_FAILED, START, STEP_FAILED,
+    CHECK_COMPENSATIONS, CHECK_FAILURE, CHECK_PIVOT, COMMITTED, COMPENSATED, COMPENSATION_FAILED,
+    ESCALATE, ESCALATION_FAILED, START, STEP_FAILED,
 };
 use saga_model::{RetryPolicy, SagaInfo, StepInfo};
 
@@ -123,6 +123,8 @@ pub struct Path {
 pub enum End {
     /// The last step succeeded.
     Succeeded,
+    /// `Committed`: the pivot failed, but its guard found it took effect.
+    Committed,
     /// `Compensated`: every completed step was undone.
     Compensated,
     /// `CompensationFailed`: something was left undone and the escalation ran.
@@ -136,6 +138,7 @@ impl End {
     pub fn as_str(self) -> &'static str {
         match self {
             End::Succeeded => "succeeded",
+            End::Committed => COMMITTED,
             End::Compensated => COMPENSATED,
             End::CompensationFailed => COMPENSATION_FAILED,
             End::EscalationFailed => ESCALATION_FAILED,
@@ -161,6 +164,8 @@ pub enum Kind {
     Choice,
     /// A Fail state.
     Fail,
+    /// A Succeed state.
+    Succeed,
     /// A Task state that invokes a Lambda function.
     Task {
         /// How its last attempt ends on this path.
@@ -232,7 +237,8 @@ impl Path {
             .visits
             .iter()
             .map(|v| match v.kind {
-                Kind::Pass | Kind::Choice => aws::PASS_OR_CHOICE_EVENTS,
+                // A Succeed state writes `SucceedStateEntered` and `SucceedStateExited` too.
+                Kind::Pass | Kind::Choice | Kind::Succeed => aws::PASS_OR_CHOICE_EVENTS,
                 Kind::Fail => aws::FAIL_EVENTS,
                 Kind::Task { .. } => aws::TASK_EVENTS,
             })
@@ -311,7 +317,24 @@ fn retried_function_budget(retry: &RetryPolicy) -> u32 {
 /// When `saga` has no step ([`crate::check`] refuses such a saga).
 pub fn of(saga: &SagaInfo) -> Report {
     let mut paths = vec![happy_path(saga)];
+    let pivot = saga.pivot();
     for (index, step) in saga.steps.iter().enumerate() {
+        if pivot == Some(index) {
+            paths.push(committed_path(saga, index));
+        }
+        if pivot.is_some_and(|p| index > p) {
+            // After the pivot nothing is undone: a failure goes to the escalation.
+            paths.push(failure_path(saga, index, Failure::Error, Undone::Escalated));
+            if saga.escalation.is_some() {
+                paths.push(failure_path(
+                    saga,
+                    index,
+                    Failure::Error,
+                    Undone::EscalationFailed,
+                ));
+            }
+            continue;
+        }
         paths.push(failure_path(saga, index, Failure::Error, Undone::Nothing));
         if saga.compensated_after(index).next().is_some() {
             paths.push(failure_path(saga, index, Failure::Error, Undone::Escalated));
@@ -333,6 +356,43 @@ pub fn of(saga: &SagaInfo) -> Report {
         declared_in: saga.declared_in.to_string(),
         paths,
         largest_payload: largest_payload(saga),
+    }
+}
+
+/// The pivot fails, its guard finds that it took effect after all, and the saga goes on.
+fn committed_path(saga: &SagaInfo, pivot: usize) -> Path {
+    let mut visits = vec![Visit::new(START, Kind::Pass)];
+    for (index, step) in saga.steps.iter().enumerate() {
+        let outcome = if index == pivot {
+            Outcome::Fails
+        } else {
+            Outcome::Succeeds
+        };
+        visits.push(Visit::task(
+            step.state(),
+            outcome,
+            action_retry_budget(step),
+        ));
+        if index == pivot {
+            let guard = step.compensation.as_ref().expect("a pivot has a guard");
+            visits.push(Visit::task(
+                &guard.function.state,
+                Outcome::Succeeds,
+                retried_function_budget(&guard.retry),
+            ));
+            visits.push(Visit::new(CHECK_PIVOT, Kind::Choice));
+        }
+    }
+    let end = if pivot + 1 == saga.steps.len() {
+        visits.push(Visit::new(COMMITTED, Kind::Succeed));
+        End::Committed
+    } else {
+        End::Succeeded
+    };
+    Path {
+        label: format!("{} fails after taking effect", saga.steps[pivot].name()),
+        end,
+        visits,
     }
 }
 
@@ -390,23 +450,34 @@ fn failure_path(saga: &SagaInfo, failed: usize, failure: Failure, undone: Undone
         outcome,
         action_retry_budget(step),
     ));
+    let after_pivot = saga.pivot().is_some_and(|p| failed > p);
     let mut compensations = 0;
     for (position, compensated) in saga.compensated_after(failed).enumerate() {
+        if after_pivot {
+            break;
+        }
         let compensation = compensated
             .compensation
             .as_ref()
             .expect("compensated_after yields compensated steps");
-        let outcome = if position == 0 && undone != Undone::Nothing {
-            Outcome::Fails
-        } else {
-            Outcome::Succeeds
-        };
+        let fails = position == 0 && undone != Undone::Nothing;
         visits.push(Visit::task(
             &compensation.function.state,
-            outcome,
+            if fails {
+                Outcome::Fails
+            } else {
+                Outcome::Succeeds
+            },
             retried_function_budget(&compensation.retry),
         ));
         compensations += 1;
+        if compensated.pivot {
+            // A failed guard escalates at once: nothing may be undone.
+            if fails {
+                break;
+            }
+            visits.push(Visit::new(CHECK_PIVOT, Kind::Choice));
+        }
     }
     if compensations > 0 {
         visits.push(Visit::new(CHECK_COMPENSATIONS, Kind::Choice));
@@ -441,11 +512,20 @@ fn failure_path(saga: &SagaInfo, failed: usize, failure: Failure, undone: Undone
         }
     };
     visits.push(Visit::new(end.as_str(), Kind::Fail));
-    Path {
-        label: failure_label(step.name(), failure, undone),
-        end,
-        visits,
-    }
+    let label = if after_pivot {
+        let escalation = if undone == Undone::EscalationFailed {
+            ", and the escalation fails"
+        } else {
+            ""
+        };
+        format!(
+            "{} fails after the pivot (escalated){escalation}",
+            step.name()
+        )
+    } else {
+        failure_label(step.name(), failure, undone)
+    };
+    Path { label, end, visits }
 }
 
 fn failure_label(step: &str, failure: Failure, undone: Undone) -> String {

@@ -36,6 +36,7 @@ pub mod kw {
 /// step-item    := "action" ":" Path "->" Type ","      async fn(&Context, ActionRequest<Input[, Results]>) -> Result<Type, E>
 ///               | "compensation" ":" Ident "=>" Path "," async fn(&Context, CompensationRequest<Input, Type>) -> Result<_, _>
 ///               | "irreversible" ","                   instead of a compensation
+///               | "pivot" ":" Ident "=>" Path ","     the saga's pivot, with its guard: async fn(&Context, CompensationRequest<Input, Type>) -> Result<PivotCheck, _>
 ///               | "business_errors" ":" "[" Ident,* "]" ","   not retried; they start compensation
 ///               | "transient_errors" ":" "[" Ident,* "]" ","  retried with the step's policy; replaces the saga's list
 ///               | "retry" ":" retry ","
@@ -117,6 +118,8 @@ pub struct StepDef {
     pub compensation: Option<FunctionRef>,
     /// The `irreversible` mark.
     pub irreversible: Option<kw::irreversible>,
+    /// `pivot: Name => path`: this step is the pivot, and `path` its guard.
+    pub pivot: Option<FunctionRef>,
     /// `business_errors: [...]`.
     pub business_errors: Vec<Ident>,
     /// `transient_errors: [...]`; `None` takes the saga's.
@@ -173,7 +176,7 @@ impl Number {
 
 const SAGA_KEYS: &str = "`input`, `context`, `timeout_seconds`, `escalation`, `transient_errors`, `retry`, \
                          `compensation_retry` or `step`";
-const STEP_KEYS: &str = "`action`, `compensation`, `irreversible`, `business_errors`, `transient_errors`, `retry`, \
+const STEP_KEYS: &str = "`action`, `compensation`, `irreversible`, `pivot`, `business_errors`, `transient_errors`, `retry`, \
                          `compensation_retry`, `timeout_seconds` or `state`";
 const RETRY_KEYS: &str =
     "`max_attempts`, `interval_seconds`, `backoff_rate`, `max_delay_seconds` or `jitter`";
@@ -291,6 +294,7 @@ impl StepDef {
             action: None,
             compensation: None,
             irreversible: None,
+            pivot: None,
             business_errors: Vec::new(),
             transient_errors: None,
             retry: None,
@@ -328,6 +332,7 @@ impl StepDef {
         match key.to_string().as_str() {
             "action" => set_once(&mut self.action, &key, body.parse()?)?,
             "compensation" => set_once(&mut self.compensation, &key, body.parse()?)?,
+            "pivot" => set_once(&mut self.pivot, &key, body.parse()?)?,
             "state" => set_once(&mut self.state, &key, body.parse()?)?,
             "retry" => set_once(&mut self.retry, &key, body.parse()?)?,
             "compensation_retry" => {
@@ -342,6 +347,13 @@ impl StepDef {
             other => return Err(unknown_key(&key, other, "step", STEP_KEYS)),
         }
         end_of_item(body)
+    }
+}
+
+impl StepDef {
+    /// What runs when the saga undoes this step: its compensation, or the pivot's guard.
+    pub fn undo(&self) -> Option<&FunctionRef> {
+        self.compensation.as_ref().or(self.pivot.as_ref())
     }
 }
 

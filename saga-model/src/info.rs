@@ -55,8 +55,33 @@ pub struct StepInfo {
     pub retry: RetryPolicy,
     /// The action Task's `TimeoutSeconds`.
     pub timeout_seconds: Option<u32>,
-    /// How the step is undone; `None` for an irreversible step.
+    /// How the step is undone; `None` for an irreversible step. On the pivot, the guard that
+    /// settles whether the pivot took effect (see [`StepInfo::pivot`]).
     pub compensation: Option<RetriedFunction>,
+    /// Whether this step is the saga's pivot: the step after which it only goes forward. When it
+    /// fails, its `compensation` (the guard) runs first and answers a [`PivotCheck`]: committed
+    /// (its effect happened after all: the saga goes on as if it had succeeded) or locked (it
+    /// can no longer happen: the earlier steps are undone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pivot: bool,
+}
+
+/// What a pivot's guard answers: whether the pivot's effect happened. The guard must make its
+/// answer final (a semantic lock: e.g. a conditional write that moves the aggregate out of the
+/// state in which the pivot can still take effect), so that a late or retried pivot cannot
+/// change it afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PivotCheck {
+    /// `true`: the pivot took effect; the saga continues after it. `false`: it did not and now
+    /// cannot; the earlier steps are compensated.
+    pub committed: bool,
+}
+
+impl PivotCheck {
+    /// The pivot took effect.
+    pub const COMMITTED: PivotCheck = PivotCheck { committed: true };
+    /// The pivot did not take effect, and now cannot.
+    pub const LOCKED: PivotCheck = PivotCheck { committed: false };
 }
 
 /// A function that retries every error with its own policy: a compensation or the escalation.
@@ -204,6 +229,11 @@ impl SagaInfo {
     /// The step with this logical name.
     pub fn step(&self, name: &str) -> Option<&StepInfo> {
         self.steps.iter().find(|s| s.name() == name)
+    }
+
+    /// The pivot step's index, if the saga declares one.
+    pub fn pivot(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.pivot)
     }
 
     /// Whether any step can be undone.

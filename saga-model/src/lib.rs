@@ -39,6 +39,6 @@ pub mod states;
 
 pub use error::{StepError, reserved};
 pub use info::{
-    FunctionInfo, FunctionKind, Jitter, List, Manifest, RetriedFunction, RetryPolicy, SagaInfo,
-    StepInfo, Text, generated_marker,
+    FunctionInfo, FunctionKind, Jitter, List, Manifest, PivotCheck, RetriedFunction, RetryPolicy,
+    SagaInfo, StepInfo, Text, generated_marker,
 };

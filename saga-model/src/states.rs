@@ -19,8 +19,14 @@ pub const COMPENSATION_FAILED: &str = "CompensationFailed";
 /// Ends the execution when the escalation itself failed: nobody was told.
 pub const ESCALATION_FAILED: &str = "EscalationFailed";
 
+/// Decides, after the pivot's guard, whether the pivot took effect (go on) or not (compensate).
+pub const CHECK_PIVOT: &str = "CheckPivot";
+/// Ends the execution when the pivot's guard found that the pivot took effect after all and no
+/// step follows it.
+pub const COMMITTED: &str = "Committed";
+
 /// Every name above.
-pub const RESERVED: [&str; 8] = [
+pub const RESERVED: [&str; 10] = [
     START,
     CHECK_COMPENSATIONS,
     ESCALATE,
@@ -29,4 +35,6 @@ pub const RESERVED: [&str; 8] = [
     COMPENSATED,
     COMPENSATION_FAILED,
     ESCALATION_FAILED,
+    CHECK_PIVOT,
+    COMMITTED,
 ];

@@ -18,6 +18,7 @@ use crate::error::StepError;
 use crate::request::{
     ActionRequest, CompensationRequest, EscalationRequest, FromResults, ResultError, ResultsOf,
 };
+use saga_model::PivotCheck;
 
 /// A step's action, checked against the saga: it takes the saga's context and input and the
 /// results of step `S` (or none), and returns `Output` or a [`StepError`].
@@ -135,6 +136,39 @@ where
         payload: Value,
     ) -> impl Future<Output = Result<Value, Diagnostic>> + Send + 'a {
         entry::compensation(context, self.step, self.decode_output, self.g, payload)
+    }
+}
+
+/// A pivot's guard: a compensation of the pivot step that answers whether the pivot took
+/// effect.
+pub struct PivotGuard<G, O>(Compensation<G, O>);
+
+impl<G, O> PivotGuard<G, O> {
+    /// Wraps the user's guard of the pivot `step`, whose action's outputs `decode_output` reads.
+    pub const fn new(
+        g: G,
+        step: &'static str,
+        decode_output: fn(Value) -> Result<O, serde_json::Error>,
+    ) -> Self {
+        PivotGuard(Compensation::new(g, step, decode_output))
+    }
+}
+
+impl<'a, C, I, O, CE, G, Fut> CompensationHandler<'a, C, I> for PivotGuard<G, O>
+where
+    C: Sync + 'a,
+    G: Fn(&'a C, CompensationRequest<I, O>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<PivotCheck, CE>> + Send + 'a,
+    I: DeserializeOwned + Send + 'a,
+    O: Send + 'a,
+    CE: StepError + 'a,
+{
+    fn run(
+        self,
+        context: &'a C,
+        payload: Value,
+    ) -> impl Future<Output = Result<Value, Diagnostic>> + Send + 'a {
+        self.0.run(context, payload)
     }
 }
 

@@ -86,6 +86,7 @@ pub use request::{
     InvalidInput, ResultError, Results, ResultsOf, StepContext, Undone,
 };
 pub use saga_macros::{StepError, saga};
+pub use saga_model::PivotCheck;
 /// The saga as data: what `saga!` emits as `SAGA` and the CLI writes as the manifest.
 pub use saga_model::{
     FunctionInfo, FunctionKind, Jitter, RetriedFunction, RetryPolicy, SagaInfo, StepInfo, states,
@@ -98,7 +99,7 @@ pub mod __private {
     pub use crate::error::{Message, all_in, contains, parent_module};
     pub use crate::handler::{
         Action, ActionHandler, Compensation, CompensationHandler, Escalation, EscalationHandler,
-        decoder_of, names_of, output,
+        PivotGuard, decoder_of, names_of, output,
     };
     pub use lambda_runtime;
     pub use saga_model;

@@ -6,12 +6,13 @@ use saga_dsl::Compiled;
 use saga_dsl::cli::discover::{Discovery, scan_file};
 
 /// The fixture files, by stem.
-pub(crate) const FIXTURES: [&str; 5] = [
+pub(crate) const FIXTURES: [&str; 6] = [
     "one_step",
     "three_steps",
     "irreversible_last",
     "custom_retry",
     "custom_escalation",
+    "pivot_forward",
 ];
 
 pub(crate) fn fixture_path(stem: &str) -> PathBuf {

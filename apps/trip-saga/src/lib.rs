@@ -11,7 +11,7 @@
 //!
 //! // The state machine and the functions it invokes, generated from one declaration:
 //! assert!(ASL.contains("${ReserveFlightFunctionArn}"));
-//! assert_eq!(Function::ALL.len(), 10);
+//! assert_eq!(Function::ALL.len(), 11);
 //! assert_eq!(Function::ReserveFlight.binary(), "reserve-flight");
 //! ```
 

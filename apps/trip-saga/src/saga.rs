@@ -49,10 +49,12 @@ saga! {
             business_errors: [PaymentDeclined, AlreadyRefunded, PriceUnavailable, StoreFailed],
             timeout_seconds: 30,
         }
-        /// Confirms the trip. Nothing after it can fail, so there is nothing to undo.
+        /// Confirms the trip: the pivot. When it fails, LockTrip settles whether it took effect
+        /// (the trip stays confirmed, nothing is undone) or can no longer (the trip is locked in
+        /// cancelling, then everything before is undone).
         step ConfirmTrip {
             action: handlers::trip::confirm -> TripSummary,
-            irreversible,
+            pivot: LockTrip => handlers::trip::lock,
             business_errors: [TripNotFound, TripNotPending, StoreFailed],
         }
     }

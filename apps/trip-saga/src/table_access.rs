@@ -40,12 +40,16 @@ pub const fn actions(function: Function) -> &'static [&'static str] {
         // idempotency record, in the step's transaction).
         Function::CreateTrip
         | Function::ConfirmTrip
+        | Function::LockTrip
         | Function::CancelTrip
         | Function::EscalateTrip
-        | Function::ProcessPayment
-        | Function::RefundPayment => &["dynamodb:GetItem", "dynamodb:PutItem"],
-        // Seats and rooms are taken and given back by conditional updates of inventory items.
-        Function::ReserveFlight | Function::CancelFlight | Function::CancelHotel => &[
+        | Function::ProcessPayment => &["dynamodb:GetItem", "dynamodb:PutItem"],
+        // Seats and rooms are taken and given back by conditional updates of inventory items; a
+        // refund of a captured payment updates the payment item in place.
+        Function::ReserveFlight
+        | Function::CancelFlight
+        | Function::CancelHotel
+        | Function::RefundPayment => &[
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",

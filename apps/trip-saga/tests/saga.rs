@@ -310,6 +310,125 @@ async fn declined_payment(saga: &Saga) {
     );
 }
 
+/// What happens to the trip just before its confirmation runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BeforeConfirming {
+    /// An operator cancels it; the confirmation then runs.
+    OperatorCancels,
+    /// The confirmation's process dies before it reaches the store.
+    Crash,
+}
+
+/// The saga's functions, with `what` happening to `trip_id` at its confirmation.
+struct Interfering<'a> {
+    functions: &'a Functions,
+    context: &'a TripContext,
+    trip_id: TripId,
+    what: BeforeConfirming,
+}
+
+impl LambdaInvoker for &Interfering<'_> {
+    fn invoke<'a>(
+        &'a self,
+        invocation: LambdaInvocation<'a>,
+    ) -> BoxFuture<'a, Result<Value, LambdaError>> {
+        Box::pin(async move {
+            if invocation.state_name == "ConfirmTrip" {
+                match self.what {
+                    BeforeConfirming::OperatorCancels => {
+                        let key = kernel::dynamo::IdempotencyKey::parse("operator:cancel").unwrap();
+                        self.context
+                            .trips
+                            .cancel(self.trip_id, "cancelled by an operator", &key)
+                            .await
+                            .unwrap();
+                    }
+                    BeforeConfirming::Crash => {
+                        return Err(LambdaError::Function {
+                            error_type: "Runtime.ExitError".to_owned(),
+                            error_message: "the process exited before it answered".to_owned(),
+                        });
+                    }
+                }
+            }
+            (&self.functions).invoke(invocation).await
+        })
+    }
+}
+
+/// The pivot fails and its guard `LockTrip` finds that it cannot take effect any more: the
+/// trip was cancelled by an operator while the saga ran (`ConfirmTrip` then refuses with
+/// `TripNotPending`), or the confirmation crashed before it ran (the guard locks the pending
+/// trip). Either way everything before the pivot is undone.
+async fn confirmation_fails(saga: &Saga, what: BeforeConfirming) {
+    let context = &saga.context;
+    let (seats_before, rooms_before) = (
+        seats(context, "NH106").await,
+        rooms(context, "TOKYO01").await,
+    );
+    let trip_id = TripId::new();
+    let interfering = Interfering {
+        functions: &saga.functions,
+        context,
+        trip_id,
+        what,
+    };
+    let machine = StateMachine::from_json(ASL).expect("the generated ASL compiles");
+    let options = ExecutionOptions {
+        execution_name: format!("exec-{}", TripId::new()),
+        ..ExecutionOptions::default()
+    };
+    let execution = machine
+        .run(
+            &LambdaTasks::new(&interfering),
+            request(trip_id, "NH106", "TOKYO01", "tok_visa_4242"),
+            &options,
+        )
+        .await;
+    let (error, reason) = match what {
+        BeforeConfirming::OperatorCancels => ("TripNotPending", "cancelled by an operator"),
+        BeforeConfirming::Crash => (
+            "Runtime.ExitError",
+            "Runtime.ExitError: the process exited before it answered",
+        ),
+    };
+    assert_eq!(
+        execution.error.as_ref().unwrap().error,
+        error,
+        "{}",
+        execution.history
+    );
+    assert_eq!(
+        visited(&execution),
+        [
+            "Start",
+            "CreateTrip",
+            "ReserveFlight",
+            "ReserveHotel",
+            "ProcessPayment",
+            "ConfirmTrip",
+            "LockTrip",
+            "CheckPivot",
+            "RefundPayment",
+            "CancelHotel",
+            "CancelFlight",
+            "CancelTrip",
+            "CheckCompensations",
+            "CheckFailure",
+            "Compensated"
+        ]
+    );
+    assert_eq!(seats(context, "NH106").await, seats_before);
+    assert_eq!(rooms(context, "TOKYO01").await, rooms_before);
+    let payment = context.payments.payment(trip_id).await.unwrap().unwrap();
+    assert_ne!(payment.status, payment::PaymentStatus::Captured);
+    let trip = context.trips.get(trip_id).await.unwrap().unwrap();
+    assert_eq!(
+        (trip.status, trip.reason.as_deref()),
+        (TripStatus::Cancelled, Some(reason))
+    );
+}
+
 /// An input that does not decode (a `StartExecution` that skipped the API's validation): no
 /// step can run, no compensation either, and nothing retries a payload that fails the same way
 /// each time; the escalation still runs, reads the trip id from the raw input and marks the
@@ -376,6 +495,8 @@ async fn every_path(saga: &Saga) {
     sold_out_flight(saga).await;
     no_rooms(saga).await;
     declined_payment(saga).await;
+    confirmation_fails(saga, BeforeConfirming::OperatorCancels).await;
+    confirmation_fails(saga, BeforeConfirming::Crash).await;
     undecodable_input(saga).await;
 }
 

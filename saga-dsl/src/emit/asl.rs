@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 
 use saga_model::reserved::INVALID_PAYLOAD;
 use saga_model::states::{
-    CHECK_COMPENSATIONS, CHECK_FAILURE, COMPENSATED, COMPENSATION_FAILED, ESCALATE,
-    ESCALATION_FAILED, START, STEP_FAILED,
+    CHECK_COMPENSATIONS, CHECK_FAILURE, CHECK_PIVOT, COMMITTED, COMPENSATED, COMPENSATION_FAILED,
+    ESCALATE, ESCALATION_FAILED, START, STEP_FAILED,
 };
 
 use crate::model::{Jitter, RetryPolicy, Saga, Step};
@@ -78,6 +78,16 @@ pub enum State {
     Choice(Choice),
     /// Ends the execution in failure.
     Fail(Fail),
+    /// Ends the execution successfully.
+    Succeed(Succeed),
+}
+
+/// `"Type": "Succeed"`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Succeed {
+    /// What the success means.
+    pub comment: String,
 }
 
 /// `"Type": "Task"`.
@@ -229,10 +239,28 @@ pub fn state_machine(saga: &Saga) -> StateMachine {
         let next = chain
             .get(position + 1)
             .map_or(CHECK_COMPENSATIONS, |s| compensation_state(s));
-        states.0.push((
-            compensation_state(step).to_owned(),
-            State::Task(compensation_task(saga, step, next)),
-        ));
+        if step.pivot {
+            // The guard decides between going on and compensating; when it cannot decide, nothing
+            // may be undone (the pivot may have taken effect): straight to the escalation.
+            states.0.push((
+                compensation_state(step).to_owned(),
+                State::Task(compensation_task(
+                    saga,
+                    step,
+                    CHECK_PIVOT,
+                    CHECK_COMPENSATIONS,
+                )),
+            ));
+            states.0.push((
+                CHECK_PIVOT.to_owned(),
+                State::Choice(check_pivot(saga, step, next)),
+            ));
+        } else {
+            states.0.push((
+                compensation_state(step).to_owned(),
+                State::Task(compensation_task(saga, step, next, next)),
+            ));
+        }
     }
     if saga.has_compensations() {
         let escalation = saga
@@ -252,6 +280,14 @@ pub fn state_machine(saga: &Saga) -> StateMachine {
                 .0
                 .push((ESCALATE.to_owned(), State::Pass(escalation_record()))),
         }
+    }
+    if saga.steps.last().is_some_and(|s| s.pivot) {
+        states.0.push((
+            COMMITTED.to_owned(),
+            State::Succeed(Succeed {
+                comment: "The pivot's guard found that the pivot took effect after all: the saga is done.".to_owned(),
+            }),
+        ));
     }
     states
         .0
@@ -352,7 +388,39 @@ fn action_task(saga: &Saga, index: usize) -> Task {
     }
 }
 
-fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
+/// After the pivot's guard: on when the pivot took effect (the next step, or the end), else the
+/// compensations of the steps before it.
+fn check_pivot(saga: &Saga, pivot: &Step, compensate: &str) -> Choice {
+    let guard = &pivot
+        .compensation
+        .as_ref()
+        .expect("a pivot has a guard")
+        .function
+        .ident;
+    let index = saga
+        .steps
+        .iter()
+        .position(|s| s.pivot)
+        .expect("called for the pivot");
+    let on = saga
+        .steps
+        .get(index + 1)
+        .map_or(COMMITTED, |next| next.action.state.as_str());
+    Choice {
+        comment: format!(
+            "Goes on when {guard} found that {} took effect after all; otherwise it can no longer take effect, and the earlier steps are undone.",
+            pivot.action.state
+        ),
+        choices: vec![json!({
+            "Variable": format!("$.compensations.{guard}.output.committed"),
+            "BooleanEquals": true,
+            "Next": on,
+        })],
+        default: compensate.to_owned(),
+    }
+}
+
+fn compensation_task(saga: &Saga, step: &Step, next: &str, on_failure: &str) -> Task {
     let compensation = step
         .compensation
         .as_ref()
@@ -365,10 +433,17 @@ fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
         "context": context(saga),
     });
     Task {
-        comment: Some(format!(
-            "Undoes {}. Runs for the failing step too, since its action may have taken effect before it failed.",
-            step.action.state
-        )),
+        comment: Some(if step.pivot {
+            format!(
+                "The pivot's guard: settles whether {} took effect (its response may have been lost), so that it can no longer take effect if it did not.",
+                step.action.state
+            )
+        } else {
+            format!(
+                "Undoes {}. Runs for the failing step too, since its action may have taken effect before it failed.",
+                step.action.state
+            )
+        }),
         resource: LAMBDA_INVOKE.to_owned(),
         parameters: invoke(&compensation.function.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
@@ -378,7 +453,7 @@ fn compensation_task(saga: &Saga, step: &Step, next: &str) -> Task {
         catch: vec![Catcher {
             error_equals: vec!["States.ALL".to_owned()],
             result_path: format!("$.compensation_failures.{}", compensation.function.ident),
-            next: next.to_owned(),
+            next: on_failure.to_owned(),
         }],
         transition: Transition::Next(next.to_owned()),
     }
@@ -522,6 +597,15 @@ fn compensation_chain(saga: &Saga) -> Vec<&Step> {
 /// Where a failure of step `index` goes: its own compensation, or the nearest earlier one, or
 /// straight to `CheckFailure` when nothing before it can be undone.
 fn compensation_entry(saga: &Saga, index: usize) -> String {
+    if saga.steps[..index].iter().any(|s| s.pivot) {
+        // After the pivot the saga only goes forward: a step that fails for good is an
+        // operator's to finish, never a reason to undo what the pivot committed.
+        return saga
+            .escalation
+            .as_ref()
+            .map_or(ESCALATE, |e| e.function.state.as_str())
+            .to_owned();
+    }
     saga.steps[..=index]
         .iter()
         .rev()

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use saga_model::states::{
-    CHECK_COMPENSATIONS, CHECK_FAILURE, COMPENSATED, COMPENSATION_FAILED, ESCALATE,
+    CHECK_COMPENSATIONS, CHECK_FAILURE, CHECK_PIVOT, COMPENSATED, COMPENSATION_FAILED, ESCALATE,
     ESCALATION_FAILED, START, STEP_FAILED,
 };
 
@@ -32,6 +32,10 @@ pub fn flowchart(saga: &Saga) -> String {
     for c in &chain {
         let _ = writeln!(w, "    {}[/\"{}\"/]", c.function.ident, c.function.state);
     }
+    let pivot = saga.steps.iter().position(|s| s.pivot);
+    if pivot.is_some() {
+        let _ = writeln!(w, "    _check_pivot{{\"{CHECK_PIVOT}\"}}");
+    }
     if !chain.is_empty() {
         let _ = writeln!(w, "    _check{{\"{CHECK_COMPENSATIONS}\"}}");
         let escalation = saga
@@ -55,6 +59,10 @@ pub fn flowchart(saga: &Saga) -> String {
     }
     let _ = writeln!(w, "    {previous} --> _succeeded");
     for (index, step) in saga.steps.iter().enumerate() {
+        if pivot.is_some_and(|p| index > p) {
+            let _ = writeln!(w, "    {} -. error .-> _escalate", step.action.ident);
+            continue;
+        }
         let entry = saga.steps[..=index]
             .iter()
             .rev()
@@ -65,11 +73,22 @@ pub fn flowchart(saga: &Saga) -> String {
             );
         let _ = writeln!(w, "    {} -. error .-> {entry}", step.action.ident);
     }
+    let guard = pivot.and_then(|p| saga.steps[p].compensation.as_ref());
     for (position, c) in chain.iter().enumerate() {
         let next = chain
             .get(position + 1)
             .map_or_else(|| "_check".to_owned(), |n| n.function.ident.to_string());
-        let _ = writeln!(w, "    {} --> {next}", c.function.ident);
+        if guard.is_some_and(|g| g.function.ident == c.function.ident) {
+            let on = pivot
+                .and_then(|p| saga.steps.get(p + 1))
+                .map_or_else(|| "_succeeded".to_owned(), |s| s.action.ident.to_string());
+            let _ = writeln!(w, "    {} --> _check_pivot", c.function.ident);
+            let _ = writeln!(w, "    {} -. error .-> _check", c.function.ident);
+            let _ = writeln!(w, "    _check_pivot -- committed --> {on}");
+            let _ = writeln!(w, "    _check_pivot -- locked --> {next}");
+        } else {
+            let _ = writeln!(w, "    {} --> {next}", c.function.ident);
+        }
     }
     if !chain.is_empty() {
         let _ = writeln!(w, "    _check -- all undone --> _check_failure");

@@ -171,7 +171,7 @@ impl Skeleton {
         let mut functions = Vec::new();
         for step in &def.steps {
             functions.push(function(&step.name, step.action.as_ref().map(|a| &a.path)));
-            if let Some(c) = &step.compensation {
+            if let Some(c) = step.undo() {
                 functions.push(function(&c.name, Some(&c.path)));
             }
         }
@@ -481,10 +481,17 @@ fn handlers(saga: &Saga) -> TokenStream {
             let action = handler_fn(&step.action);
             let path = relocate_path(c.function.path.clone(), 1);
             let key = step.name();
+            // A pivot's guard is a compensation whose answer must be a `PivotCheck`: the state
+            // machine's `CheckPivot` reads it.
+            let wrapper = if step.pivot {
+                quote!(PivotGuard)
+            } else {
+                quote!(Compensation)
+            };
             out.extend(quote_spanned! {path.span()=>
                 fn #handler<'a>() -> impl ::saga_runtime::__private::CompensationHandler<'a, Context, Input> {
                     let function = #path;
-                    ::saga_runtime::__private::Compensation::new(function, #key, ::saga_runtime::__private::decoder_of(#action))
+                    ::saga_runtime::__private::#wrapper::new(function, #key, ::saga_runtime::__private::decoder_of(#action))
                 }
             });
         }
@@ -596,6 +603,7 @@ fn step_tokens(step: &StepInfo) -> TokenStream {
     let retry = retry_tokens(&step.retry);
     let timeout = option(step.timeout_seconds.map(|t| quote!(#t)));
     let compensation = option(step.compensation.as_ref().map(retried_tokens));
+    let pivot = step.pivot;
     quote! {
         ::saga_runtime::__private::saga_model::StepInfo {
             action: #action,
@@ -605,6 +613,7 @@ fn step_tokens(step: &StepInfo) -> TokenStream {
             retry: #retry,
             timeout_seconds: #timeout,
             compensation: #compensation,
+            pivot: #pivot,
         }
     }
 }

@@ -122,8 +122,12 @@ fn escalation_payload(saga: &SagaInfo, failed: &str) -> Payload {
     let mut payload = Map::new();
     let typed = typed_parts(saga, last, &mut payload);
     payload.insert("failure".to_owned(), failure());
+    // A failed pivot guard escalates before any other compensation runs, so the guard and the
+    // others are never undone together: the largest `undone` is the others (or the guard alone).
+    let others = saga.compensated_after(last).filter(|s| !s.pivot).count();
     let undone: Map<String, Value> = saga
         .compensated_after(last)
+        .filter(|step| !(step.pivot && others > 0))
         .map(|step| {
             let name = &step
                 .compensation

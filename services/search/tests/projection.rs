@@ -241,19 +241,10 @@ struct Delivery {
 }
 
 fn delivery() -> impl Strategy<Value = Delivery> {
-    let statuses = prop_oneof![
-        Just(TripStatus::Pending),
-        Just(TripStatus::Confirmed),
-        Just(TripStatus::Cancelled),
-        Just(TripStatus::NeedsAttention),
-    ];
+    let statuses = prop::sample::select(TripStatus::ALL.to_vec());
     (statuses, any::<bool>())
         .prop_flat_map(|(last, removed)| {
-            let count = match last {
-                TripStatus::Pending => 1,
-                TripStatus::Confirmed | TripStatus::Cancelled => 2,
-                TripStatus::NeedsAttention => 3,
-            } + usize::from(removed);
+            let count = life(TripId::new(), last).len() + usize::from(removed);
             let duplicates = prop::collection::vec(0..count, 0..6);
             (Just(last), Just(removed), duplicates, Just(count))
         })

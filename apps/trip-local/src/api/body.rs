@@ -62,6 +62,8 @@ pub struct TripView {
 pub enum TripState {
     /// The saga is running.
     Pending,
+    /// The saga is undoing the bookings; the trip can no longer be confirmed.
+    Cancelling,
     /// Flight, hotel and payment are all in place.
     Confirmed,
     /// A step failed; every completed step was undone.
@@ -74,6 +76,7 @@ impl From<TripStatus> for TripState {
     fn from(status: TripStatus) -> Self {
         match status {
             TripStatus::Pending => Self::Pending,
+            TripStatus::Cancelling => Self::Cancelling,
             TripStatus::Confirmed => Self::Confirmed,
             TripStatus::Cancelled => Self::Cancelled,
             TripStatus::NeedsAttention => Self::NeedsAttention,

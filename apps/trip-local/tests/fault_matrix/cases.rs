@@ -9,7 +9,7 @@ use trip_local::faults::{FaultPlan, LOST_RESPONSE_ERROR, Times};
 
 use crate::knowledge::{BOOKING, Booking, OPERATOR_REASON, Trigger, business_trigger};
 use crate::model::{
-    Compensation, End, calls_along, compensated_path, happy_path, model, retries_of,
+    Compensation, End, calls_along, committed_path, compensated_path, happy_path, model, retries_of,
 };
 
 /// The error injected into a compensation: its `Retry` matches `States.ALL`.
@@ -102,6 +102,21 @@ pub(crate) fn succeeds(
     }
 }
 
+/// A case whose pivot fails after taking effect: the guard finds it committed, and the saga
+/// ends as the happy path does, nothing undone.
+pub(crate) fn commits(
+    name: String,
+    target: &str,
+    faults: FaultPlan,
+    attempts: &[(String, Attempts)],
+) -> Case {
+    let mut case = succeeds(name, target, faults, attempts);
+    let path = committed_path();
+    case.expect.calls = calls_along(&path, attempts);
+    case.expect.path = path;
+    case
+}
+
 /// How a case fails at a step.
 pub(crate) struct Failure<'a> {
     /// The step.
@@ -126,12 +141,21 @@ pub(crate) enum Undo<'a> {
 }
 
 impl Undo<'_> {
-    /// The action whose effect stays, its compensation left undone.
-    fn kept(self) -> Option<String> {
+    /// The compensation left undone.
+    fn left(self) -> Option<&'static Compensation> {
         match self {
             Undo::All => None,
-            Undo::Escalated(c) | Undo::NobodyTold(c) => Some(c.undoes.clone()),
+            Undo::Escalated(c) | Undo::NobodyTold(c) => model()
+                .compensations
+                .iter()
+                .find(|known| known.state == c.state),
         }
+    }
+
+    /// Whether the effect of `action` stays: its compensation was left undone, or the pivot's
+    /// guard failed, which undoes nothing at all (whether the pivot took effect is unknown).
+    fn keeps(self, action: &str) -> bool {
+        self.left().is_some_and(|c| c.guard || c.undoes == action)
     }
 }
 
@@ -152,7 +176,9 @@ pub(crate) fn compensates(
         Undo::Escalated(_) => End::Escalated,
         Undo::NobodyTold(_) => End::EscalationFailed,
     };
-    let path = compensated_path(failure.step, end);
+    let path = compensated_path(failure.step, end, undo.left().map(|c| c.state.as_str()));
+    // The pivot's guard ran and locked the trip (cancelling) unless it is what failed.
+    let locked = model.steps[failure.step].pivot && !undo.left().is_some_and(|c| c.guard);
     let mut took_effect: BTreeSet<String> = model.steps[..failure.step]
         .iter()
         .map(|s| s.state.clone())
@@ -162,7 +188,7 @@ pub(crate) fn compensates(
     }
     let undone = took_effect
         .iter()
-        .filter(|s| undo.kept().as_ref() != Some(*s))
+        .filter(|s| !undo.keeps(s))
         .cloned()
         .collect();
     let pre_cancelled = failure.trigger == Trigger::PreCancelled;
@@ -190,11 +216,20 @@ pub(crate) fn compensates(
                 format!("after {}", failure.error),
             ]),
         ),
-        // The trip stays as the compensations left it: pending when its own was undone.
-        Undo::NobodyTold(c) if c.undoes == model.steps[0].state => (
+        // The trip stays as the compensations left it when its own was left undone: pending,
+        // or cancelling when the pivot's guard locked it.
+        Undo::NobodyTold(c) if c.undoes == model.steps[0].state || c.guard => (
             format!("FAILED {}", model.escalation_failed_error),
-            TripStatus::Pending,
-            Reason::Nothing,
+            if locked {
+                TripStatus::Cancelling
+            } else {
+                TripStatus::Pending
+            },
+            if locked {
+                Reason::StartsWith(failure.error.to_owned())
+            } else {
+                Reason::Nothing
+            },
         ),
         Undo::NobodyTold(_) => (
             format!("FAILED {}", model.escalation_failed_error),
@@ -363,12 +398,11 @@ pub(crate) fn lost_response_cases() -> Vec<Case> {
 }
 
 /// Group 4b: Every reversible step's response lost on every attempt: the saga gives up on a step
-/// whose effect happened, so the step's own compensation must find and undo it.
+/// whose effect happened, so the step's own compensation must find and undo it. The pivot's
+/// guard finds the pivot took effect instead: the saga ends as if it had succeeded, with
+/// nothing undone (the trip CONFIRMED with its seats, rooms and payment).
 ///
-/// An irreversible step has no compensation of its own, so it is left out. Known gap, not
-/// asserted: `ConfirmTrip=lose-response:always` confirms the trip, then the earlier steps'
-/// compensations release its seats, rooms and payment while it stays CONFIRMED (`CancelTrip`
-/// leaves a confirmed trip as it is) and the execution ends `Compensated`, not escalated.
+/// An irreversible step has no compensation of its own, so it is left out.
 pub(crate) fn lost_for_good_cases() -> Vec<Case> {
     let model = model();
     model
@@ -378,6 +412,17 @@ pub(crate) fn lost_for_good_cases() -> Vec<Case> {
         .filter(|(_, step)| step.compensation.is_some())
         .map(|(i, step)| {
             let attempts = step.retries + 1;
+            if step.pivot {
+                return commits(
+                    format!(
+                        "{}: response lost on all {attempts} attempts, the guard finds it took effect",
+                        step.state
+                    ),
+                    &step.state,
+                    FaultPlan::none().lose_response(&step.state, Times::Always),
+                    &[(step.state.clone(), failing(attempts, LOST_RESPONSE_ERROR))],
+                );
+            }
             compensates(
                 format!("{}: response lost on all {attempts} attempts", step.state),
                 &step.state,

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use saga_runtime::states::{
-    CHECK_COMPENSATIONS, CHECK_FAILURE, COMPENSATED, COMPENSATION_FAILED, ESCALATION_FAILED, START,
-    STEP_FAILED,
+    CHECK_COMPENSATIONS, CHECK_FAILURE, CHECK_PIVOT, COMMITTED, COMPENSATED, COMPENSATION_FAILED,
+    ESCALATION_FAILED, START, STEP_FAILED,
 };
 use trip_saga::trip_booking::SAGA;
 
@@ -18,8 +18,11 @@ use crate::cases::Attempts;
 pub(crate) struct Step {
     /// Its Task state.
     pub(crate) state: String,
-    /// The Task state of its compensation; `None` for an irreversible step.
+    /// The Task state of its compensation (the pivot's guard, on the pivot); `None` for an
+    /// irreversible step.
     pub(crate) compensation: Option<String>,
+    /// Whether it is the saga's pivot.
+    pub(crate) pivot: bool,
     /// Declared `business_errors`: caught without a retry.
     pub(crate) business_errors: Vec<String>,
     /// Its `transient_errors` (the saga's default included): retried by the step's policy.
@@ -38,6 +41,9 @@ pub(crate) struct Compensation {
     pub(crate) state: String,
     /// The action state it undoes.
     pub(crate) undoes: String,
+    /// Whether it is the pivot's guard (it undoes nothing itself: it locks, or finds the pivot
+    /// took effect).
+    pub(crate) guard: bool,
     /// `max_attempts` of its policy (on every error) before the escalation.
     pub(crate) retries: u32,
 }
@@ -86,6 +92,7 @@ pub(crate) fn model() -> &'static Model {
                         .compensation
                         .as_ref()
                         .map(|c| c.function.state.to_string()),
+                    pivot: step.pivot,
                     business_errors: step
                         .business_errors
                         .iter()
@@ -108,6 +115,7 @@ pub(crate) fn model() -> &'static Model {
                     Some(Compensation {
                         state: c.function.state.to_string(),
                         undoes: step.state().to_owned(),
+                        guard: step.pivot,
                         retries: c.retry.max_attempts,
                     })
                 })
@@ -144,16 +152,25 @@ pub(crate) fn happy_path() -> Vec<String> {
 /// The path of a failure at step `failed`: the steps up to it, the compensations of those steps
 /// (its own included: its action may have taken effect), newest first, then the checks and
 /// the end.
-pub(crate) fn compensated_path(failed: usize, end: End) -> Vec<String> {
+///
+/// The pivot's guard is followed by `CheckPivot` (it locked the trip); when the guard itself is
+/// the compensation that `fails`, the escalation comes at once and nothing is undone.
+pub(crate) fn compensated_path(failed: usize, end: End, fails: Option<&str>) -> Vec<String> {
     let model = model();
     let mut path = happy_path();
     path.truncate(failed + 2);
-    path.extend(
-        model.steps[..=failed]
-            .iter()
-            .rev()
-            .filter_map(|s| s.compensation.clone()),
-    );
+    for step in model.steps[..=failed].iter().rev() {
+        let Some(compensation) = &step.compensation else {
+            continue;
+        };
+        path.push(compensation.clone());
+        if step.pivot {
+            if fails == Some(compensation.as_str()) {
+                break;
+            }
+            path.push(CHECK_PIVOT.to_owned());
+        }
+    }
     path.push(CHECK_COMPENSATIONS.to_owned());
     let tail: &[&str] = match end {
         End::Compensated => &[CHECK_FAILURE, COMPENSATED],
@@ -162,6 +179,25 @@ pub(crate) fn compensated_path(failed: usize, end: End) -> Vec<String> {
         End::EscalationFailed => &[&model.escalation, ESCALATION_FAILED],
     };
     path.extend(tail.iter().map(|s| (*s).to_owned()));
+    path
+}
+
+/// The path of a failure at the pivot whose effect happened: its guard finds it committed and
+/// the saga goes on (to the end).
+pub(crate) fn committed_path() -> Vec<String> {
+    let model = model();
+    let pivot = model
+        .steps
+        .iter()
+        .position(|s| s.pivot)
+        .expect("the trip saga has a pivot");
+    let mut path = happy_path();
+    let guard = model.steps[pivot].compensation.clone().expect("a guard");
+    path.insert(pivot + 2, CHECK_PIVOT.to_owned());
+    path.insert(pivot + 2, guard);
+    if pivot == model.last_step() {
+        path.push(COMMITTED.to_owned());
+    }
     path
 }
 

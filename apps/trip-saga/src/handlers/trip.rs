@@ -1,14 +1,15 @@
-//! The trip's own steps: create it first, confirm it last, cancel it as the last compensation,
-//! mark it for attention when compensations are left undone.
+//! The trip's own steps: create it first, confirm it last (the saga's pivot), lock it against
+//! confirmation when the confirmation fails, cancel it as the last compensation, mark it for
+//! attention when compensations are left undone.
 
 use kernel::{InfraError, TripId};
-use saga_runtime::{ActionRequest, CompensationRequest, EscalationRequest};
+use saga_runtime::{ActionRequest, CompensationRequest, EscalationRequest, PivotCheck};
 use serde::{Deserialize, Serialize};
 
 use super::{describe, step_key};
 use crate::TripContext;
 use crate::trip_booking::results;
-use trip::application::{ConfirmTripError, CreateTripError};
+use trip::application::{ConfirmTripError, CreateTripError, Locked};
 use trip::domain::{Charges, Trip, TripRequest, TripStatus};
 
 /// What the trip steps return: the trip's status after the step.
@@ -75,6 +76,33 @@ pub async fn confirm(
         .confirm(request.input.trip_id, charges, &key)
         .await?
         .into())
+}
+
+/// `LockTrip`, the guard of the pivot `ConfirmTrip`: when the confirmation failed (or its answer
+/// was lost), either the trip is confirmed after all, and the saga ends confirmed with nothing
+/// undone, or it is moved to cancelling with a conditional write, so that no late or retried
+/// confirmation can confirm it while its bookings are undone.
+#[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
+pub async fn lock(
+    context: &TripContext,
+    request: CompensationRequest<TripRequest, TripSummary>,
+) -> Result<PivotCheck, InfraError> {
+    let key = step_key(&request.context)?;
+    let reason = describe(&request.failure);
+    let locked = context
+        .trips
+        .lock(request.input.trip_id, &reason, &key)
+        .await?;
+    Ok(match locked {
+        Locked::Confirmed(_) => {
+            tracing::warn!(
+                reason,
+                "the confirmation took effect although it failed: the trip stays confirmed"
+            );
+            PivotCheck::COMMITTED
+        }
+        Locked::Locked(_) | Locked::Missing => PivotCheck::LOCKED,
+    })
 }
 
 /// `EscalateTrip`: the trip needs an operator; the reason lists what is left undone.

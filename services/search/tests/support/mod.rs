@@ -41,6 +41,10 @@ pub(crate) fn life(trip_id: TripId, last: TripStatus) -> Vec<Trip> {
                 paid: usd("1050.00 USD"),
             });
         }),
+        // The pivot's guard locked it: compensations are running.
+        TripStatus::Cancelling => next(&|t| {
+            t.lock("TripNotPending".into());
+        }),
         TripStatus::Cancelled => next(&|t| {
             t.cancel("SoldOut: no seat left".into());
         }),

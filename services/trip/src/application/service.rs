@@ -93,7 +93,7 @@ mod tests {
     use kernel::{Money, TripId};
 
     use super::TripService;
-    use crate::application::{ConfirmTripError, CreateTripError};
+    use crate::application::{ConfirmTripError, CreateTripError, Locked};
     use crate::domain::{Charges, TripRequest, TripStatus};
     use crate::infrastructure::InMemoryTripRepository;
 
@@ -169,6 +169,79 @@ mod tests {
             trips.get(trip_id).await.unwrap().unwrap().status,
             TripStatus::Cancelled
         );
+    }
+
+    /// The semantic lock: once the pivot's guard has locked a trip, no confirmation can take
+    /// effect, whatever its timing; once a trip is confirmed, the guard says so and changes
+    /// nothing. Both answers hold when asked again.
+    #[tokio::test]
+    async fn the_lock_and_the_confirmation_exclude_each_other() {
+        let (trips, _) = service();
+        let locked = TripId::new();
+        trips
+            .create(request(locked), &key("e1:CreateTrip"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let answer = trips
+                .lock(locked, "PaymentDeclined", &key("e1:LockTrip"))
+                .await
+                .unwrap();
+            assert!(
+                matches!(&answer, Locked::Locked(t) if t.status == TripStatus::Cancelling),
+                "{answer:?}"
+            );
+        }
+        let late = trips
+            .confirm(locked, charges(), &key("e1:ConfirmTrip"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                late,
+                ConfirmTripError::TripNotPending(_, TripStatus::Cancelling)
+            ),
+            "{late}"
+        );
+        let cancelled = trips
+            .cancel(locked, "PaymentDeclined", &key("e1:CancelTrip"))
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status, TripStatus::Cancelled);
+        assert!(matches!(
+            trips
+                .lock(locked, "again", &key("e1:LockTrip"))
+                .await
+                .unwrap(),
+            Locked::Locked(_)
+        ));
+
+        let confirmed = TripId::new();
+        trips
+            .create(request(confirmed), &key("e2:CreateTrip"))
+            .await
+            .unwrap();
+        trips
+            .confirm(confirmed, charges(), &key("e2:ConfirmTrip"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let answer = trips
+                .lock(confirmed, "Lambda.Unknown", &key("e2:LockTrip"))
+                .await
+                .unwrap();
+            assert!(
+                matches!(&answer, Locked::Confirmed(t) if t.status == TripStatus::Confirmed),
+                "{answer:?}"
+            );
+        }
+        assert!(matches!(
+            trips
+                .lock(TripId::new(), "x", &key("e3:LockTrip"))
+                .await
+                .unwrap(),
+            Locked::Missing
+        ));
     }
 
     #[tokio::test]

@@ -14,6 +14,13 @@ pub enum TripEvent {
         /// The trip.
         trip_id: TripId,
     },
+    /// The saga started undoing the trip's steps: it can no longer be confirmed.
+    TripCancelling {
+        /// The trip.
+        trip_id: TripId,
+        /// The error that started compensation.
+        reason: String,
+    },
     /// The trip reached a final status.
     TripSettled {
         /// The trip.
@@ -31,6 +38,7 @@ impl DomainEvent for TripEvent {
     fn event_type(&self) -> &'static str {
         match self {
             TripEvent::TripRequested { .. } => "TripRequested",
+            TripEvent::TripCancelling { .. } => "TripCancelling",
             TripEvent::TripSettled {
                 status: TripStatus::Confirmed,
                 ..
@@ -45,9 +53,9 @@ impl DomainEvent for TripEvent {
 
     fn aggregate_id(&self) -> String {
         match self {
-            TripEvent::TripRequested { trip_id } | TripEvent::TripSettled { trip_id, .. } => {
-                trip_id.to_string()
-            }
+            TripEvent::TripRequested { trip_id }
+            | TripEvent::TripCancelling { trip_id, .. }
+            | TripEvent::TripSettled { trip_id, .. } => trip_id.to_string(),
         }
     }
 }

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub enum TripStatus {
     /// The saga is running.
     Pending,
+    /// The saga is undoing its steps: the trip can no longer be confirmed (the semantic lock
+    /// its pivot's guard takes).
+    Cancelling,
     /// Flight, hotel and payment are all in place.
     Confirmed,
     /// A step failed; every completed step was undone.
@@ -23,17 +26,20 @@ pub enum TripStatus {
 
 impl TripStatus {
     /// Every status, in the order of a trip's life.
-    pub const ALL: [TripStatus; 4] = [
+    pub const ALL: [TripStatus; 5] = [
         TripStatus::Pending,
+        TripStatus::Cancelling,
         TripStatus::Confirmed,
         TripStatus::Cancelled,
         TripStatus::NeedsAttention,
     ];
 
-    /// The name stored and shown: `PENDING`, `CONFIRMED`, `CANCELLED`, `NEEDS_ATTENTION`.
+    /// The name stored and shown: `PENDING`, `CANCELLING`, `CONFIRMED`, `CANCELLED`,
+    /// `NEEDS_ATTENTION`.
     pub fn as_str(self) -> &'static str {
         match self {
             TripStatus::Pending => "PENDING",
+            TripStatus::Cancelling => "CANCELLING",
             TripStatus::Confirmed => "CONFIRMED",
             TripStatus::Cancelled => "CANCELLED",
             TripStatus::NeedsAttention => "NEEDS_ATTENTION",
@@ -42,7 +48,7 @@ impl TripStatus {
 
     /// Whether the saga has finished with this trip.
     pub fn is_final(self) -> bool {
-        !matches!(self, TripStatus::Pending)
+        !matches!(self, TripStatus::Pending | TripStatus::Cancelling)
     }
 }
 
@@ -58,6 +64,7 @@ impl std::str::FromStr for TripStatus {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "PENDING" => Ok(TripStatus::Pending),
+            "CANCELLING" => Ok(TripStatus::Cancelling),
             "CONFIRMED" => Ok(TripStatus::Confirmed),
             "CANCELLED" => Ok(TripStatus::Cancelled),
             "NEEDS_ATTENTION" => Ok(TripStatus::NeedsAttention),
@@ -72,12 +79,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_its_name() {
-        for status in [
-            TripStatus::Pending,
-            TripStatus::Confirmed,
-            TripStatus::Cancelled,
-            TripStatus::NeedsAttention,
-        ] {
+        for status in TripStatus::ALL {
             assert_eq!(status.as_str().parse::<TripStatus>().unwrap(), status);
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }

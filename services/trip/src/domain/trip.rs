@@ -99,13 +99,36 @@ impl Trip {
         }
     }
 
-    /// Pending → cancelled, with the error that started compensation.
+    /// Pending → cancelling: the semantic lock that the saga's compensation takes first, so
+    /// that a late or retried confirmation can no longer confirm the trip. Refused when the trip
+    /// is confirmed already (the confirmation took effect: nothing is to be undone); a trip that
+    /// is cancelling, cancelled or needs attention stays as it is (it cannot be confirmed).
+    pub fn lock(&mut self, reason: String) -> Transition {
+        match self.status {
+            TripStatus::Pending => {
+                self.status = TripStatus::Cancelling;
+                self.reason = Some(reason.clone());
+                Transition::Changed(TripEvent::TripCancelling {
+                    trip_id: self.trip_id,
+                    reason,
+                })
+            }
+            TripStatus::Cancelling | TripStatus::Cancelled | TripStatus::NeedsAttention => {
+                Transition::Unchanged
+            }
+            current @ TripStatus::Confirmed => Transition::Refused { current },
+        }
+    }
+
+    /// Pending or cancelling → cancelled, with the error that started compensation.
     ///
     /// A trip that needs attention stays so: the escalation knows more than the cancellation.
     pub fn cancel(&mut self, reason: String) -> Transition {
         match self.status {
             TripStatus::Cancelled | TripStatus::NeedsAttention => Transition::Unchanged,
-            TripStatus::Pending => self.settle(TripStatus::Cancelled, Some(reason)),
+            TripStatus::Pending | TripStatus::Cancelling => {
+                self.settle(TripStatus::Cancelled, Some(reason))
+            }
             current @ TripStatus::Confirmed => Transition::Refused { current },
         }
     }
