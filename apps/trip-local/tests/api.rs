@@ -977,10 +977,10 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     rest.split_once(end).unwrap().0
 }
 
-/// `trip-local serve` listens, prints the curl lines with its real address, and answers them.
-#[test]
-fn serve_prints_curl_lines_and_answers_on_its_port() {
-    use std::io::{BufRead, BufReader, Read, Write};
+/// Starts `trip-local serve` on a free port; answers the process and what it printed up to
+/// "Ctrl-C stops the server".
+fn start_serve() -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
 
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trip-local"))
         .args(["serve", "--port", "0"])
@@ -988,16 +988,24 @@ fn serve_prints_curl_lines_and_answers_on_its_port() {
         .stderr(std::process::Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut printed = Vec::new();
+    let mut printed = String::new();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     while stdout.read_line(&mut line).unwrap() > 0 {
-        printed.push(std::mem::take(&mut line));
-        if printed.last().unwrap().contains("Ctrl-C") {
+        printed.push_str(&std::mem::take(&mut line));
+        if printed.contains("Ctrl-C") {
             break;
         }
     }
-    let output = printed.concat();
+    (child, printed)
+}
+
+/// `trip-local serve` listens, prints the curl lines with its real address, and answers them.
+#[test]
+fn serve_prints_curl_lines_and_answers_on_its_port() {
+    use std::io::{Read, Write};
+
+    let (mut child, output) = start_serve();
     let base = between(&output, "API on ", " ").to_owned();
     let address = base.strip_prefix("http://").unwrap().to_owned();
     let exchange = |request: String| {
@@ -1312,23 +1320,7 @@ async fn the_search_lambda_answers_as_the_local_api() {
 /// day with nothing on sale.
 #[test]
 fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sale() {
-    use std::io::{BufRead, BufReader};
-
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trip-local"))
-        .args(["serve", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        printed.push_str(&std::mem::take(&mut line));
-        if printed.contains("Ctrl-C") {
-            break;
-        }
-    }
+    let (mut child, printed) = start_serve();
     let base = between(&printed, "API on ", " ").to_owned();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/smoke-test.sh");
     let smoke = |date: &str| {

@@ -295,19 +295,7 @@ async fn declined_payment(saga: &Saga) {
             "Compensated"
         ]
     );
-    assert_eq!(seats(context, "NH106").await, seats_before);
-    assert_eq!(rooms(context, "TOKYO01").await, rooms_before);
-    let payment = context.payments.payment(trip_id).await.unwrap();
-    assert!(
-        payment
-            .as_ref()
-            .is_none_or(|p| p.status != payment::PaymentStatus::Captured),
-        "no captured payment is left: {payment:?}"
-    );
-    assert_eq!(
-        context.trips.get(trip_id).await.unwrap().unwrap().status,
-        TripStatus::Cancelled
-    );
+    assert_everything_undone(context, trip_id, (seats_before, rooms_before)).await;
 }
 
 /// What happens to the trip just before its confirmation runs.
@@ -418,14 +406,26 @@ async fn confirmation_fails(saga: &Saga, what: BeforeConfirming) {
             "Compensated"
         ]
     );
-    assert_eq!(seats(context, "NH106").await, seats_before);
-    assert_eq!(rooms(context, "TOKYO01").await, rooms_before);
-    let payment = context.payments.payment(trip_id).await.unwrap().unwrap();
-    assert_ne!(payment.status, payment::PaymentStatus::Captured);
+    assert_everything_undone(context, trip_id, (seats_before, rooms_before)).await;
     let trip = context.trips.get(trip_id).await.unwrap().unwrap();
+    assert_eq!(trip.reason.as_deref(), Some(reason));
+}
+
+/// The trip is cancelled, the stock is back to `before` (NH106's seats, TOKYO01's rooms) and no
+/// captured payment is left.
+async fn assert_everything_undone(context: &TripContext, trip_id: TripId, before: (u32, Vec<u32>)) {
+    assert_eq!(seats(context, "NH106").await, before.0);
+    assert_eq!(rooms(context, "TOKYO01").await, before.1);
+    let payment = context.payments.payment(trip_id).await.unwrap();
+    assert!(
+        payment
+            .as_ref()
+            .is_none_or(|p| p.status != payment::PaymentStatus::Captured),
+        "no captured payment is left: {payment:?}"
+    );
     assert_eq!(
-        (trip.status, trip.reason.as_deref()),
-        (TripStatus::Cancelled, Some(reason))
+        context.trips.get(trip_id).await.unwrap().unwrap().status,
+        TripStatus::Cancelled
     );
 }
 
