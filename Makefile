@@ -71,7 +71,7 @@ bench: setup
 	$(CARGO) bench -p asl-executor --bench trip_saga
 	$(CARGO) bench -p trip-local --bench system
 	$(CARGO) build --release -p trip-saga -p trip-local --bins
-	$(CARGO) bench -p trip-saga --bench cold_start
+	$(CARGO) run -q -p trip-saga --example cold_start
 
 fmt:
 	$(CARGO) fmt --all

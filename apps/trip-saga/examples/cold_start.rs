@@ -11,8 +11,11 @@
 //!
 //! ```sh
 //! make bench   # builds the release binaries first; or:
-//! cargo build --release -p trip-saga -p trip-local --bins && cargo bench -p trip-saga --bench cold_start
+//! cargo build --release -p trip-saga -p trip-local --bins && cargo run -p trip-saga --example cold_start
 //! ```
+//!
+//! An example, not a `cargo bench` target: the harness only starts processes and waits on
+//! sockets, and the bench profile would rebuild the whole SDK at `opt-level = 3` for nothing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
