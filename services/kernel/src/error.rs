@@ -53,6 +53,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// The saga error names of store failures (see the [module docs](self)).
@@ -156,16 +157,24 @@ impl InfraError {
     /// A `TransactionCanceledException` lands in `StoreFailed` here: its per-item reasons are
     /// only meaningful to the code that built the transaction, which is
     /// [`StepTransaction`](crate::dynamo::StepTransaction).
-    pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
+    ///
+    /// A server error (HTTP 5xx) whose code DynamoDB does not document (a proxy's, a load
+    /// balancer's, a compatible server's, or none at all) is `StoreUnavailable`, as DynamoDB's
+    /// own `InternalServerError` is: the service was unwell, not the request wrong.
+    pub fn from_sdk<E>(operation: &str, error: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
     {
         let kind = match &error {
             SdkError::TimeoutError(_)
             | SdkError::DispatchFailure(_)
             | SdkError::ResponseError(_) => InfraErrorKind::Unavailable,
-            SdkError::ServiceError(service) => kind_of_code(service.err().code()),
+            SdkError::ServiceError(service) => match kind_of_code(service.err().code()) {
+                InfraErrorKind::Failed if service.raw().status().is_server_error() => {
+                    InfraErrorKind::Unavailable
+                }
+                kind => kind,
+            },
             // Construction failures are ours (a missing required field): retrying cannot help.
             _ => InfraErrorKind::Failed,
         };
@@ -278,6 +287,43 @@ mod tests {
         assert_eq!(
             InfraError::conflict("busy").to_string(),
             "StoreConflict: busy"
+        );
+    }
+
+    /// What a server answered: `status`, and `code` as the error's `__type` (or none).
+    fn answered(status: u16, code: Option<&str>) -> InfraError {
+        use aws_sdk_dynamodb::error::ErrorMetadata;
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let mut metadata = ErrorMetadata::builder().message("from the server");
+        if let Some(code) = code {
+            metadata = metadata.code(code);
+        }
+        let raw = HttpResponse::new(
+            status.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        InfraError::from_sdk(
+            "PutItem",
+            SdkError::service_error(PutItemError::generic(metadata.build()), raw),
+        )
+    }
+
+    #[test]
+    fn a_server_error_without_a_known_code_is_retried_a_client_error_is_not() {
+        assert_eq!(answered(500, None).kind(), InfraErrorKind::Unavailable);
+        assert_eq!(answered(502, Some("BadGateway")).kind(), InfraErrorKind::Unavailable);
+        assert_eq!(
+            answered(500, Some("InternalServerError")).kind(),
+            InfraErrorKind::Unavailable
+        );
+        assert_eq!(answered(400, None).kind(), InfraErrorKind::Failed);
+        assert_eq!(
+            answered(400, Some("ValidationException")).kind(),
+            InfraErrorKind::Failed
+        );
+        assert_eq!(
+            answered(400, Some("ThrottlingException")).kind(),
+            InfraErrorKind::Throttled
         );
     }
 
