@@ -311,7 +311,10 @@ mod tests {
     #[test]
     fn a_server_error_without_a_known_code_is_retried_a_client_error_is_not() {
         assert_eq!(answered(500, None).kind(), InfraErrorKind::Unavailable);
-        assert_eq!(answered(502, Some("BadGateway")).kind(), InfraErrorKind::Unavailable);
+        assert_eq!(
+            answered(502, Some("BadGateway")).kind(),
+            InfraErrorKind::Unavailable
+        );
         assert_eq!(
             answered(500, Some("InternalServerError")).kind(),
             InfraErrorKind::Unavailable
