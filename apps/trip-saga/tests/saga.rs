@@ -86,6 +86,61 @@ enum Functions {
     /// A context per function, on a client that records the actions it sends; every call runs
     /// twice.
     Recording(access::Recording),
+    /// One context; every invocation delivered this many times at once (a duplicate delivery
+    /// racing the original), each answer checked against the others.
+    AtOnce(TripContext, usize),
+}
+
+/// Whether an answer is a transient store error, which Step Functions retries.
+fn is_transient(answer: &Result<Value, lambda_runtime::Diagnostic>) -> bool {
+    answer.as_ref().is_err_and(|d| {
+        ["StoreThrottled", "StoreUnavailable", "StoreConflict"].contains(&d.error_type.as_str())
+    })
+}
+
+/// `payload` to `function`, `times` times at once. A copy that loses the race may answer with a
+/// transient error (Step Functions would retry it): it is retried here as Step Functions would.
+/// Every copy must end with the same answer.
+async fn at_once(
+    context: &TripContext,
+    function: Function,
+    payload: Value,
+    times: usize,
+) -> Result<Value, LambdaError> {
+    let copies = (0..times).map(|_| {
+        let payload = payload.clone();
+        async move {
+            let mut answer = function.invoke(context, payload.clone()).await;
+            for _ in 0..5 {
+                if !is_transient(&answer) {
+                    break;
+                }
+                answer = function.invoke(context, payload.clone()).await;
+            }
+            answer
+        }
+    });
+    let answers = futures::future::join_all(copies).await;
+    let first = answers[0]
+        .as_ref()
+        .map_err(|d| (&d.error_type, &d.error_message));
+    for other in &answers[1..] {
+        assert_eq!(
+            first,
+            other
+                .as_ref()
+                .map_err(|d| (&d.error_type, &d.error_message)),
+            "{function:?} answered differently to the same payload delivered {times} times at once"
+        );
+    }
+    answers
+        .into_iter()
+        .next()
+        .expect("at least one copy")
+        .map_err(|d| LambdaError::Function {
+            error_type: d.error_type,
+            error_message: d.error_message,
+        })
 }
 
 impl LambdaInvoker for &Functions {
@@ -96,6 +151,15 @@ impl LambdaInvoker for &Functions {
         match self {
             Functions::Shared(in_process) => in_process.invoke(invocation),
             Functions::Recording(recording) => recording.invoke(invocation),
+            Functions::AtOnce(context, times) => Box::pin(async move {
+                let info = saga_runtime::local::function_for(
+                    &trip_saga::trip_booking::SAGA,
+                    invocation.function_name,
+                )
+                .unwrap_or_else(|| panic!("no function {}", invocation.function_name));
+                let function = Function::from_name(&info.name).expect("a function of the saga");
+                at_once(context, function, invocation.payload, *times).await
+            }),
         }
     }
 }
@@ -504,6 +568,25 @@ async fn every_path(saga: &Saga) {
 async fn on_the_in_memory_store() {
     let context = seeded(TripContext::in_memory()).await;
     let functions = Functions::Shared(InProcess::new(context.clone()));
+    every_path(&Saga { context, functions }).await;
+}
+
+/// Every path with every invocation delivered three times at once (duplicates racing each
+/// other), on the in-memory store: the same answers, and the effects of a single delivery (the
+/// paths check the stock, the payment and the trip).
+#[tokio::test]
+async fn on_the_in_memory_store_with_every_call_three_times_at_once() {
+    let context = seeded(TripContext::in_memory()).await;
+    let functions = Functions::AtOnce(context.clone(), 3);
+    every_path(&Saga { context, functions }).await;
+}
+
+/// The same on DynamoDB (moto), twice at once: conditional writes decide the race there.
+#[tokio::test]
+async fn on_dynamodb_with_every_call_twice_at_once() {
+    let table = kernel::testing::test_table().await;
+    let context = seeded(TripContext::dynamodb(&table.client, &table.name)).await;
+    let functions = Functions::AtOnce(context.clone(), 2);
     every_path(&Saga { context, functions }).await;
 }
 

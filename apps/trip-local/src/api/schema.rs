@@ -148,7 +148,7 @@ impl RequestDecoder {
         let request = serde_path_to_error::deserialize::<_, TripRequest>(value).map_err(|e| {
             Rejection::Invalid(vec![Violation {
                 pointer: pointer(e.path()),
-                message: e.inner().to_string(),
+                message: bounded(e.inner().to_string()),
             }])
         })?;
         Ok(Decoded { input, request })
@@ -161,7 +161,7 @@ impl RequestDecoder {
             .iter_errors(body)
             .map(|error| Violation {
                 pointer: error.instance_path().as_str().to_owned(),
-                message: error.to_string(),
+                message: bounded(error.to_string()),
             })
             .collect();
         // The validator's order follows its evaluation, not the document; clients and tests
@@ -170,6 +170,26 @@ impl RequestDecoder {
         violations.dedup();
         violations
     }
+}
+
+/// The longest violation message, in characters: the validator quotes the offending value, and
+/// an error must not grow with the body it rejects (a 60 KB string would make a 120 KB answer).
+const MESSAGE_CHARS: usize = 240;
+
+/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`], saying how much was left
+/// out.
+fn bounded(message: String) -> String {
+    let length = message.chars().count();
+    if length <= MESSAGE_CHARS {
+        return message;
+    }
+    let keep = MESSAGE_CHARS / 2;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(length - keep).collect();
+    format!(
+        "{head}… ({} characters left out) …{tail}",
+        length - 2 * keep
+    )
 }
 
 /// `hotel.stay` → `/hotel/stay`, escaped as RFC 6901 says.
@@ -284,6 +304,23 @@ mod tests {
                 "{expected} in {pointers:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_huge_value_is_not_echoed_whole() {
+        let mut huge = body();
+        huge["flight"]["flight_number"] = json!("X".repeat(60_000));
+        let found = violations(&huge);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].pointer, "/flight/flight_number");
+        let length = found[0].message.chars().count();
+        assert!(length < 400, "{length} characters: {}", found[0].message);
+        assert!(
+            found[0].message.contains("characters left out"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(bounded("short".to_owned()), "short");
     }
 
     #[test]
