@@ -137,6 +137,9 @@ impl RequestDecoder {
                 message: format!("the body is not JSON: {e}"),
             })
         })?;
+        if let Some(repeated) = repeated_key(bytes) {
+            return Err(Rejection::Invalid(vec![repeated]));
+        }
         let violations = self.violations(&body);
         if !violations.is_empty() {
             return Err(Rejection::Invalid(violations));
@@ -170,6 +173,89 @@ impl RequestDecoder {
         violations.dedup();
         violations
     }
+}
+
+/// The first key that one object of `bytes` (valid JSON) repeats, as a violation at that object.
+/// JSON parsers disagree on which of the two values wins (serde_json keeps the last, others the
+/// first or refuse), so a body that repeats a key means different things to different readers:
+/// it is refused, never guessed at.
+fn repeated_key(bytes: &[u8]) -> Option<Violation> {
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    /// Any JSON value whose objects have unique keys.
+    struct Unique;
+
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(Unique)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Unique {
+        type Value = Unique;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut keys = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !keys.insert(key.clone()) {
+                    return Err(de::Error::custom(bounded(format!(
+                        "the key `{key}` appears twice in this object; a JSON object must not repeat a key"
+                    ))));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, Unique>(&mut deserializer)
+        .err()
+        .map(|error| {
+            // serde_json appends the position to a custom message; the pointer says where.
+            let message = error.inner().to_string();
+            let message = message
+                .split_once(" at line ")
+                .map_or(message.as_str(), |(text, _)| text)
+                .to_owned();
+            Violation {
+                pointer: pointer(error.path()),
+                message,
+            }
+        })
 }
 
 /// The longest violation message, in characters: the validator quotes the offending value, and
@@ -304,6 +390,28 @@ mod tests {
                 "{expected} in {pointers:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_where_it_is() {
+        let sent = r#"{"flight": {"flight_number": "NH106", "date": "2026-12-01", "passengers": 2, "passengers": 9},
+            "hotel": {"hotel": "TOKYO01", "stay": {"start": "2026-12-01", "end": "2026-12-04"}, "guests": 2},
+            "payment": {"card": "tok_visa_4242"}}"#;
+        let Err(Rejection::Invalid(found)) =
+            RequestDecoder::new().decode(sent.as_bytes(), TripId::new())
+        else {
+            panic!("a repeated key must be refused");
+        };
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].pointer, "/flight");
+        assert_eq!(
+            found[0].message,
+            "the key `passengers` appears twice in this object; a JSON object must not repeat a key"
+        );
+        let top = r#"{"payment": {"card": "a"}, "payment": {"card": "b"}}"#;
+        assert_eq!(repeated_key(top.as_bytes()).unwrap().pointer, "");
+        assert!(repeated_key(body().to_string().as_bytes()).is_none());
+        assert!(repeated_key(br#"[{"a": 1}, {"a": 2}]"#).is_none());
     }
 
     #[test]
