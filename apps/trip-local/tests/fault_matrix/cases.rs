@@ -231,10 +231,16 @@ pub(crate) fn compensates(
                 Reason::Nothing
             },
         ),
+        // The trip's own compensation found something still held and marked it for attention
+        // itself: it never reads CANCELLED while something is held, even when nobody else can
+        // be told.
         Undo::NobodyTold(_) => (
             format!("FAILED {}", model.escalation_failed_error),
-            TripStatus::Cancelled,
-            cancelled,
+            TripStatus::NeedsAttention,
+            Reason::Contains(vec![
+                "left undone: ".to_owned(),
+                format!("after {}", failure.error),
+            ]),
         ),
     };
     let booking = match failure.trigger {
@@ -592,25 +598,34 @@ pub(crate) fn escalation_transient_cases() -> Vec<Case> {
 /// Group 6c: The escalation itself fails on every attempt after a compensation was left undone:
 /// the execution ends `EscalationFailed` (not `CompensationFailed`, whose cause says the
 /// escalation recorded what is left), and the store keeps what was left undone.
+///
+/// One case per compensation: the trip's own (the trip stays as it was), the pivot's guard
+/// (nothing was undone) and each booking's (the trip's own compensation finds the booking still
+/// held and marks the trip for attention itself: it never reads CANCELLED with something held).
 pub(crate) fn escalation_failed_cases() -> Vec<Case> {
     let model = model();
     let n = model.escalation_retries + 1;
-    let c = &model.compensations[0];
-    let undone = c.retries + 1;
-    vec![at_compensation(
-        &format!(
-            "{COMPENSATION_TRANSIENT} on all {n} attempts, after {} failed on all {undone} attempts",
-            c.state
-        ),
-        &model.escalation,
-        |f| {
-            f.fail(&c.state, COMPENSATION_TRANSIENT, Times::Always)
-                .fail(&model.escalation, COMPENSATION_TRANSIENT, Times::Always)
-        },
-        vec![
-            (c.state.clone(), failing(undone, COMPENSATION_TRANSIENT)),
-            (model.escalation.clone(), failing(n, COMPENSATION_TRANSIENT)),
-        ],
-        Undo::NobodyTold(c),
-    )]
+    model
+        .compensations
+        .iter()
+        .map(|c| {
+            let undone = c.retries + 1;
+            at_compensation(
+                &format!(
+                    "{COMPENSATION_TRANSIENT} on all {n} attempts, after {} failed on all {undone} attempts",
+                    c.state
+                ),
+                &model.escalation,
+                |f| {
+                    f.fail(&c.state, COMPENSATION_TRANSIENT, Times::Always)
+                        .fail(&model.escalation, COMPENSATION_TRANSIENT, Times::Always)
+                },
+                vec![
+                    (c.state.clone(), failing(undone, COMPENSATION_TRANSIENT)),
+                    (model.escalation.clone(), failing(n, COMPENSATION_TRANSIENT)),
+                ],
+                Undo::NobodyTold(c),
+            )
+        })
+        .collect()
 }

@@ -238,7 +238,8 @@ macro_rules! fault_matrix {
                     $kind,
                     escalation_failed_cases(),
                     &states_of(FunctionKind::Escalation),
-                    states_of(FunctionKind::Escalation).len(),
+                    // One case per compensation left undone before the escalation fails.
+                    states_of(FunctionKind::Compensation).len(),
                 )
                 .await;
             }

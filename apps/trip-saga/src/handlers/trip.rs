@@ -43,19 +43,48 @@ pub async fn create(
     Ok(context.trips.create(request.input, &key).await?.into())
 }
 
-/// `CancelTrip`: the trip is cancelled with the error that started compensation.
+/// `CancelTrip`, the last compensation: the trip is cancelled with the error that started
+/// compensation, but only when nothing it took is still held. An earlier compensation that failed
+/// for good leaves seats, rooms or a payment behind; the trip then needs attention, naming them,
+/// so that it never reads CANCELLED while something is held (whether or not the escalation that
+/// follows manages to say more).
 #[tracing::instrument(skip_all, fields(trip_id = %request.input.trip_id))]
 pub async fn cancel(
     context: &TripContext,
     request: CompensationRequest<TripRequest, TripSummary>,
 ) -> Result<TripSummary, InfraError> {
     let key = step_key(&request.context)?;
+    let trip_id = request.input.trip_id;
     let reason = describe(&request.failure);
-    Ok(context
-        .trips
-        .cancel(request.input.trip_id, &reason, &key)
-        .await?
-        .into())
+    let held = still_held(context, trip_id).await?;
+    let trip = if held.is_empty() {
+        context.trips.cancel(trip_id, &reason, &key).await?
+    } else {
+        let reason = format!("left undone: {}; after {reason}", held.join(", "));
+        context.trips.escalate(trip_id, &reason, &key).await?
+    };
+    Ok(trip.into())
+}
+
+/// What the trip's bookings still hold, as the store says.
+async fn still_held(context: &TripContext, trip_id: TripId) -> Result<Vec<String>, InfraError> {
+    let mut held = Vec::new();
+    if let Some(seats) = context.flights.reservation(trip_id).await?
+        && seats.status == flight::ReservationStatus::Reserved
+    {
+        held.push(format!("{} seat(s) still reserved", seats.passengers.get()));
+    }
+    if let Some(rooms) = context.hotels.reservation(trip_id).await?
+        && rooms.status == hotel::ReservationStatus::Reserved
+    {
+        held.push(format!("{} room(s) a night still reserved", rooms.rooms));
+    }
+    if let Some(payment) = context.payments.payment(trip_id).await?
+        && payment.status == payment::PaymentStatus::Captured
+    {
+        held.push(format!("payment of {} still captured", payment.amount));
+    }
+    Ok(held)
 }
 
 /// `ConfirmTrip`: every booking is in place and paid; the trip records what it cost.
