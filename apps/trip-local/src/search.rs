@@ -54,7 +54,7 @@ impl LocalSearch {
         let consumer = tokio::spawn(consume_feed(feed, projector, idle));
         Self {
             service: SearchService::new(table),
-            dead_letters: Queue::InMemory(dead_letters),
+            dead_letters: Queue::InMemory(dead_letters, "in memory".to_owned()),
             idle_reads,
             consumer,
             table: "in memory".to_owned(),
@@ -71,11 +71,20 @@ impl LocalSearch {
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let search_table = search_table_name(table);
         crate::store::ensure_table_as(&dynamodb, &SEARCH_TABLE, &search_table).await?;
-        let dead_letters = SqsDeadLetters::ensure(
+        // A DynamoDB-compatible server need not serve SQS: the search still works, with its
+        // dead letters in memory (and the serve banner saying so).
+        let dead_letters = match SqsDeadLetters::ensure(
             aws_sdk_sqs::Client::new(&config),
             &dead_letter_queue_name(table),
         )
-        .await?;
+        .await
+        {
+            Ok(queue) => Queue::Sqs(queue),
+            Err(error) => Queue::InMemory(
+                Arc::new(InMemoryDeadLetters::new()),
+                format!("in memory: {endpoint} has no SQS queue for them ({error})"),
+            ),
+        };
         let described = dynamodb
             .describe_table()
             .table_name(table)
@@ -89,12 +98,12 @@ impl LocalSearch {
             .to_owned();
         let reader = StreamReader::new(aws_sdk_dynamodbstreams::Client::new(&config), stream_arn);
         let repository = Arc::new(DynamoSearchRepository::new(dynamodb, &search_table));
-        let projector = Projector::new(repository.clone(), Arc::new(dead_letters.clone()));
+        let projector = Projector::new(repository.clone(), dead_letters.sink());
         let (idle, idle_reads) = watch::channel(0);
         let consumer = tokio::spawn(consume_stream(reader, projector, idle));
         Ok(Self {
             service: SearchService::new(repository),
-            dead_letters: Queue::Sqs(dead_letters),
+            dead_letters,
             idle_reads,
             consumer,
             table: search_table,
@@ -118,15 +127,16 @@ impl LocalSearch {
     /// When the queue cannot be reached.
     pub async fn dead_letters(&self) -> Result<usize, InfraError> {
         match &self.dead_letters {
-            Queue::InMemory(queue) => Ok(queue.len()),
+            Queue::InMemory(queue, _) => Ok(queue.len()),
             Queue::Sqs(queue) => queue.approximate_len().await,
         }
     }
 
-    /// Where the dead letters wait: `in memory`, or the SQS queue's URL.
+    /// Where the dead letters wait: `in memory` (and why, on an endpoint), or the SQS queue's
+    /// URL.
     pub fn dead_letter_queue(&self) -> &str {
         match &self.dead_letters {
-            Queue::InMemory(_) => "in memory",
+            Queue::InMemory(_, place) => place,
             Queue::Sqs(queue) => queue.url(),
         }
     }
@@ -152,10 +162,22 @@ impl LocalSearch {
 
 /// The dead-letter queue of a local consumer: in memory beside the in-memory store; an SQS queue
 /// on the DynamoDB endpoint's server (moto serves both), so that it outlives the process and
-/// `trip-local replay-dead-letters` can re-drive it, as on AWS.
+/// `trip-local replay-dead-letters` can re-drive it, as on AWS; in memory again when that server
+/// serves no SQS.
 enum Queue {
-    InMemory(Arc<InMemoryDeadLetters>),
+    /// The queue, and how to say where it is.
+    InMemory(Arc<InMemoryDeadLetters>, String),
     Sqs(SqsDeadLetters),
+}
+
+impl Queue {
+    /// Where the projector sends dead letters.
+    fn sink(&self) -> Arc<dyn search::domain::DeadLetters> {
+        match self {
+            Queue::InMemory(queue, _) => queue.clone(),
+            Queue::Sqs(queue) => Arc::new(queue.clone()),
+        }
+    }
 }
 
 /// The search table of the single table `table` on a local endpoint.

@@ -571,9 +571,10 @@ async fn on_the_in_memory_store() {
     every_path(&Saga { context, functions }).await;
 }
 
-/// Every path with every invocation delivered three times at once (duplicates racing each
-/// other), on the in-memory store: the same answers, and the effects of a single delivery (the
-/// paths check the stock, the payment and the trip).
+/// Every path with every invocation delivered three times at once, on the in-memory store: the
+/// same answers, and the effects of a single delivery (the paths check the stock, the payment
+/// and the trip). The in-memory store's futures finish without yielding, so its copies run one
+/// after the other; the DynamoDB run below is where they really race.
 #[tokio::test]
 async fn on_the_in_memory_store_with_every_call_three_times_at_once() {
     let context = seeded(TripContext::in_memory()).await;
