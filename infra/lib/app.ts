@@ -1,8 +1,10 @@
 /**
  * What the CDK app holds, decided by its context: the delivery pipeline with `-c pipeline=true`
  * (lib/pipeline-config.ts), otherwise the plain stack of one stage (`-c stage=dev|prod`, the
- * default dev), as `make deploy` deploys it. Then cdk-nag on all of it. bin/infra.ts and the
- * tests build the app with this one function.
+ * default dev), as `make deploy` deploys it. Either way each stage's stack reads the
+ * observability switches (Datadog, a CloudWatch dashboard: lib/observability-config.ts), off by
+ * default. Then cdk-nag on all of it. bin/infra.ts and the tests build the app with this one
+ * function.
  */
 import { type App, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

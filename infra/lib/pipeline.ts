@@ -20,6 +20,7 @@ import {
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { GENERATED_DIR, loadGateway, loadSagas, loadSearchFunctions } from './generated';
+import { observabilityArguments } from './observability-config';
 import { contextArguments, type PipelineSettings, warnAboutPlaceholders } from './pipeline-config';
 import { acknowledgePipelineFindings } from './pipeline-nag';
 import { pipelineRoleNames, TripSagaStage } from './pipeline-stage';
@@ -154,7 +155,9 @@ export class TripSagaPipelineStack extends Stack {
         // gives the same binaries in any build directory: an unchanged function keeps its asset
         // hash, and so its version, and a deploy that changes nothing starts no canary.
         `RUSTFLAGS="--remap-path-prefix=$CODEBUILD_SRC_DIR=/src" cargo lambda build --release --arm64 --compiler cargo ${lambdaPackages().map((p) => `-p ${p}`).join(' ')}`,
-        `cd infra && npx --no-install cdk synth --no-notices ${contextArguments(settings)} -c ${PREBUILT_LAMBDAS_CONTEXT}=../${LAMBDA_DIR}`,
+        // The observability switches too: without them the pipeline's next run would deploy its
+        // stages (and itself) without what `cdk deploy` was told.
+        `cd infra && npx --no-install cdk synth --no-notices ${[contextArguments(settings), ...observabilityArguments(this.node)].join(' ')} -c ${PREBUILT_LAMBDAS_CONTEXT}=../${LAMBDA_DIR}`,
       ],
       primaryOutputDirectory: 'infra/cdk.out',
       timeout: Duration.minutes(90),

@@ -48,6 +48,8 @@ export interface TableFunctionProps {
 export const INDEX_ACTIONS: readonly string[] = ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect'];
 
 export class TableFunction extends Construct {
+  /** The Cargo binary it runs. */
+  readonly binary: string;
   readonly function: lambda.Function;
   readonly version: lambda.Version;
   readonly role: iam.Role;
@@ -56,6 +58,7 @@ export class TableFunction extends Construct {
   constructor(scope: Construct, id: string, props: TableFunctionProps) {
     super(scope, id);
     const { table, stage } = props;
+    this.binary = props.binary;
     if (props.tableActions.length === 0) {
       throw new Error(`${props.binary} declares no table actions`);
     }

@@ -6,6 +6,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { TripApi } from './api';
+import { TripSagaDashboard } from './cloudwatch-dashboard';
+import { DatadogInstrumentation } from './datadog';
 import {
   GENERATED_DIR,
   loadGateway,
@@ -16,6 +18,7 @@ import {
   loadTable,
   loadTableAccess,
 } from './generated';
+import { observabilitySettings } from './observability-config';
 import { FunctionReleases } from './release';
 import { SagaFunctions } from './saga-functions';
 import { SagaStateMachine } from './saga-state-machine';
@@ -45,6 +48,10 @@ export class TripSagaStack extends Stack {
   readonly releases: FunctionReleases;
   /** The outputs a caller reads after a deploy (the delivery pipeline's post-deploy steps). */
   readonly outputs: { readonly apiUrl: CfnOutput; readonly tableName: CfnOutput };
+  /** With `-c datadog=true` (lib/observability-config.ts). */
+  readonly datadog?: DatadogInstrumentation;
+  /** With `-c cloudwatchDashboard=true`. */
+  readonly dashboard?: TripSagaDashboard;
 
   constructor(scope: Construct, id: string, props: TripSagaStackProps) {
     super(scope, id, props);
@@ -117,5 +124,15 @@ export class TripSagaStack extends Stack {
     }
     this.releases.add(this.search.consumerName, this.search.consumerAlias);
     this.releases.add(this.search.queryName, this.search.queryAlias);
+
+    // Last, so that they see every function, state machine and queue above. Both off by
+    // default, and then nothing here changes the stack.
+    const observability = observabilitySettings(this.node);
+    if (observability.datadog !== undefined) {
+      this.datadog = new DatadogInstrumentation(this, 'Datadog', { settings: observability.datadog });
+    }
+    if (observability.cloudwatchDashboard) {
+      this.dashboard = new TripSagaDashboard(this, 'Dashboard');
+    }
   }
 }

@@ -1,9 +1,17 @@
 import { aws_iam as iam, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { synth } from './support';
+import { DATADOG_CONTEXT, synth } from './support';
 
-test.each(['dev', 'prod'] as const)('%s: no unacknowledged AwsSolutions finding', (stage) => {
-  const { stack } = synth(stage);
+/** Each observability switch (lib/observability-config.ts) adds resources and grants: checked too. */
+const CONTEXTS: Record<string, Record<string, unknown>> = {
+  'by default': {},
+  'with Datadog (functions and state machine)': DATADOG_CONTEXT,
+  'with Datadog (functions only)': { ...DATADOG_CONTEXT, datadogForwarderArn: undefined, datadogStepFunctions: 'false' },
+  'with the CloudWatch dashboard': { cloudwatchDashboard: 'true' },
+};
+
+test.each((['dev', 'prod'] as const).flatMap((stage) => Object.keys(CONTEXTS).map((name) => [stage, name])))('%s, %s: no unacknowledged AwsSolutions finding', (stage, name) => {
+  const { stack } = synth(stage as 'dev' | 'prod', undefined, CONTEXTS[name]);
   const report = new AwsSolutionsChecks(stack).validateScope(stack);
   const findings = report.violations.map(
     (v) => `${v.ruleName}: ${v.description} at ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`,

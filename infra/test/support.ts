@@ -12,9 +12,10 @@ import { TripSagaStack } from '../lib/trip-saga-stack';
 export function synth(
   stage: StageName = 'dev',
   generatedDir?: string,
+  context: Record<string, unknown> = {},
 ): { stack: TripSagaStack; template: Template } {
   // No stack is bundled: the functions' code is a placeholder asset, everything else is real.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
   const stack = new TripSagaStack(app, `TripSaga-${stage}`, {
     stage: stageConfig(stage),
     generatedDir,
@@ -64,3 +65,12 @@ export function statementsOf(template: Template, roleId: string): any[] {
     .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
+
+/** Syntactically valid, never real: what `-c datadog=true` is tested with. */
+export const DATADOG_API_KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog-api-key-AbCdEf';
+export const DATADOG_FORWARDER = 'arn:aws:lambda:eu-west-1:123456789012:function:datadog-forwarder';
+export const DATADOG_CONTEXT: Record<string, unknown> = {
+  datadog: 'true',
+  datadogApiKeySecretArn: DATADOG_API_KEY_SECRET,
+  datadogForwarderArn: DATADOG_FORWARDER,
+};
