@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run gen check setup test unit deny bench fmt lint pr infra synth deploy
+.PHONY: run gen check setup test unit deny bench soak fmt lint pr infra synth deploy
 
 ## run: book trips with the real saga on this machine (generated ASL, real handlers, in-memory store)
 run:
@@ -44,6 +44,12 @@ test:
 unit:
 	$(CARGO) test --workspace --all-features --lib --bins
 	$(CARGO) test --workspace --all-features --doc
+
+## soak: 100,000 random fault schedules on the in-memory store with a fresh seed (optimised build), checking the saga's invariants after each; prints schedules per second, how the trips ended, and on a failure the shrunk schedule and the command that replays it
+## (FAULT_SCHEDULES=N and FAULT_SCHEDULES_SEED=S override the count and the seed)
+soak:
+	FAULT_SCHEDULES=$${FAULT_SCHEDULES:-100000} FAULT_SCHEDULES_SEED=$${FAULT_SCHEDULES_SEED:-random} \
+		$(CARGO) test --profile soak -p trip-local --all-features --test fault_matrix random_schedules::in_memory -- --exact --nocapture
 
 ## infra: the CDK app's checks alone (tsc, jest, cdk synth of dev and prod with cdk-nag, cfn-lint); `make test` runs them too
 infra: setup

@@ -11,10 +11,14 @@
 //! ```text
 //! STATE=ERROR[:TIMES[:MESSAGE]]     fail with ERROR (e.g. StoreThrottled, PaymentDeclined)
 //! STATE=lose-response[:TIMES]      run the handler, then report Lambda.ServiceException
+//! STATE=timeout[:TIMES]            run out of time after the handler's effect: past the Task's
+//!                                  TimeoutSeconds (States.Timeout), or, for a Task without
+//!                                  one, the function's own timeout (Lambda.Unknown)
 //! STATE=delay:DURATION[:TIMES]     take DURATION longer (e.g. 500ms, 5s, 2m)
 //!
-//! TIMES = a positive number (the first N invocations of the state) or `always`;
-//!         the default is 1 for errors and lost responses, `always` for delays.
+//! TIMES = a positive number (the first N invocations of the state), `#N` (the N-th
+//!         invocation only) or `always`; the default is 1 for errors, lost responses and
+//!         timeouts, `always` for delays.
 //! ```
 
 use std::fmt;
@@ -26,11 +30,18 @@ use trip_saga::trip_booking::Function;
 /// function ran (its effect happened) but Step Functions only saw an error.
 pub const LOST_RESPONSE_ERROR: &str = "Lambda.ServiceException";
 
+/// The error Step Functions reports when a Lambda function ran out of its own time (Lambda reports
+/// unhandled errors, timeouts among them, as `Lambda.Unknown`): what a Task without
+/// `TimeoutSeconds` sees when its function times out.
+pub const FUNCTION_TIMEOUT_ERROR: &str = "Lambda.Unknown";
+
 /// On which invocations of its state a fault applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Times {
     /// The first `n` invocations (1-based attempts `1..=n`).
     First(u32),
+    /// The `n`-th invocation only (1-based): schedules that differ attempt by attempt.
+    Nth(u32),
     /// Every invocation.
     Always,
 }
@@ -40,6 +51,7 @@ impl Times {
     pub fn covers(self, attempt: u32) -> bool {
         match self {
             Times::First(n) => attempt <= n,
+            Times::Nth(n) => attempt == n,
             Times::Always => true,
         }
     }
@@ -49,6 +61,7 @@ impl fmt::Display for Times {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Times::First(n) => write!(f, "{n}"),
+            Times::Nth(n) => write!(f, "#{n}"),
             Times::Always => f.write_str("always"),
         }
     }
@@ -67,6 +80,10 @@ pub enum FaultKind {
     /// The handler runs (its effect happens), then the invocation reports
     /// [`LOST_RESPONSE_ERROR`] instead of its result.
     LoseResponse,
+    /// The handler runs (its effect happens), then the invocation runs out of time: past the
+    /// Task's `TimeoutSeconds` when it has one (the executor reports `States.Timeout`), else
+    /// the function's own timeout ([`FUNCTION_TIMEOUT_ERROR`]).
+    Timeout,
     /// The invocation takes this much longer (virtual time, or a real sleep in real time).
     Delay(Duration),
 }
@@ -85,9 +102,19 @@ pub struct Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            FaultKind::Fail { error, .. } => write!(f, "{}={error}:{}", self.state, self.times),
+            FaultKind::Fail { error, message } => {
+                write!(f, "{}={error}:{}", self.state, self.times)?;
+                if *message != default_message(error, &self.state) {
+                    write!(f, ":{message}")?;
+                }
+                Ok(())
+            }
             FaultKind::LoseResponse => write!(f, "{}=lose-response:{}", self.state, self.times),
-            FaultKind::Delay(d) => write!(f, "{}=delay:{d:?}:{}", self.state, self.times),
+            FaultKind::Timeout => write!(f, "{}=timeout:{}", self.state, self.times),
+            // In milliseconds, so that what is printed parses back to the same fault.
+            FaultKind::Delay(d) => {
+                write!(f, "{}=delay:{}ms:{}", self.state, d.as_millis(), self.times)
+            }
         }
     }
 }
@@ -111,12 +138,14 @@ pub struct Injection {
     pub fail: Option<(String, String)>,
     /// Run the handler, then report [`LOST_RESPONSE_ERROR`].
     pub lose_response: bool,
+    /// Run the handler, then run out of time (see [`FaultKind::Timeout`]).
+    pub time_out: bool,
 }
 
 impl Injection {
     /// Whether anything is injected at all.
     pub fn is_empty(&self) -> bool {
-        self.delay.is_zero() && self.fail.is_none() && !self.lose_response
+        self.delay.is_zero() && self.fail.is_none() && !self.lose_response && !self.time_out
     }
 }
 
@@ -142,7 +171,7 @@ impl FaultPlan {
     /// `state` fails with `error` on the `times` first invocations.
     #[must_use]
     pub fn fail(self, state: &str, error: &str, times: Times) -> Self {
-        let message = format!("injected {error} on {state}");
+        let message = default_message(error, state);
         self.with(Fault {
             state: state.into(),
             kind: FaultKind::Fail {
@@ -159,6 +188,16 @@ impl FaultPlan {
         self.with(Fault {
             state: state.into(),
             kind: FaultKind::LoseResponse,
+            times,
+        })
+    }
+
+    /// `state` runs out of time after its effect on the `times` invocations.
+    #[must_use]
+    pub fn time_out(self, state: &str, times: Times) -> Self {
+        self.with(Fault {
+            state: state.into(),
+            kind: FaultKind::Timeout,
             times,
         })
     }
@@ -197,8 +236,9 @@ impl FaultPlan {
 
     /// What to inject into the `attempt`-th invocation (1-based) of `state`.
     ///
-    /// Delays add up; the first matching error wins over a lost response, since a function that
-    /// failed before running has no response to lose.
+    /// Delays add up; the first matching error wins over a lost response or a timeout, since a
+    /// function that failed before running has no response to lose and no time to run out of;
+    /// a timeout wins over a lost response (the caller stopped waiting before any answer).
     pub fn injection(&self, state: &str, attempt: u32) -> Injection {
         let mut injection = Injection::default();
         for fault in self
@@ -214,9 +254,14 @@ impl FaultPlan {
                         .get_or_insert_with(|| (error.clone(), message.clone()));
                 }
                 FaultKind::LoseResponse => injection.lose_response = true,
+                FaultKind::Timeout => injection.time_out = true,
             }
         }
         if injection.fail.is_some() {
+            injection.lose_response = false;
+            injection.time_out = false;
+        }
+        if injection.time_out {
             injection.lose_response = false;
         }
         injection
@@ -263,6 +308,15 @@ impl std::str::FromStr for Fault {
                 }
                 (FaultKind::LoseResponse, times)
             }
+            "timeout" => {
+                let times = parse_times(parts.next(), Times::First(1)).map_err(error)?;
+                if parts.next().is_some() {
+                    return Err(error(
+                        "timeout takes at most a count: STATE=timeout[:TIMES]".into(),
+                    ));
+                }
+                (FaultKind::Timeout, times)
+            }
             "delay" => {
                 let duration = parts.next().ok_or_else(|| {
                     error(
@@ -281,7 +335,7 @@ impl std::str::FromStr for Fault {
                     .next()
                     .map(str::trim)
                     .filter(|m| !m.is_empty())
-                    .map_or_else(|| format!("injected {name} on {state}"), str::to_owned);
+                    .map_or_else(|| default_message(name, state), str::to_owned);
                 (
                     FaultKind::Fail {
                         error: name.into(),
@@ -297,6 +351,11 @@ impl std::str::FromStr for Fault {
             times,
         })
     }
+}
+
+/// The message of an injected error when none is given.
+fn default_message(error: &str, state: &str) -> String {
+    format!("injected {error} on {state}")
 }
 
 /// The rule: a fault names a Task state of the saga, so that a typo fails loudly instead of
@@ -316,7 +375,8 @@ fn check_state(state: &str) -> Result<(), String> {
 fn check_error_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(
-            "missing fault after `=`: give an error name, `lose-response` or `delay:DURATION`"
+            "missing fault after `=`: give an error name, `lose-response`, `timeout` or \
+             `delay:DURATION`"
                 .into(),
         );
     }
@@ -329,7 +389,7 @@ fn check_error_name(name: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "`{name}` is not an error name (letters, digits, `.` and `_`, e.g. StoreThrottled), \
-             `lose-response` or `delay:DURATION`"
+             `lose-response`, `timeout` or `delay:DURATION`"
         ))
     }
 }
@@ -341,11 +401,20 @@ fn parse_times(text: Option<&str>, default: Times) -> Result<Times, String> {
     if text == "always" {
         return Ok(Times::Always);
     }
+    if let Some(nth) = text.strip_prefix('#') {
+        return match nth.parse::<u32>() {
+            Ok(0) => Err("attempts count from 1: `#1` is the first invocation".into()),
+            Ok(n) => Ok(Times::Nth(n)),
+            Err(_) => Err(format!(
+                "`{text}` is not an attempt: give `#` and a positive number, e.g. #2"
+            )),
+        };
+    }
     match text.parse::<u32>() {
         Ok(0) => Err("the count must be at least 1 (or `always`)".into()),
         Ok(n) => Ok(Times::First(n)),
         Err(_) => Err(format!(
-            "`{text}` is not a count: give a positive number or `always`"
+            "`{text}` is not a count: give a positive number, `#N` or `always`"
         )),
     }
 }

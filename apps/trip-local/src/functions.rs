@@ -14,7 +14,7 @@ use saga_runtime::local::InProcess;
 use serde_json::Value;
 use trip_saga::trip_booking::Function;
 
-use crate::faults::{FaultPlan, Injection, LOST_RESPONSE_ERROR};
+use crate::faults::{FUNCTION_TIMEOUT_ERROR, FaultPlan, Injection, LOST_RESPONSE_ERROR};
 
 /// How one invocation ended, as Step Functions saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,13 +152,7 @@ impl Functions {
         let state = invocation.state_name.to_owned();
         let attempt = self.next_attempt(&state);
         let injection = self.faults.injection(&state, attempt);
-        if !injection.delay.is_zero() {
-            if self.real_time {
-                tokio::time::sleep(injection.delay).await;
-            } else {
-                invocation.clock.advance(injection.delay);
-            }
-        }
+        self.wait(clock, injection.delay).await;
         let result = self.answer(invocation, &injection).await;
         let outcome = match &result {
             Ok(_) => Outcome::Succeeded,
@@ -197,10 +191,27 @@ impl Functions {
                 error_message: message.clone(),
             });
         }
+        let clock = invocation.clock;
+        let state = invocation.state_name;
         let output = self
             .in_process
             .call(invocation.function_name, invocation.payload)
             .await?;
+        if injection.time_out {
+            // The effect happened; then the time ran out before anyone heard of it.
+            return match task_timeout(state) {
+                Some(limit) => {
+                    // Outlasting the Task's TimeoutSeconds: the executor answers States.Timeout
+                    // (in real time its timer drops this call while it waits here).
+                    self.wait(clock, limit + Duration::from_secs(1)).await;
+                    Ok(output)
+                }
+                None => Err(LambdaError::Service(StatesError::new(
+                    FUNCTION_TIMEOUT_ERROR,
+                    "injected: the function ran out of time after its effect",
+                ))),
+            };
+        }
         if injection.lose_response {
             // The effect happened and its result is dropped: only the retry's idempotency can
             // keep it from happening twice.
@@ -211,6 +222,40 @@ impl Functions {
         }
         Ok(output)
     }
+}
+
+impl Functions {
+    /// Lets `by` pass: a real sleep, or the execution's virtual clock moved on. Virtual time
+    /// also yields to the runtime, once per invocation and once per 100 ms of delay, so that
+    /// executions run side by side on one thread interleave their calls, and a delayed call
+    /// lets the others overtake it, as it would in real time: concurrency, deterministically.
+    async fn wait(&self, clock: &asl_executor::Clock, by: Duration) {
+        if self.real_time {
+            if !by.is_zero() {
+                tokio::time::sleep(by).await;
+            }
+            return;
+        }
+        clock.advance(by);
+        let turns = 1 + (by.as_millis() / 100).min(MAX_TURNS);
+        for _ in 0..turns {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// At most this many extra turns for one delay: a long delay lets every other execution run
+/// to its end anyway.
+const MAX_TURNS: u128 = 1_000;
+
+/// The `TimeoutSeconds` of a Task state, as the saga declares it.
+fn task_timeout(state: &str) -> Option<Duration> {
+    trip_saga::trip_booking::SAGA
+        .steps
+        .iter()
+        .find(|step| step.state() == state)
+        .and_then(|step| step.timeout_seconds)
+        .map(|seconds| Duration::from_secs(u64::from(seconds)))
 }
 
 fn describe(injection: &Injection) -> Option<String> {
@@ -227,6 +272,9 @@ fn describe(injection: &Injection) -> Option<String> {
     }
     if injection.lose_response {
         parts.push("ran, response lost".to_owned());
+    }
+    if injection.time_out {
+        parts.push("ran, then timed out".to_owned());
     }
     Some(parts.join(", "))
 }

@@ -123,3 +123,51 @@ fn a_plan_reports_the_first_bad_argument() {
     assert_eq!(error.input, "Nope=X");
     assert!(FaultPlan::parse_all::<&str>(&[]).unwrap().is_empty());
 }
+
+#[test]
+fn timeouts_and_single_attempts() {
+    assert_eq!(parse("ReserveHotel=timeout").kind, FaultKind::Timeout);
+    assert_eq!(parse("ReserveHotel=timeout").times, Times::First(1));
+    assert_eq!(parse("CancelHotel=timeout:always").times, Times::Always);
+    assert_eq!(parse("CancelHotel=StoreThrottled:#3").times, Times::Nth(3));
+    assert_eq!(parse("CancelHotel=lose-response:#2").times, Times::Nth(2));
+    assert!(problem("CancelHotel=timeout:1:2").contains("at most a count"));
+    assert!(problem("CancelHotel=StoreThrottled:#0").contains("count from 1"));
+    assert!(problem("CancelHotel=StoreThrottled:#x").contains("`#x` is not an attempt"));
+
+    let plan = FaultPlan::parse_all(&[
+        "CancelHotel=StoreThrottled:#2",
+        "CancelHotel=lose-response:#3",
+        "CancelHotel=timeout:#3",
+        "CancelHotel=StoreFailed:#4",
+        "CancelHotel=timeout:#4",
+    ])
+    .unwrap();
+    assert!(plan.injection("CancelHotel", 1).is_empty());
+    assert!(plan.injection("CancelHotel", 2).fail.is_some());
+    let third = plan.injection("CancelHotel", 3);
+    assert!(
+        third.time_out && !third.lose_response,
+        "nothing answers after a timeout, not even a lost response: {third:?}"
+    );
+    let fourth = plan.injection("CancelHotel", 4);
+    assert!(
+        fourth.fail.is_some() && !fourth.time_out,
+        "a function that failed before running cannot run out of time: {fourth:?}"
+    );
+    assert!(plan.injection("CancelHotel", 5).is_empty());
+}
+
+#[test]
+fn every_fault_prints_as_the_argument_that_gives_it_back() {
+    for text in [
+        "ReserveHotel=StoreThrottled:#2",
+        "ReserveHotel=timeout:always",
+        "ReserveHotel=lose-response:3",
+        "ReserveHotel=delay:1500ms:#1",
+        "ReserveHotel=StoreFailed:always:table gone: restore it",
+    ] {
+        let fault = parse(text);
+        assert_eq!(parse(&fault.to_string()), fault, "{text}");
+    }
+}

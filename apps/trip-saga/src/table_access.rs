@@ -41,11 +41,12 @@ pub const fn actions(function: Function) -> &'static [&'static str] {
         Function::CreateTrip
         | Function::ConfirmTrip
         | Function::LockTrip
-        | Function::EscalateTrip
         | Function::ProcessPayment => &["dynamodb:GetItem", "dynamodb:PutItem"],
-        // Before cancelling, it reads what the trip's bookings still hold (the reservations
-        // are queried by trip).
-        Function::CancelTrip => &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        // Before cancelling, or marking the trip for an operator, they read what the trip's
+        // bookings still hold (the reservations are queried by trip).
+        Function::CancelTrip | Function::EscalateTrip => {
+            &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+        }
         // Seats and rooms are taken and given back by conditional updates of inventory items; a
         // refund of a captured payment updates the payment item in place.
         Function::ReserveFlight

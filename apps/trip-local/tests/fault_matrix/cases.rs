@@ -213,6 +213,7 @@ pub(crate) fn compensates(
             TripStatus::NeedsAttention,
             Reason::Contains(vec![
                 format!("left undone: {} (", c.state),
+                "; still held: ".to_owned(),
                 format!("after {}", failure.error),
             ]),
         ),
@@ -238,7 +239,7 @@ pub(crate) fn compensates(
             format!("FAILED {}", model.escalation_failed_error),
             TripStatus::NeedsAttention,
             Reason::Contains(vec![
-                "left undone: ".to_owned(),
+                "still held: ".to_owned(),
                 format!("after {}", failure.error),
             ]),
         ),

@@ -14,11 +14,16 @@
 //! whole catalogue compared with the seeded one ([`run`]). Each case runs on a fresh store (a
 //! new in-memory context, or a new table on the shared moto server), so the cases of a test run
 //! concurrently and their stock checks are exact.
+//!
+//! Beside the matrix, [`schedules`] draws random fault schedules (a fault per state and attempt,
+//! for many trips at once on scarce inventory) and checks the saga's invariants after each:
+//! what no combination of faults may ever do. `make soak` runs 100,000 of them.
 
 mod cases;
 mod knowledge;
 mod model;
 mod run;
+mod schedules;
 
 use std::collections::BTreeSet;
 
@@ -261,4 +266,20 @@ macro_rules! fault_matrix {
 fault_matrix! {
     in_memory => StoreKind::InMemory;
     dynamodb => StoreKind::DynamoDb;
+}
+
+/// Random fault schedules ([`schedules`]): at least 1,000 on the in-memory store, a few hundred
+/// on DynamoDB (moto), every run of the test command; `make soak` runs 100,000.
+mod random_schedules {
+    use super::*;
+
+    #[test]
+    fn in_memory() {
+        schedules::run_schedules(StoreKind::InMemory, "random_schedules::in_memory", 1_000, 6);
+    }
+
+    #[test]
+    fn on_dynamodb() {
+        schedules::run_schedules(StoreKind::DynamoDb, "random_schedules::on_dynamodb", 200, 4);
+    }
 }

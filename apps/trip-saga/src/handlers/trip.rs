@@ -60,31 +60,42 @@ pub async fn cancel(
     let trip = if held.is_empty() {
         context.trips.cancel(trip_id, &reason, &key).await?
     } else {
-        let reason = format!("left undone: {}; after {reason}", held.join(", "));
+        let reason = format!("{}; after {reason}", held_phrase(&held));
         context.trips.escalate(trip_id, &reason, &key).await?
     };
     Ok(trip.into())
 }
 
-/// What the trip's bookings still hold, as the store says.
+/// What the trip's bookings still hold, as the store says: `2 seat(s) reserved`,
+/// `1 room(s) a night reserved`, `payment of 450.00 USD captured`.
 async fn still_held(context: &TripContext, trip_id: TripId) -> Result<Vec<String>, InfraError> {
     let mut held = Vec::new();
     if let Some(seats) = context.flights.reservation(trip_id).await?
         && seats.status == flight::ReservationStatus::Reserved
     {
-        held.push(format!("{} seat(s) still reserved", seats.passengers.get()));
+        held.push(format!("{} seat(s) reserved", seats.passengers.get()));
     }
     if let Some(rooms) = context.hotels.reservation(trip_id).await?
         && rooms.status == hotel::ReservationStatus::Reserved
     {
-        held.push(format!("{} room(s) a night still reserved", rooms.rooms));
+        held.push(format!("{} room(s) a night reserved", rooms.rooms));
     }
     if let Some(payment) = context.payments.payment(trip_id).await?
         && payment.status == payment::PaymentStatus::Captured
     {
-        held.push(format!("payment of {} still captured", payment.amount));
+        held.push(format!("payment of {} captured", payment.amount));
     }
     Ok(held)
+}
+
+/// `still held: 2 seat(s) reserved, …`, or `still held: nothing`: the part of a reason an
+/// operator acts on, in one form whoever writes it.
+fn held_phrase(held: &[String]) -> String {
+    if held.is_empty() {
+        "still held: nothing".to_owned()
+    } else {
+        format!("still held: {}", held.join(", "))
+    }
 }
 
 /// `ConfirmTrip`: every booking is in place and paid; the trip records what it cost.
@@ -152,21 +163,32 @@ pub async fn escalate(
         .iter()
         .map(|u| format!("{} ({})", u.state, describe(&u.failure)))
         .collect();
+    let trip_id = match &request.input {
+        Ok(input) => Some(input.trip_id),
+        Err(invalid) => invalid
+            .raw
+            .get("trip_id")
+            .and_then(|id| serde_json::from_value::<TripId>(id.clone()).ok()),
+    };
+    // What failed is not what is held: a compensation that failed may have done its work (its
+    // response was lost), and a pivot's guard that failed stopped compensations that never ran.
+    // The store says what the operator must undo; if it cannot be read (the likeliest reason
+    // the compensations failed), the escalation still records what it knows.
+    let held = match trip_id {
+        Some(trip_id) => match still_held(context, trip_id).await {
+            Ok(held) => held_phrase(&held),
+            Err(e) => format!("still held: unknown (the bookings could not be read: {e})"),
+        },
+        None => "still held: unknown (no trip id)".to_owned(),
+    };
     let mut reason = format!(
-        "left undone: {}; after {}",
+        "left undone: {}; {held}; after {}",
         undone.join(", "),
         describe(&request.failure)
     );
-    let trip_id = match &request.input {
-        Ok(input) => Some(input.trip_id),
-        Err(invalid) => {
-            reason = format!("{reason}; {invalid}");
-            invalid
-                .raw
-                .get("trip_id")
-                .and_then(|id| serde_json::from_value::<TripId>(id.clone()).ok())
-        }
-    };
+    if let Err(invalid) = &request.input {
+        reason = format!("{reason}; {invalid}");
+    }
     let Some(trip_id) = trip_id else {
         tracing::error!(
             reason,
