@@ -2,6 +2,8 @@
 //!
 //! Generated entrypoints are one line each: they hand the user's function to one of these
 //! generic adapters, so the decoding, error naming and tracing live here, written and tested once.
+//! Each step runs inside its span ([`trace`]), which covers the decoding too, so a payload that
+//! does not decode is a failed step of its execution's trace like any other.
 
 use std::future::Future;
 
@@ -14,9 +16,9 @@ use tracing::Instrument;
 use crate::error::{StepError, reserved};
 use crate::request::{
     ActionPayload, ActionRequest, CompensationPayload, CompensationRequest, EscalationPayload,
-    EscalationRequest, Failure, FromResults, InvalidInput, ResultError, Results, StepContext,
-    Undone,
+    EscalationRequest, Failure, FromResults, InvalidInput, ResultError, Results, Undone,
 };
+use crate::trace;
 
 /// Runs an action on the payload its Task state sent.
 ///
@@ -36,18 +38,19 @@ where
     O: Serialize,
     E: StepError,
 {
-    let (payload, taken) = take_results(payload);
-    let wire: ActionPayload<I> = decode(payload)?;
-    let results = R::from_results(results_map(taken)?).map_err(|e| invalid_payload(&e))?;
-    let request = ActionRequest {
-        input: wire.input,
-        results,
-        context: wire.context,
+    let span = trace::step_span(&payload);
+    let step = async move {
+        let (payload, taken) = take_results(payload);
+        let wire: ActionPayload<I> = decode(payload)?;
+        let results = R::from_results(results_map(taken)?).map_err(|e| invalid_payload(&e))?;
+        let request = ActionRequest {
+            input: wire.input,
+            results,
+            context: wire.context,
+        };
+        encode(&f(context, request).await.map_err(|e| diagnostic(&e))?)
     };
-    let span = step_span(&request.context);
-    async move { encode(&f(context, request).await.map_err(|e| diagnostic(&e))?) }
-        .instrument(span)
-        .await
+    trace::finish(span.clone(), step.instrument(span)).await
 }
 
 /// Runs a compensation, handing it the output of the step it undoes when that step completed,
@@ -70,31 +73,32 @@ where
     CO: Serialize,
     E: StepError,
 {
-    let (payload, taken) = take_results(payload);
-    let wire: CompensationPayload<I> = decode(payload)?;
-    let output = match results_map(taken)?
-        .remove(step)
-        .and_then(|mut slot| slot.get_mut("output").map(Value::take))
-    {
-        None => None,
-        Some(output) => Some(decode_output(output).map_err(|e| {
-            invalid_payload(&ResultError {
-                state: step.to_owned(),
-                reason: e.to_string(),
-            })
-        })?),
+    let span = trace::step_span(&payload);
+    let compensate = async move {
+        let (payload, taken) = take_results(payload);
+        let wire: CompensationPayload<I> = decode(payload)?;
+        let output = match results_map(taken)?
+            .remove(step)
+            .and_then(|mut slot| slot.get_mut("output").map(Value::take))
+        {
+            None => None,
+            Some(output) => Some(decode_output(output).map_err(|e| {
+                invalid_payload(&ResultError {
+                    state: step.to_owned(),
+                    reason: e.to_string(),
+                })
+            })?),
+        };
+        let request = CompensationRequest {
+            input: wire.input,
+            output,
+            failure: wire.failure,
+            action_idempotency_key: wire.action_idempotency_key,
+            context: wire.context,
+        };
+        encode(&g(context, request).await.map_err(|e| diagnostic(&e))?)
     };
-    let request = CompensationRequest {
-        input: wire.input,
-        output,
-        failure: wire.failure,
-        action_idempotency_key: wire.action_idempotency_key,
-        context: wire.context,
-    };
-    let span = step_span(&request.context);
-    async move { encode(&g(context, request).await.map_err(|e| diagnostic(&e))?) }
-        .instrument(span)
-        .await
+    trace::finish(span.clone(), compensate.instrument(span)).await
 }
 
 /// Runs the escalation function with the list of compensations left undone.
@@ -119,27 +123,28 @@ where
     O: Serialize,
     E: StepError,
 {
-    let (payload, taken) = take_results(payload);
-    let wire: EscalationPayload = decode(payload)?;
-    let input = I::deserialize(&wire.input).map_err(|e| InvalidInput {
-        error: e.to_string(),
-        raw: wire.input,
-    });
-    let results = match taken {
-        Some(Value::Object(map)) => Results::from_map(map),
-        _ => Results::default(),
+    let span = trace::step_span(&payload);
+    let escalate = async move {
+        let (payload, taken) = take_results(payload);
+        let wire: EscalationPayload = decode(payload)?;
+        let input = I::deserialize(&wire.input).map_err(|e| InvalidInput {
+            error: e.to_string(),
+            raw: wire.input,
+        });
+        let results = match taken {
+            Some(Value::Object(map)) => Results::from_map(map),
+            _ => Results::default(),
+        };
+        let request = EscalationRequest {
+            input,
+            results,
+            failure: wire.failure,
+            undone: undone_list(wire.undone),
+            context: wire.context,
+        };
+        encode(&h(context, request).await.map_err(|e| diagnostic(&e))?)
     };
-    let request = EscalationRequest {
-        input,
-        results,
-        failure: wire.failure,
-        undone: undone_list(wire.undone),
-        context: wire.context,
-    };
-    let span = step_span(&request.context);
-    async move { encode(&h(context, request).await.map_err(|e| diagnostic(&e))?) }
-        .instrument(span)
-        .await
+    trace::finish(span.clone(), escalate.instrument(span)).await
 }
 
 fn undone_list(map: Map<String, Value>) -> Vec<Undone> {
@@ -152,16 +157,6 @@ fn undone_list(map: Map<String, Value>) -> Vec<Undone> {
             Undone { state, failure }
         })
         .collect()
-}
-
-fn step_span(context: &StepContext) -> tracing::Span {
-    tracing::info_span!(
-        "saga_step",
-        saga = %context.saga,
-        execution_id = %context.execution_id,
-        state_name = %context.state_name,
-        retry_count = context.retry_count,
-    )
 }
 
 /// Moves `$.results` out of a payload. Deserialising it with serde would rebuild every map of

@@ -66,6 +66,10 @@
 //! `booking::Function` also implements [`SagaFunctions`], through which runners written once
 //! for every saga call it: with the `local` feature, [`local::InProcess`] runs a saga's
 //! generated ASL on the local executor with its functions in-process.
+//!
+//! Every step runs inside a span joined to its execution's trace, whose ids it derives from the
+//! execution's ARN in the payload ([`trace`]): one trace per execution, across processes, with
+//! no propagation header.
 
 mod entry;
 mod error;
@@ -77,6 +81,7 @@ pub mod local;
 mod request;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace;
 
 pub use error::{StepError, reserved};
 pub use functions::{BoxFuture, SagaFunctions};

@@ -42,3 +42,4 @@ pub mod faults;
 pub mod functions;
 pub mod search;
 pub mod store;
+pub mod telemetry;

@@ -1,5 +1,8 @@
 //! `trip-local`: the trip booking saga on this machine. See `trip-local --help`.
 
+mod nosql_workbench;
+
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -76,6 +79,20 @@ enum Command {
         #[arg(long = "fault", value_name = "FAULT")]
         faults: Vec<String>,
     },
+    /// Stand in for the Datadog extension: print the traces and metrics that runs export.
+    ///
+    /// Receives OTLP/HTTP traces on 127.0.0.1:PORT and DogStatsD metrics on
+    /// 127.0.0.1:DOGSTATSD_PORT, and prints each trace as a tree and each metric line as they
+    /// arrive, until Ctrl-C. Point a run at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+    /// DD_DOGSTATSD_URL=udp://127.0.0.1:8125.
+    OtlpReceiver {
+        /// The OTLP/HTTP port (4318 is OTLP's).
+        #[arg(long, default_value_t = 4318)]
+        port: u16,
+        /// The DogStatsD port (8125 is the extension's); 0 turns the metrics receiver off.
+        #[arg(long, default_value_t = 8125)]
+        dogstatsd_port: u16,
+    },
     /// Re-drive the stream consumer's dead-letter queue into the search table, once the cause of
     /// its letters is fixed: the poison records the consumer set aside, and the batches the
     /// event source mapping gave up on (read back from the stream, which keeps them 24 hours).
@@ -137,6 +154,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print the single table as a NoSQL Workbench data model ("Import data model"): its keys
+    /// and indexes, and a facet per kind of item holding the items the services really write,
+    /// read back after two trips booked on a DynamoDB endpoint (ids and times made fixed).
+    /// Without --dynamodb-endpoint it starts moto_server (make setup installs it).
+    NosqlWorkbench {
+        /// Write it to FILE instead, e.g. generated/trip_table.nosql_workbench.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What to do once connected to the store.
@@ -180,6 +206,17 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             port,
             FaultPlan::parse_all(&faults).map_err(|e| e.to_string())?,
         ),
+        Command::OtlpReceiver {
+            port,
+            dogstatsd_port,
+        } => {
+            let dogstatsd = (dogstatsd_port != 0)
+                .then(|| SocketAddr::from((Ipv4Addr::LOCALHOST, dogstatsd_port)));
+            trip_local::telemetry::run_receiver((Ipv4Addr::LOCALHOST, port).into(), dogstatsd)
+                .await
+                .map_err(|e| format!("receiving telemetry: {e}"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::ReplayDeadLetters {
             search_table,
             queue_url,
@@ -210,7 +247,19 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::TableAccess { out } => {
             return write_or_print(&trip_saga::table_access::access_json(), out.as_deref());
         }
+        Command::NosqlWorkbench { out } => {
+            let endpoint = match &store {
+                Store::DynamoDb { endpoint, .. } => Some(endpoint.as_str()),
+                Store::InMemory => None,
+                Store::Aws { .. } => return Err(
+                    "nosql-workbench books sample trips: give it a local endpoint (--dynamodb-endpoint) or none, never an AWS table".into(),
+                ),
+            };
+            let model = nosql_workbench::generate(endpoint).await?;
+            return write_or_print(&model, out.as_deref());
+        }
     };
+    init_telemetry();
     let (context, search) = store::connect_with_search(&store)
         .await
         .map_err(|e| format!("connecting to the store ({store}): {e}"))?;
@@ -289,6 +338,21 @@ async fn serve_command(
     .await
     .map_err(|e| format!("serving on {base}: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exporters the environment names, as in Lambda (`trip_local::telemetry::init_from_env`);
+/// where they send, and what is misconfigured, goes to standard error, beside the report.
+fn init_telemetry() {
+    let installed = trip_local::telemetry::init_from_env();
+    if let Some(endpoint) = &installed.traces_to {
+        eprintln!("trip-local: spans to {endpoint}/v1/traces (OTLP/HTTP protobuf)");
+    }
+    if let Some(address) = &installed.metrics_to {
+        eprintln!("trip-local: metrics to {address} (DogStatsD)");
+    }
+    for problem in &installed.problems {
+        eprintln!("trip-local: {problem}");
+    }
 }
 
 /// Where `replay-dead-letters` reads and writes, from the store flags and its own.

@@ -9,9 +9,19 @@
 //!   payload, which they refuse without touching the store (the runtime path alone);
 //! - binary and zip sizes (the zip holds `bootstrap`, deflated, as cargo-lambda packages it).
 //!
+//! Then `create-trip` again under three telemetry configurations (`kernel::telemetry`): none
+//! (what every row above ran with), the exporters pointed at a collector on loopback (an
+//! OTLP/HTTP endpoint answering like the Datadog extension, and a DogStatsD socket), and
+//! pointed at a collector that is down (the port refuses connections), each with the real
+//! request and with a refused (empty) payload, which leaves out moto's share of the first
+//! response. The first response includes the flush of the invocation's spans, which Lambda
+//! would otherwise freeze.
+//!
 //! ```sh
 //! make bench   # builds the release binaries first; or:
 //! cargo build --release -p trip-saga -p trip-local --bins && cargo run -p trip-saga --example cold_start
+//! # one binary, against a build of it kept from before a change (in /tmp/before/create-trip):
+//! cargo run -p trip-saga --example cold_start -- --only create-trip --baseline /tmp/before
 //! ```
 //!
 //! An example, not a `cargo bench` target: the harness only starts processes and waits on
@@ -20,6 +30,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use saga_runtime::testing::RuntimeApi;
@@ -36,14 +48,20 @@ fn main() {
     runtime.block_on(bench());
 }
 
+/// The binary whose start is measured under each telemetry configuration: the one that gets a
+/// real request.
+const TELEMETRY_BINARY: &str = "create-trip";
+
 async fn bench() {
-    let release = release_dir();
+    let args = Args::parse();
+    let release = args.binaries.clone().unwrap_or_else(release_dir);
     let table = kernel::testing::test_table().await;
     let endpoint = kernel::testing::shared_server().endpoint().to_owned();
     let binaries: Vec<String> = trip_saga::trip_booking::Function::ALL
         .iter()
         .map(|f| f.binary().to_owned())
         .chain(SEARCH_AND_API.iter().map(|b| (*b).to_owned()))
+        .filter(|b| args.only.as_ref().is_none_or(|only| only.contains(b)))
         .collect();
     println!(
         "{STARTS} starts each; binaries from {}; store: moto on {endpoint}",
@@ -59,20 +77,22 @@ async fn bench() {
         "first p50 ms",
         "first p90 ms"
     );
-    for binary in binaries {
-        let path = release.join(&binary);
+    for binary in &binaries {
+        let path = release.join(binary);
         assert!(
             path.is_file(),
             "{} is missing: run `cargo build --release -p trip-saga -p trip-local --bins` first (make bench does)",
             path.display()
         );
-        let mut inits = Vec::new();
-        let mut firsts = Vec::new();
-        for _ in 0..STARTS {
-            let (init, first) = start(&path, &binary, &table.name, &endpoint).await;
-            inits.push(init);
-            firsts.push(first);
-        }
+        let (mut inits, mut firsts) = starts(
+            &path,
+            binary,
+            Request::of(binary),
+            &table.name,
+            &endpoint,
+            &Telemetry::None,
+        )
+        .await;
         println!(
             "{binary:<16} {:>10.2} {:>10.2} {:>12.2} {:>12.2} {:>12.2} {:>12.2}",
             megabytes(std::fs::metadata(&path).expect("the binary").len()),
@@ -83,16 +103,269 @@ async fn bench() {
             percentile(&mut firsts, 90),
         );
     }
+    if binaries.iter().any(|b| b == TELEMETRY_BINARY) {
+        let baseline = args.baseline.as_ref().map(|dir| dir.join(TELEMETRY_BINARY));
+        telemetry_bench(
+            &release.join(TELEMETRY_BINARY),
+            baseline.as_deref(),
+            &table.name,
+            &endpoint,
+        )
+        .await;
+    }
+}
+
+/// Starts per row of the telemetry comparison, taken in rounds of one start per row (in a new
+/// order each round) so that a machine whose load drifts (other builds, moto) weighs on every
+/// row alike.
+const TELEMETRY_ROUNDS: usize = 48;
+
+/// `TELEMETRY_BINARY`'s start with no exporter, with a live collector, and with a dead one; and,
+/// with `--baseline DIR`, the same binary built without telemetry, for comparison.
+async fn telemetry_bench(path: &Path, baseline: Option<&Path>, table: &str, endpoint: &str) {
+    let collector = Collector::start().await;
+    let dead = dead_port();
+    let live = Telemetry::To(collector.endpoint(), collector.dogstatsd());
+    let down = Telemetry::To(
+        format!("http://127.0.0.1:{dead}"),
+        format!("udp://127.0.0.1:{dead}"),
+    );
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    // The real request's first answer waits on moto as well; the refused one (an empty
+    // payload) isolates what the exporter adds: its set-up, and one export of one span.
+    for request in [Request::Real, Request::Refused] {
+        if let Some(baseline) = baseline {
+            rows.push(Row::new(
+                "baseline binary, no variables",
+                baseline,
+                request,
+                &Telemetry::None,
+            ));
+        }
+        rows.push(Row::new("no variables", path, request, &Telemetry::None));
+        rows.push(Row::new("collector on loopback", path, request, &live));
+        rows.push(Row::new("collector down (refused)", path, request, &down));
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..TELEMETRY_ROUNDS {
+        // A start right after a real request shares the machine with moto finishing it: each
+        // round runs the rows in a new order, so that every row follows every other alike.
+        shuffle(&mut order, &mut seed);
+        for &index in &order {
+            let row = &mut rows[index];
+            let before = collector.exports();
+            let (init, first) = start(
+                row.path,
+                TELEMETRY_BINARY,
+                row.request,
+                table,
+                endpoint,
+                row.telemetry,
+            )
+            .await;
+            row.inits.push(init);
+            row.firsts.push(first);
+            row.exports += collector.exports() - before;
+        }
+    }
+    println!();
+    println!(
+        "{TELEMETRY_BINARY} by telemetry configuration, {TELEMETRY_ROUNDS} starts each, interleaved:"
+    );
+    println!(
+        "{:<48} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "binary and telemetry, first request",
+        "init p50 ms",
+        "init p90 ms",
+        "first p50 ms",
+        "first p90 ms",
+        "exports"
+    );
+    for row in &mut rows {
+        println!(
+            "{:<48} {:>12.2} {:>12.2} {:>12.2} {:>12.2} {:>8}",
+            format!("{}, {}", row.name, row.request.label()),
+            percentile(&mut row.inits, 50),
+            percentile(&mut row.inits, 90),
+            percentile(&mut row.firsts, 50),
+            percentile(&mut row.firsts, 90),
+            row.exports,
+        );
+    }
+}
+
+/// Fisher-Yates with xorshift64: a fixed sequence of orders, no dependency for it.
+fn shuffle(order: &mut [usize], seed: &mut u64) {
+    for i in (1..order.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let j = usize::try_from(*seed % (i as u64 + 1)).unwrap_or(0);
+        order.swap(i, j);
+    }
+}
+
+/// One row of the telemetry comparison and its measurements.
+struct Row<'a> {
+    name: &'static str,
+    path: &'a Path,
+    request: Request,
+    telemetry: &'a Telemetry,
+    inits: Vec<f64>,
+    firsts: Vec<f64>,
+    exports: usize,
+}
+
+impl<'a> Row<'a> {
+    fn new(name: &'static str, path: &'a Path, request: Request, telemetry: &'a Telemetry) -> Self {
+        Self {
+            name,
+            path,
+            request,
+            telemetry,
+            inits: Vec::new(),
+            firsts: Vec::new(),
+            exports: 0,
+        }
+    }
+}
+
+/// What the first invocation gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Request {
+    /// `CreateTrip`'s real request (create-trip only; the others refuse any payload here).
+    Real,
+    /// An empty payload, refused before the store is touched.
+    Refused,
+}
+
+impl Request {
+    fn of(binary: &str) -> Self {
+        if binary == TELEMETRY_BINARY {
+            Self::Real
+        } else {
+            Self::Refused
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Real => "real request",
+            Self::Refused => "refused payload",
+        }
+    }
+}
+
+/// Where a started function sends its telemetry.
+enum Telemetry {
+    /// Nowhere: no variable set.
+    None,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `DD_DOGSTATSD_URL`.
+    To(String, String),
+}
+
+/// An OTLP/HTTP endpoint that accepts every export, as the extension does, and counts them; and
+/// a socket for DogStatsD datagrams.
+struct Collector {
+    address: std::net::SocketAddr,
+    exports: Arc<AtomicUsize>,
+    dogstatsd: tokio::net::UdpSocket,
+}
+
+impl Collector {
+    async fn start() -> Self {
+        let exports = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&exports);
+        let app = axum::Router::new().route(
+            "/v1/traces",
+            axum::routing::post(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                // An empty ExportTraceServiceResponse: everything accepted.
+                async {
+                    (
+                        [("content-type", "application/x-protobuf")],
+                        Vec::<u8>::new(),
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("an address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let dogstatsd = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("a UDP port");
+        Self {
+            address,
+            exports,
+            dogstatsd,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn dogstatsd(&self) -> String {
+        format!("udp://{}", self.dogstatsd.local_addr().expect("an address"))
+    }
+
+    fn exports(&self) -> usize {
+        self.exports.load(Ordering::SeqCst)
+    }
+}
+
+/// A loopback port nothing listens on.
+fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    listener.local_addr().expect("an address").port()
+}
+
+/// `STARTS` cold starts: their init and first-response times, in milliseconds.
+async fn starts(
+    path: &Path,
+    binary: &str,
+    request: Request,
+    table: &str,
+    endpoint: &str,
+    telemetry: &Telemetry,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut inits = Vec::new();
+    let mut firsts = Vec::new();
+    for _ in 0..STARTS {
+        let (init, first) = start(path, binary, request, table, endpoint, telemetry).await;
+        inits.push(init);
+        firsts.push(first);
+    }
+    (inits, firsts)
 }
 
 /// One cold start: (init, first response), in milliseconds.
-async fn start(path: &Path, binary: &str, table: &str, endpoint: &str) -> (f64, f64) {
-    let api = RuntimeApi::start([payload(binary)])
+async fn start(
+    path: &Path,
+    binary: &str,
+    request: Request,
+    table: &str,
+    endpoint: &str,
+    telemetry: &Telemetry,
+) -> (f64, f64) {
+    let api = RuntimeApi::start([payload(request)])
         .await
         .expect("a Runtime API");
     let started = Instant::now();
-    let mut child = Command::new(path)
-        .env_clear()
+    let mut command = Command::new(path);
+    command.env_clear();
+    if let Telemetry::To(otlp, dogstatsd) = telemetry {
+        command
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .env("OTEL_SERVICE_NAME", "trip-saga")
+            .env("DD_DOGSTATSD_URL", dogstatsd);
+    }
+    let mut child = command
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
         .env("AWS_LAMBDA_FUNCTION_NAME", binary)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
@@ -117,7 +390,7 @@ async fn start(path: &Path, binary: &str, table: &str, endpoint: &str) -> (f64, 
     let log = log.unwrap_or_else(|| panic!("{binary} did not answer within {WAIT:?}"));
     let init = log.first_next.expect("a next") - started;
     let first = log.answers[0].at - started;
-    if binary == "create-trip" {
+    if request == Request::Real {
         assert!(
             !log.answers[0].is_error,
             "create-trip failed: {}",
@@ -127,8 +400,8 @@ async fn start(path: &Path, binary: &str, table: &str, endpoint: &str) -> (f64, 
     (millis(init), millis(first))
 }
 
-fn payload(binary: &str) -> Value {
-    if binary != "create-trip" {
+fn payload(request: Request) -> Value {
+    if request == Request::Refused {
         return json!({});
     }
     let trip_id = kernel::TripId::new();
@@ -146,6 +419,43 @@ fn payload(binary: &str) -> Value {
             "idempotency_key": format!("{trip_id}:CreateTrip"), "retry_count": 0
         }
     })
+}
+
+/// `--binaries DIR` (default: the release directory), `--only NAME,NAME…`, and `--baseline DIR`
+/// (where another build of the telemetry binary is, e.g. from before a change).
+struct Args {
+    binaries: Option<PathBuf>,
+    only: Option<Vec<String>>,
+    baseline: Option<PathBuf>,
+}
+
+impl Args {
+    fn parse() -> Self {
+        let mut args = Self {
+            binaries: None,
+            only: None,
+            baseline: None,
+        };
+        let mut given = std::env::args().skip(1);
+        while let Some(arg) = given.next() {
+            let mut value = || {
+                given
+                    .next()
+                    .unwrap_or_else(|| panic!("{arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--binaries" => args.binaries = Some(PathBuf::from(value())),
+                "--baseline" => args.baseline = Some(PathBuf::from(value())),
+                "--only" => {
+                    args.only = Some(value().split(',').map(ToOwned::to_owned).collect());
+                }
+                other => panic!(
+                    "unknown argument {other}: --binaries DIR, --only NAME[,NAME…], --baseline DIR"
+                ),
+            }
+        }
+        args
+    }
 }
 
 fn release_dir() -> PathBuf {

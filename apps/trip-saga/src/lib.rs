@@ -24,14 +24,32 @@ mod saga;
 pub use context::{TABLE_NAME_VAR, TripContext, environment_sdk_config};
 pub use saga::trip_booking;
 
-/// The whole `main` of a Lambda binary of the saga: JSON logs, the DynamoDB context, then
-/// `function` under the Lambda runtime.
+/// The whole `main` of a Lambda binary of the saga: JSON logs and the exporters the
+/// environment names ([`kernel::telemetry`]), the DynamoDB context, then `function` under the
+/// Lambda runtime.
 ///
 /// # Errors
 /// When the environment is incomplete (reported to the Runtime API as the init error, so
 /// Lambda shows why) or the Lambda runtime API fails.
 pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
+    configure_step_tracing();
     let context = saga_runtime::initialise(Box::pin(TripContext::from_env())).await?;
     function.serve(context).await
+}
+
+/// What every step of the saga adds to its span ([`saga_runtime::trace`]): the trip id, read
+/// from the saga's input, and, when spans are exported, their flush before the step answers.
+/// Call it after the subscriber is installed (`kernel::init_tracing`, or
+/// `kernel::tracing_setup::init`); only the first call in a process counts.
+pub fn configure_step_tracing() {
+    let flush: Option<saga_runtime::trace::Flush> = if kernel::telemetry::exports_spans() {
+        Some(|| Box::pin(kernel::telemetry::flush()))
+    } else {
+        None
+    };
+    saga_runtime::trace::configure(saga_runtime::trace::StepTracing {
+        subject: Some("trip_id"),
+        flush,
+    });
 }

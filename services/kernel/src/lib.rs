@@ -14,7 +14,10 @@
 //!   [`compensation::compensate`] on the port [`compensation::CompensationStore`] that each
 //!   service's repository implements, with the parts every store shares written once
 //!   ([`compensation::InMemoryJournal`], [`dynamo::compensation`]).
-//! - [`tracing_setup`]: [`init_tracing`], flat JSON logs with the saga step's span fields.
+//! - [`tracing_setup`]: [`init_tracing`], flat JSON logs with the saga step's span fields
+//!   (its trace id among them).
+//! - [`telemetry`]: spans exported over OTLP/HTTP and the booking's DogStatsD metrics
+//!   ([`telemetry::metrics`]), each created only when the environment names where to send it.
 //! - [`dynamo`]: single-table keys and access patterns, item mapping, the table handle
 //!   [`dynamo::SingleTable`], and [`dynamo::StepTransaction`], which writes a step's state change,
 //!   its outbox events and its idempotency record in one `TransactWriteItems`.
@@ -55,6 +58,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod stream;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tracing_setup;

@@ -15,8 +15,18 @@
 //! Datadog can filter on `execution_id` or `trip_id` directly. An inner span's field wins over an
 //! outer one of the same name, and the event's own fields win over both.
 //!
+//! The saga step's span also carries `trace_id` (its execution's trace, as OpenTelemetry writes
+//! it), `dd.trace_id` (the same, as Datadog correlates logs) and the trip id read from the step's
+//! input (`saga_runtime::trace`), computed whether or not a collector is configured: every line
+//! of a booking can be found by its trip id or trace id in CloudWatch Logs Insights, and Datadog
+//! links it to the trace. `otel.*` span fields (the span's name and kind for the exporter) are
+//! left out of the lines.
+//!
 //! The level comes from `RUST_LOG` (full `EnvFilter` syntax), else from Lambda's
 //! `AWS_LAMBDA_LOG_LEVEL` (set by the function's logging config), else `info`.
+//!
+//! [`init_tracing`] also installs the exporters the environment names ([`crate::telemetry`]):
+//! spans to an OTLP endpoint through a second `tracing` layer, metrics to DogStatsD.
 
 use std::fmt;
 use std::sync::Once;
@@ -25,23 +35,82 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-/// Installs the JSON subscriber writing to stdout as the global default. Safe to call more than
-/// once (every Lambda main and every test may call it): only the first call installs anything,
-/// and a subscriber someone else installed first is left in place.
+use crate::telemetry::{self, Config};
+
+/// Installs the JSON subscriber writing to stdout as the global default, with the exporters the
+/// environment names ([`crate::telemetry::Config::from_env`]). Safe to call more than once
+/// (every Lambda main and every test may call it): only the first call installs anything, and a
+/// subscriber someone else installed first is left in place.
 pub fn init_tracing() {
+    init(&Config::from_env(), LogOutput::Stdout);
+}
+
+/// Where [`init`] writes the JSON log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogOutput {
+    /// Standard output: a Lambda function's logs.
+    Stdout,
+    /// Standard error: a command whose standard output is its own report (`trip-local`).
+    Stderr,
+    /// Nowhere: only the exporters see the spans.
+    Off,
+}
+
+/// What [`init`] set up; empty when an earlier call did it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Installed {
+    /// Whether a subscriber was installed by this call.
+    pub subscriber: bool,
+    /// Where spans go, when they do.
+    pub traces_to: Option<String>,
+    /// Where metrics go, when they do.
+    pub metrics_to: Option<String>,
+    /// What was configured but could not be set up (also logged as warnings, when logs are on).
+    pub problems: Vec<String>,
+}
+
+/// Installs, as the global default, a subscriber with the JSON log lines on `logs` and the
+/// exporters `config` names. Only the first call does anything. With no log output and no span
+/// exporter nothing is installed at all: `tracing` then costs nothing.
+pub fn init(config: &Config, logs: LogOutput) -> Installed {
     static INIT: Once = Once::new();
+    let mut installed = Installed::default();
     INIT.call_once(|| {
+        let exporters = telemetry::install::<Registry>(config);
+        installed.traces_to = exporters.traces_to;
+        installed.metrics_to = exporters.metrics_to;
+        installed.problems = exporters.problems;
+        let writer = match logs {
+            LogOutput::Stdout => Some(BoxMakeWriter::new(std::io::stdout)),
+            LogOutput::Stderr => Some(BoxMakeWriter::new(std::io::stderr)),
+            LogOutput::Off => None,
+        };
+        if writer.is_none() && exporters.layer.is_none() {
+            return;
+        }
+        // Each layer has its own filter: the log level must not decide which spans are exported.
+        let subscriber = Registry::default()
+            .with(
+                exporters
+                    .layer
+                    .map(|layer| layer.with_filter(span_filter())),
+            )
+            .with(writer.map(|writer| json_layer(writer).with_filter(default_filter())));
         // `Err` means another global subscriber exists already; theirs stays, as documented.
-        let _ = tracing::subscriber::set_global_default(json_subscriber(
-            std::io::stdout,
-            default_filter(),
-        ));
+        installed.subscriber = tracing::subscriber::set_global_default(subscriber).is_ok();
+        for problem in &installed.problems {
+            tracing::warn!(problem, "telemetry is not fully configured");
+        }
     });
+    installed
 }
 
 /// The level filter `init_tracing` uses: `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`.
@@ -49,10 +118,25 @@ pub fn default_filter() -> EnvFilter {
     if let Ok(filter) = EnvFilter::try_from_default_env() {
         return filter;
     }
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .map(|l| l.to_lowercase())
-        .unwrap_or_default();
-    EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"))
+    level_filter(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref())
+}
+
+/// `AWS_LAMBDA_LOG_LEVEL`'s filter. An empty `EnvFilter` lets only errors through: an absent or
+/// blank level is `info`, as documented, not that.
+fn level_filter(level: Option<&str>) -> EnvFilter {
+    match level.map(str::trim) {
+        Some(level) if !level.is_empty() => {
+            EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"))
+        }
+        _ => EnvFilter::new("info"),
+    }
+}
+
+/// The spans the exporter records: the saga's steps and the services' spans under them are at
+/// `info`, whatever level the logs are kept at (a function logging only warnings still shows
+/// its booking's trace).
+fn span_filter() -> LevelFilter {
+    LevelFilter::INFO
 }
 
 /// The subscriber `init_tracing` installs, writing to `make_writer` (tests capture with it).
@@ -63,12 +147,21 @@ pub fn json_subscriber<W>(
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
+    Registry::default()
+        .with(json_layer(make_writer))
+        .with(filter)
+}
+
+/// The JSON log lines as a layer, written to `make_writer`.
+fn json_layer<S, W>(make_writer: W) -> impl Layer<S> + Send + Sync
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
         .fmt_fields(JsonFields::new())
         .event_format(FlatJson)
         .with_writer(make_writer)
-        .with_env_filter(filter)
-        .finish()
 }
 
 /// Formats an event as one flat JSON object.
@@ -103,7 +196,11 @@ where
                 if let Some(fields) = span.extensions().get::<FormattedFields<JsonFields>>()
                     && let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&fields.fields)
                 {
-                    line.extend(fields);
+                    line.extend(
+                        fields
+                            .into_iter()
+                            .filter(|(key, _)| !key.starts_with("otel.")),
+                    );
                 }
                 innermost = Some(span.name());
             }
@@ -202,6 +299,8 @@ mod tests {
             // What the generated entrypoint opens around every step.
             let step = tracing::info_span!(
                 "saga_step",
+                otel.name = "ReserveFlight",
+                otel.kind = "server",
                 saga = "TripBooking",
                 execution_id = "arn:aws:states:ap-northeast-1:1:execution:trip:abc",
                 state_name = "ReserveFlight",
@@ -230,6 +329,10 @@ mod tests {
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["span"], "reserve_seats");
         assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            line.get("otel.name").is_none() && line.get("otel.kind").is_none(),
+            "the exporter's fields stay out of the logs: {line}"
+        );
         let outer = &lines[1];
         assert_eq!(outer["state_name"], "ReserveFlight");
         assert_eq!(outer["span"], "saga_step");
@@ -249,6 +352,24 @@ mod tests {
             },
         );
         assert_eq!(capture.lines()[0]["trip_id"], "t-7");
+    }
+
+    #[test]
+    fn an_absent_or_blank_lambda_level_is_info_not_errors_only() {
+        for level in [None, Some(""), Some("  ")] {
+            let capture = Capture::default();
+            tracing::subscriber::with_default(
+                json_subscriber(capture.clone(), level_filter(level)),
+                || tracing::info!("kept"),
+            );
+            assert_eq!(capture.lines().len(), 1, "{level:?}");
+        }
+        let capture = Capture::default();
+        tracing::subscriber::with_default(
+            json_subscriber(capture.clone(), level_filter(Some("WARN"))),
+            || tracing::info!("dropped"),
+        );
+        assert!(capture.lines().is_empty());
     }
 
     #[test]

@@ -11,9 +11,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let context = &context;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(
-                trip_local::api::lambda::get_trip(context, &event.payload).await,
-            )
+            let response = trip_local::api::lambda::get_trip(context, &event.payload).await;
+            // Lambda freezes the process once it has answered: the spans go first.
+            kernel::telemetry::flush().await;
+            Ok::<_, lambda_runtime::Error>(response)
         },
     ))
     .await

@@ -15,6 +15,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ChangeBatch>| async move {
             let outcome = projector.handle(&event.payload.records).await;
+            // Lambda freezes the process once it has answered: the spans go first.
+            kernel::telemetry::flush().await;
             Ok::<_, lambda_runtime::Error>(outcome.response())
         },
     ))

@@ -14,9 +14,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let service = &service;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(
-                trip_local::api::lambda::search_trips(service, &event.payload).await,
-            )
+            let response = trip_local::api::lambda::search_trips(service, &event.payload).await;
+            // Lambda freezes the process once it has answered: the spans go first.
+            kernel::telemetry::flush().await;
+            Ok::<_, lambda_runtime::Error>(response)
         },
     ))
     .await

@@ -150,8 +150,8 @@ pub async fn lock(
 /// It never depends on the saga's input decoding (an input that does not decode is the likeliest
 /// reason every compensation failed): the trip id is then read from the raw input. When there is
 /// no trip id at all there is no trip to mark; the escalation logs the execution at ERROR level
-/// for the alarms and succeeds, and the execution still fails with
-/// `TripBooking.CompensationFailed`, whose history holds the input.
+/// and counts it (`trip.saga.escalations`) for the alarms and succeeds, and the execution still
+/// fails with `TripBooking.CompensationFailed`, whose history holds the input.
 #[tracing::instrument(skip_all, fields(execution_id = %request.context.execution_id))]
 pub async fn escalate(
     context: &TripContext,
@@ -190,6 +190,9 @@ pub async fn escalate(
         reason = format!("{reason}; {invalid}");
     }
     let Some(trip_id) = trip_id else {
+        // No trip records the escalation, so nothing tells this call from a retry of it: a
+        // retry after a lost answer counts it twice, which an operator's alarm prefers to never.
+        kernel::telemetry::metrics::escalated();
         tracing::error!(
             reason,
             input = %request.input.as_ref().err().map(|i| i.raw.to_string()).unwrap_or_default(),

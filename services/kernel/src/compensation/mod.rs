@@ -16,7 +16,9 @@
 //! | nothing (the action never committed, or has not *yet*: a timed-out invocation may still be running) | voids the action with a marker, so a late run finds it and fails (`AlreadyCancelled`, `AlreadyRefunded`) instead of taking effect: `nothing_to_undo` ([`CompensationRecords::void`], announced by [`ActionEffect::voided`]) |
 //!
 //! Each path stores its result under the compensation's own key, so a retried compensation
-//! returns the first one's answer.
+//! returns the first one's answer. The undo and the void are counted
+//! (`trip.saga.compensations`, [`crate::telemetry::metrics`]) by the call that wrote them; a
+//! retry takes the `nothing_to_undo` path and counts nothing.
 //!
 //! The look-up and the write are separate calls, so the action may commit in between: voiding
 //! then finds its record and answers [`Void::ActionTookEffect`], and the next round sees the
@@ -31,6 +33,7 @@ use time::OffsetDateTime;
 
 use crate::dynamo::IdempotencyKey;
 use crate::events::{DomainEvent, EventEnvelope};
+use crate::telemetry::metrics::{self, Compensated};
 use crate::{BoxFuture, InfraError, TripId};
 
 /// How many look-up-then-write rounds a compensation makes. A round is lost only when the action
@@ -203,7 +206,13 @@ pub async fn compensate<S: CompensationStore + ?Sized>(
                     )));
                 }
                 return match store.undo(&effect, action, compensation).await? {
-                    Undo::Undone(outcome) => Ok(outcome),
+                    Undo::Undone(outcome) => {
+                        // The look-up found the effect in place, and undoing it marks the action
+                        // compensated in the same write: an earlier call with this key would have
+                        // been seen, so this call is the one that undid it.
+                        metrics::compensated_by(compensation, Compensated::Undone);
+                        Ok(outcome)
+                    }
                     // Another compensation undid it first; answer (and remember) "nothing".
                     Undo::AlreadyUndone => {
                         records
@@ -223,7 +232,12 @@ pub async fn compensate<S: CompensationStore + ?Sized>(
                 let voided = <S::Effect as ActionEffect>::voided(trip_id, action);
                 let event = EventEnvelope::for_outbox(&voided, OffsetDateTime::now_utc())?;
                 match records.void(action, compensation, event).await? {
-                    Void::Voided(outcome) => return Ok(outcome),
+                    Void::Voided(outcome) => {
+                        // As for an undo: an earlier void with this key left the marker the
+                        // look-up would have found.
+                        metrics::compensated_by(compensation, Compensated::Voided);
+                        return Ok(outcome);
+                    }
                     Void::ActionTookEffect => {
                         tracing::info!(
                             action_idempotency_key = %action,

@@ -1,6 +1,7 @@
 //! Take a payment: the saga's `ProcessPayment` action (authorise and capture in one step).
 
 use kernel::dynamo::IdempotencyKey;
+use kernel::telemetry::metrics;
 use kernel::{InfraError, Money, PaymentId, TripId};
 
 use crate::domain::{
@@ -62,7 +63,14 @@ pub(crate) async fn take_payment(
         card: command.card,
     };
     match provider.capture(&charge, &command.idempotency_key).await? {
-        CaptureOutcome::Captured(receipt) => Ok(receipt),
+        CaptureOutcome::Captured(receipt) => {
+            // A retry's charge has a fresh id and gets the first call's receipt back: only the
+            // call whose charge was stored counts the payment.
+            if receipt.payment_id == charge.payment_id {
+                metrics::payment_captured(receipt.amount);
+            }
+            Ok(receipt)
+        }
         CaptureOutcome::Declined(reason) => Err(TakePaymentError::PaymentDeclined { reason }),
         CaptureOutcome::AlreadyRefunded => Err(TakePaymentError::AlreadyRefunded),
     }

@@ -1,6 +1,7 @@
 //! Confirm the trip: the saga's last step, once flight, hotel and payment are in place.
 
 use kernel::dynamo::IdempotencyKey;
+use kernel::telemetry::metrics;
 use kernel::{InfraError, TripId};
 
 use super::TripService;
@@ -34,7 +35,8 @@ kernel::impl_from_infra_error!(ConfirmTripError);
 
 impl TripService {
     /// Pending → confirmed, for `charges`. Confirming a confirmed trip again returns it
-    /// unchanged, with the charges it was confirmed for.
+    /// unchanged, with the charges it was confirmed for. The confirmation is counted
+    /// (`trip.bookings.confirmed`) by the call that stores it, never by a retry.
     ///
     /// # Errors
     /// When the trip does not exist or is not pending.
@@ -46,7 +48,12 @@ impl TripService {
     ) -> Result<Trip, ConfirmTripError> {
         let confirm = |trip: &mut Trip| trip.confirm(charges);
         match self.change(trip_id, key, confirm, || None).await? {
-            Changed::Done(trip) => Ok(trip),
+            Changed::Done(trip, committed) => {
+                if committed.is_some() {
+                    metrics::booking_confirmed();
+                }
+                Ok(trip)
+            }
             Changed::Refused(trip) => Err(ConfirmTripError::TripNotPending(trip_id, trip.status)),
             Changed::Missing => Err(ConfirmTripError::TripNotFound(trip_id)),
         }

@@ -54,7 +54,7 @@ impl TripService {
             )
             .await?;
         match changed {
-            Changed::Done(trip) => Ok(trip),
+            Changed::Done(trip, _) => Ok(trip),
             Changed::Refused(trip) => {
                 Err(CreateTripError::AlreadySettled(trip.trip_id, trip.status))
             }

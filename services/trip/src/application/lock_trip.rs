@@ -39,11 +39,12 @@ impl TripService {
             .change(trip_id, key, |trip| trip.lock(reason.to_owned()), || None)
             .await?;
         Ok(match changed {
-            Changed::Refused(trip) if trip.status == TripStatus::Confirmed => {
+            Changed::Refused(trip) | Changed::Done(trip, _)
+                if trip.status == TripStatus::Confirmed =>
+            {
                 Locked::Confirmed(trip)
             }
-            Changed::Done(trip) if trip.status == TripStatus::Confirmed => Locked::Confirmed(trip),
-            Changed::Done(trip) | Changed::Refused(trip) => Locked::Locked(trip),
+            Changed::Done(trip, _) | Changed::Refused(trip) => Locked::Locked(trip),
             Changed::Missing => Locked::Missing,
         })
     }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use kernel::dynamo::IdempotencyKey;
 use kernel::{AggregateVersion, InfraError, TripId};
 
-use crate::domain::{SaveOutcome, Transition, Trip, TripChange, TripEvent, TripRepository};
+use crate::domain::{
+    SaveOutcome, Transition, Trip, TripChange, TripEvent, TripRepository, TripStatus,
+};
 
 /// How often a change is re-decided when the trip changed under it before the step gives up
 /// with `StoreConflict` (which the state machine retries with backoff).
@@ -42,18 +44,19 @@ impl TripService {
         absent: impl Fn() -> Option<(Trip, TripEvent)>,
     ) -> Result<Changed, InfraError> {
         for _ in 0..STALE_READS {
-            let (trip, event, expected) = match self.repository.get(trip_id).await? {
+            let (trip, event, expected, from) = match self.repository.get(trip_id).await? {
                 Some(mut trip) => {
                     let expected = trip.version;
+                    let from = trip.status;
                     match decide(&mut trip) {
-                        Transition::Unchanged => return Ok(Changed::Done(trip)),
+                        Transition::Unchanged => return Ok(Changed::Done(trip, None)),
                         Transition::Refused { .. } => return Ok(Changed::Refused(trip)),
-                        Transition::Changed(event) => (trip, event, expected),
+                        Transition::Changed(event) => (trip, event, expected, Some(from)),
                     }
                 }
                 None => match absent() {
                     None => return Ok(Changed::Missing),
-                    Some((trip, event)) => (trip, event, AggregateVersion::NEW),
+                    Some((trip, event)) => (trip, event, AggregateVersion::NEW, None),
                 },
             };
             let change = TripChange {
@@ -63,9 +66,10 @@ impl TripService {
                 key: key.clone(),
             };
             match self.repository.save(change).await? {
-                SaveOutcome::Saved(trip) | SaveOutcome::AlreadyProcessed(trip) => {
-                    return Ok(Changed::Done(trip));
+                SaveOutcome::Saved(trip) => {
+                    return Ok(Changed::Done(trip, Some(Committed { from })));
                 }
+                SaveOutcome::AlreadyProcessed(trip) => return Ok(Changed::Done(trip, None)),
                 SaveOutcome::Stale => {}
             }
         }
@@ -77,12 +81,20 @@ impl TripService {
 
 /// What [`TripService::change`] ended with.
 pub(super) enum Changed {
-    /// The trip as stored now.
-    Done(Trip),
+    /// The trip as stored now, and the change this call committed: `None` when there was
+    /// nothing to change, or an earlier call with the same key changed it (a retry). The facts a
+    /// metric counts are counted on `Some`, so a retried step counts once.
+    Done(Trip, Option<Committed>),
     /// The change is not allowed; the trip as it is.
     Refused(Trip),
     /// No trip, and none was created.
     Missing,
+}
+
+/// A change this call stored.
+pub(super) struct Committed {
+    /// The trip's status before it; `None` when the trip was created by it.
+    pub(super) from: Option<TripStatus>,
 }
 
 #[cfg(test)]
