@@ -72,6 +72,13 @@ if (( tools_status != 0 && tools_status != 3 )); then
   exit "$tools_status"
 fi
 
+# The chapters' `cargo run` and `cargo test -p …` commands run what the build above made
+# (doc_check.py says why); some of them need moto, so this comes after the tools lane.
+step "the course's checked commands still print what the chapters say (scripts/doc_check.py)"
+docs_status=0
+python3 -B -m unittest discover -s scripts -p 'test_doc_check.py' || docs_status=$?
+python3 scripts/doc_check.py || docs_status=$?
+
 step "tests"
 tests_status=0
 # Every failing suite is reported, not only the first.
@@ -88,9 +95,12 @@ fi
 if (( tests_status != 0 )); then
   echo "FAILED: tests" >&2
 fi
+if (( docs_status != 0 )); then
+  echo "FAILED: the course's checked commands (scripts/doc_check.py, above)" >&2
+fi
 if (( lint_status != 0 )); then
   echo "FAILED: lints (clippy or rustdoc)" >&2
 fi
-if (( tests_status != 0 || lint_status != 0 )); then
+if (( tests_status != 0 || lint_status != 0 || docs_status != 0 )); then
   exit 1
 fi
