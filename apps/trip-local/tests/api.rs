@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use kernel::TripId;
+use kernel::{CalendarDate, FlightNumber, Money, TripId};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use trip_local::api::draft4::{self, DRAFT4_FILE, new_trip_draft4_json, new_trip_draft4_schema};
@@ -18,7 +18,10 @@ use trip_local::demo::{DECLINED_CARD, GOOD_CARD, trip_request, trip_request_afte
 use trip_local::execution::Saga;
 use trip_local::faults::FaultPlan;
 use trip_local::search::LocalSearch;
-use trip_local::store::{self, HOTEL, Inventory, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store, inventory};
+use trip_local::store::{
+    self, DAY, HOTEL, Holdings, Inventory, NIGHTS, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store, holdings,
+    inventory,
+};
 use trip_saga::TripContext;
 
 const HAPPY_PATH: [&str; 6] = [
@@ -144,16 +147,39 @@ async fn get(router: &Router, path: &str) -> Answer {
 
 /// `GET /trips/{id}` until the execution has ended.
 async fn finished(router: &Router, trip_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    finished_within(
+        router,
+        trip_id,
+        Duration::from_secs(30),
+        Duration::from_millis(5),
+    )
+    .await
+}
+
+/// `GET /trips/{id}` every `interval` until the execution has ended, for at most `within`.
+async fn finished_within(
+    router: &Router,
+    trip_id: &str,
+    within: Duration,
+    interval: Duration,
+) -> Value {
+    let deadline = Instant::now() + within;
     loop {
         let answer = get(router, &format!("/trips/{trip_id}")).await;
+        assert!(Instant::now() < deadline, "still running: {}", answer.body);
+        // What a client does with a 503: ask again later (a loaded local server drops
+        // connections now and then; the SDK's own retries may not be enough).
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            tokio::time::sleep(interval).await;
+            continue;
+        }
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         if answer.body["execution"]["status"] != "RUNNING" {
             assert_matches_contract("TripView", &answer.body);
             return answer.body;
         }
         assert!(Instant::now() < deadline, "still running: {}", answer.body);
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(interval).await;
     }
 }
 
@@ -1364,4 +1390,147 @@ fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sa
         "{}",
         text(&nothing_on_sale)
     );
+}
+
+/// `trips` bookings at once, through the API, for a flight with `seats` seats and a hotel with
+/// fewer rooms than their guests need: exactly as many trips as there are rooms are confirmed,
+/// every other one is cancelled with nothing left held, none stays pending, and the stock,
+/// watched throughout, never leaves `0..=seeded`.
+async fn contention(local: &Local, trips: usize, seats: u32, rooms: u32, poll: Duration) {
+    const FLIGHT: &str = "NH500";
+    const SMALL_HOTEL: &str = "SMALL01";
+    assert!(
+        rooms < seats && (rooms as usize) < trips,
+        "the hotel is the bottleneck"
+    );
+    let flight = FlightNumber::parse(FLIGHT).unwrap();
+    let hotel = hotel::HotelCode::parse(SMALL_HOTEL).unwrap();
+    let day = CalendarDate::parse(DAY).unwrap();
+    let usd = |text: &str| Money::parse(text).unwrap();
+    let context = &local.context;
+    context
+        .flights
+        .add_flight(flight.clone(), day, seats, usd("300.00 USD"))
+        .await
+        .unwrap();
+    let nights = u32::try_from(NIGHTS.len()).unwrap();
+    context
+        .hotels
+        .add_hotel(hotel.clone(), day, nights, rooms, usd("150.00 USD"))
+        .await
+        .unwrap();
+
+    // Watches the stock while the bookings run: it is read item by item, so each value must be
+    // one the store really held.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (context, done, flight, hotel) =
+            (context.clone(), done.clone(), flight.clone(), hotel.clone());
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let seats_left = context.flights.seats_left(&flight, day).await;
+                let rooms_left = context.hotels.rooms_left(&hotel, day).await;
+                seen.push((
+                    seats_left.map_err(|e| e.to_string()),
+                    rooms_left.map_err(|e| e.to_string()),
+                ));
+                tokio::time::sleep(poll).await;
+            }
+            seen
+        })
+    };
+
+    let posts = (0..trips).map(|_| {
+        let trip_id = TripId::new().to_string();
+        let request = json!({
+            "flight": { "flight_number": FLIGHT, "date": DAY, "passengers": 1 },
+            "hotel": { "hotel": SMALL_HOTEL, "stay": { "start": DAY, "end": store::CHECK_OUT }, "guests": 2 },
+            "payment": { "card": GOOD_CARD }
+        });
+        let router = local.router.clone();
+        async move {
+            let answer = post(&router, &request, Some(&trip_id)).await;
+            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+            trip_id
+        }
+    });
+    let accepted = futures::future::join_all(posts).await;
+    // One poller, not one per trip: the store serves the bookings, not a crowd of readers.
+    let mut booked = Vec::new();
+    for trip_id in accepted {
+        let view = finished_within(&local.router, &trip_id, Duration::from_secs(600), poll).await;
+        booked.push((trip_id, view));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.await.unwrap();
+
+    let mut confirmed = 0;
+    for (trip_id, view) in &booked {
+        let id = TripId::parse(trip_id).unwrap();
+        let held = holdings(context, id).await.unwrap();
+        let payment = context.payments.payment(id).await.unwrap();
+        match view["status"].as_str() {
+            Some("CONFIRMED") => {
+                confirmed += 1;
+                assert_eq!(held, Holdings { seats: 1, rooms: 1 }, "{view}");
+                assert_eq!(
+                    payment.map(|p| p.status),
+                    Some(payment::PaymentStatus::Captured)
+                );
+            }
+            Some("CANCELLED") => {
+                assert_eq!(
+                    held,
+                    Holdings::default(),
+                    "a cancelled trip holds nothing: {view}"
+                );
+                assert!(payment.is_none(), "a cancelled trip paid nothing: {view}");
+                let reason = view["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reason.starts_with("SoldOut") || reason.starts_with("NoRooms"),
+                    "cancelled for want of a seat or a room: {view}"
+                );
+            }
+            _ => panic!("neither confirmed nor cancelled: {view}"),
+        }
+    }
+    assert_eq!(
+        confirmed, rooms,
+        "exactly as many trips as rooms are confirmed"
+    );
+    assert_eq!(
+        context.flights.seats_left(&flight, day).await.unwrap(),
+        Some(seats - rooms),
+        "the seats of every cancelled trip were given back"
+    );
+    for night in NIGHTS {
+        let night = CalendarDate::parse(night).unwrap();
+        assert_eq!(
+            context.hotels.rooms_left(&hotel, night).await.unwrap(),
+            Some(0)
+        );
+    }
+    assert!(seen.len() > 1, "the stock was watched during the run");
+    for (seats_left, rooms_left) in &seen {
+        assert!(
+            matches!(seats_left, Ok(Some(n)) if *n <= seats)
+                && matches!(rooms_left, Ok(Some(n)) if *n <= rooms),
+            "the stock left its bounds during the run: seats {seats_left:?}, rooms {rooms_left:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_bookings_for_fifty_seats_and_thirty_rooms() {
+    contention(&local().await, 200, 50, 30, Duration::from_millis(5)).await;
+}
+
+/// On moto, a quarter of the crowd: its server applies one request at a time (see
+/// `kernel::testing`), and 200 bookings at once made it refuse connections for minutes
+/// (docs/benchmarks.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_bookings_for_twenty_seats_and_twelve_rooms_on_dynamodb() {
+    let (local, _table) = local_on_moto().await;
+    contention(&local, 50, 20, 12, Duration::from_secs(1)).await;
 }
