@@ -8,7 +8,7 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p trip-local -- demo
 
-## gen: write generated/ from every saga! in the workspace, the API's OpenAPI document, the tables' definitions and each function's access to the single table (commit the result)
+## gen: write generated/ from every saga! in the workspace, the API's OpenAPI document, the tables' definitions, each function's access to the single table and the table's NoSQL Workbench model (it books two trips on moto: `make setup` first) (commit the result)
 gen:
 	$(CARGO) run -q -p saga-dsl
 	$(CARGO) run -q -p trip-local -- openapi --out generated/trip_api.openapi.json
@@ -18,6 +18,7 @@ gen:
 	$(CARGO) run -q -p trip-local -- table-access --out generated/trip_table_access.json
 	$(CARGO) run -q -p trip-local -- search-table --out generated/trip_search_table.json
 	$(CARGO) run -q -p trip-local -- search-functions --out generated/trip_search_functions.json
+	$(CARGO) run -q -p trip-local -- nosql-workbench --out generated/trip_table.nosql_workbench.json
 
 ## check: fail when generated/ is stale (the sagas' artefacts, the API's OpenAPI document, the table's definition and access)
 check:
