@@ -299,23 +299,19 @@ impl std::str::FromStr for Fault {
         let mut parts = spec.splitn(3, ':');
         let head = parts.next().unwrap_or_default().trim();
         let (kind, times) = match head {
-            "lose-response" => {
+            name @ ("lose-response" | "timeout") => {
                 let times = parse_times(parts.next(), Times::First(1)).map_err(error)?;
                 if parts.next().is_some() {
-                    return Err(error(
-                        "lose-response takes at most a count: STATE=lose-response[:TIMES]".into(),
-                    ));
+                    return Err(error(format!(
+                        "{name} takes at most a count: STATE={name}[:TIMES]"
+                    )));
                 }
-                (FaultKind::LoseResponse, times)
-            }
-            "timeout" => {
-                let times = parse_times(parts.next(), Times::First(1)).map_err(error)?;
-                if parts.next().is_some() {
-                    return Err(error(
-                        "timeout takes at most a count: STATE=timeout[:TIMES]".into(),
-                    ));
-                }
-                (FaultKind::Timeout, times)
+                let kind = if name == "timeout" {
+                    FaultKind::Timeout
+                } else {
+                    FaultKind::LoseResponse
+                };
+                (kind, times)
             }
             "delay" => {
                 let duration = parts.next().ok_or_else(|| {

@@ -24,11 +24,16 @@ use uuid::Uuid;
 
 /// An id string that is not a canonical, non-nil UUID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what} `{input}`: expected a UUID like 0192f0c4-7b1e-7c3a-9d2e-3f4a5b6c7d8e")]
+#[error("invalid {what} `{input}`: {expected}")]
 pub struct IdError {
     what: &'static str,
     input: String,
+    expected: &'static str,
 }
+
+const EXPECTED_FORM: &str =
+    "expected a UUID in lower-case canonical form, like 0192f0c4-7b1e-7c3a-9d2e-3f4a5b6c7d8e";
+const NOT_NIL: &str = "the nil UUID (all zeros) is never an id; use a real one, like 0192f0c4-7b1e-7c3a-9d2e-3f4a5b6c7d8e";
 
 /// Parses the canonical form of a non-nil UUID; the shared rule behind every
 /// [`entity_id!`](crate::entity_id).
@@ -36,15 +41,19 @@ pub struct IdError {
 /// # Errors
 /// When `input` is not 36 characters of lower-case hyphenated hex, or is the nil UUID.
 pub fn parse_uuid(what: &'static str, input: &str) -> Result<Uuid, IdError> {
-    let error = || IdError {
+    let error = |expected| IdError {
         what,
         input: input.chars().take(64).collect(),
+        expected,
     };
-    let uuid = Uuid::try_parse(input).map_err(|_| error())?;
+    let uuid = Uuid::try_parse(input).map_err(|_| error(EXPECTED_FORM))?;
     // `Uuid::try_parse` also accepts the simple, braced and URN forms and upper case; one
     // spelling per id keeps `TRIP#<id>` keys unique, so only the form we print is accepted.
-    if uuid.is_nil() || uuid.hyphenated().to_string() != input {
-        return Err(error());
+    if uuid.hyphenated().to_string() != input {
+        return Err(error(EXPECTED_FORM));
+    }
+    if uuid.is_nil() {
+        return Err(error(NOT_NIL));
     }
     Ok(uuid)
 }
@@ -183,7 +192,17 @@ mod tests {
         assert!(TripId::parse(&text.to_uppercase()).is_err());
         assert!(TripId::parse(&text.replace('-', "")).is_err());
         assert!(TripId::parse(&format!("{{{text}}}")).is_err());
-        assert!(TripId::parse("00000000-0000-0000-0000-000000000000").is_err());
+        let nil = TripId::parse("00000000-0000-0000-0000-000000000000").unwrap_err();
+        assert!(
+            nil.to_string()
+                .contains("nil UUID (all zeros) is never an id"),
+            "{nil}"
+        );
+        let upper = TripId::parse("0192F0C4-7B1E-7C3A-9D2E-3F4A5B6C7D8E").unwrap_err();
+        assert!(
+            upper.to_string().contains("lower-case canonical form"),
+            "{upper}"
+        );
         assert!(TripId::parse("").is_err());
         let message = TripId::parse("TRIP-1").unwrap_err().to_string();
         assert!(message.starts_with("invalid trip id `TRIP-1`"), "{message}");
