@@ -1392,81 +1392,40 @@ fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sa
     );
 }
 
-/// `trips` bookings at once, through the API, for a flight with `seats` seats and a hotel with
-/// fewer rooms than their guests need: exactly as many trips as there are rooms are confirmed,
-/// every other one is cancelled with nothing left held, none stays pending, and the stock,
-/// watched throughout, never leaves `0..=seeded`.
-async fn contention(local: &Local, trips: usize, seats: u32, rooms: u32, poll: Duration) {
-    const FLIGHT: &str = "NH500";
-    const SMALL_HOTEL: &str = "SMALL01";
-    assert!(
-        rooms < seats && (rooms as usize) < trips,
-        "the hotel is the bottleneck"
-    );
-    let flight = FlightNumber::parse(FLIGHT).unwrap();
-    let hotel = hotel::HotelCode::parse(SMALL_HOTEL).unwrap();
-    let day = CalendarDate::parse(DAY).unwrap();
-    let usd = |text: &str| Money::parse(text).unwrap();
-    let context = &local.context;
-    context
-        .flights
-        .add_flight(flight.clone(), day, seats, usd("300.00 USD"))
-        .await
-        .unwrap();
-    let nights = u32::try_from(NIGHTS.len()).unwrap();
-    context
-        .hotels
-        .add_hotel(hotel.clone(), day, nights, rooms, usd("150.00 USD"))
-        .await
-        .unwrap();
-
-    // Watches the stock while the bookings run: it is read item by item, so each value must be
-    // one the store really held.
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let (context, done, flight, hotel) =
-            (context.clone(), done.clone(), flight.clone(), hotel.clone());
-        tokio::spawn(async move {
-            let mut seen = Vec::new();
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                let seats_left = context.flights.seats_left(&flight, day).await;
-                let rooms_left = context.hotels.rooms_left(&hotel, day).await;
-                seen.push((
-                    seats_left.map_err(|e| e.to_string()),
-                    rooms_left.map_err(|e| e.to_string()),
-                ));
-                tokio::time::sleep(poll).await;
-            }
-            seen
-        })
-    };
-
-    let posts = (0..trips).map(|_| {
-        let trip_id = TripId::new().to_string();
-        let request = json!({
-            "flight": { "flight_number": FLIGHT, "date": DAY, "passengers": 1 },
-            "hotel": { "hotel": SMALL_HOTEL, "stay": { "start": DAY, "end": store::CHECK_OUT }, "guests": 2 },
-            "payment": { "card": GOOD_CARD }
-        });
-        let router = local.router.clone();
-        async move {
-            let answer = post(&router, &request, Some(&trip_id)).await;
-            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
-            trip_id
+/// Reads the stock of `flight` and `hotel` on `day` every `poll` until `done`: each value read
+/// item by item, so each one is a value the store really held.
+fn watch_stock(
+    context: &TripContext,
+    flight: &FlightNumber,
+    hotel: &hotel::HotelCode,
+    day: CalendarDate,
+    poll: Duration,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<StockSeen>> {
+    let (context, flight, hotel) = (context.clone(), flight.clone(), hotel.clone());
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let seats_left = context.flights.seats_left(&flight, day).await;
+            let rooms_left = context.hotels.rooms_left(&hotel, day).await;
+            seen.push((
+                seats_left.map_err(|e| e.to_string()),
+                rooms_left.map_err(|e| e.to_string()),
+            ));
+            tokio::time::sleep(poll).await;
         }
-    });
-    let accepted = futures::future::join_all(posts).await;
-    // One poller, not one per trip: the store serves the bookings, not a crowd of readers.
-    let mut booked = Vec::new();
-    for trip_id in accepted {
-        let view = finished_within(&local.router, &trip_id, Duration::from_secs(600), poll).await;
-        booked.push((trip_id, view));
-    }
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let seen = watcher.await.unwrap();
+        seen
+    })
+}
 
+/// Seats and rooms left, as read during a run.
+type StockSeen = (Result<Option<u32>, String>, Result<Option<u32>, String>);
+
+/// Checks that each trip is either confirmed, holding a seat and a room and paid, or cancelled
+/// for want of a seat or a room, holding nothing and paid nothing; how many were confirmed.
+async fn confirmed_or_cancelled(context: &TripContext, booked: &[(String, Value)]) -> u32 {
     let mut confirmed = 0;
-    for (trip_id, view) in &booked {
+    for (trip_id, view) in booked {
         let id = TripId::parse(trip_id).unwrap();
         let held = holdings(context, id).await.unwrap();
         let payment = context.payments.payment(id).await.unwrap();
@@ -1495,6 +1454,65 @@ async fn contention(local: &Local, trips: usize, seats: u32, rooms: u32, poll: D
             _ => panic!("neither confirmed nor cancelled: {view}"),
         }
     }
+    confirmed
+}
+
+/// `trips` bookings at once, through the API, for a flight with `seats` seats and a hotel with
+/// fewer rooms than their guests need: exactly as many trips as there are rooms are confirmed,
+/// every other one is cancelled with nothing left held, none stays pending, and the stock,
+/// watched throughout, never leaves `0..=seeded`.
+async fn contention(local: &Local, trips: usize, seats: u32, rooms: u32, poll: Duration) {
+    const FLIGHT: &str = "NH500";
+    const SMALL_HOTEL: &str = "SMALL01";
+    assert!(
+        rooms < seats && (rooms as usize) < trips,
+        "the hotel is the bottleneck"
+    );
+    let flight = FlightNumber::parse(FLIGHT).unwrap();
+    let hotel = hotel::HotelCode::parse(SMALL_HOTEL).unwrap();
+    let day = CalendarDate::parse(DAY).unwrap();
+    let usd = |text: &str| Money::parse(text).unwrap();
+    let context = &local.context;
+    context
+        .flights
+        .add_flight(flight.clone(), day, seats, usd("300.00 USD"))
+        .await
+        .unwrap();
+    let nights = u32::try_from(NIGHTS.len()).unwrap();
+    context
+        .hotels
+        .add_hotel(hotel.clone(), day, nights, rooms, usd("150.00 USD"))
+        .await
+        .unwrap();
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = watch_stock(context, &flight, &hotel, day, poll, done.clone());
+
+    let posts = (0..trips).map(|_| {
+        let trip_id = TripId::new().to_string();
+        let request = json!({
+            "flight": { "flight_number": FLIGHT, "date": DAY, "passengers": 1 },
+            "hotel": { "hotel": SMALL_HOTEL, "stay": { "start": DAY, "end": store::CHECK_OUT }, "guests": 2 },
+            "payment": { "card": GOOD_CARD }
+        });
+        let router = local.router.clone();
+        async move {
+            let answer = post(&router, &request, Some(&trip_id)).await;
+            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+            trip_id
+        }
+    });
+    let accepted = futures::future::join_all(posts).await;
+    // One poller, not one per trip: the store serves the bookings, not a crowd of readers.
+    let mut booked = Vec::new();
+    for trip_id in accepted {
+        let view = finished_within(&local.router, &trip_id, Duration::from_mins(10), poll).await;
+        booked.push((trip_id, view));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.await.unwrap();
+
+    let confirmed = confirmed_or_cancelled(context, &booked).await;
     assert_eq!(
         confirmed, rooms,
         "exactly as many trips as rooms are confirmed"
