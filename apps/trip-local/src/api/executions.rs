@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kernel::TripId;
@@ -29,6 +30,15 @@ use crate::functions::{Call, Observer};
 #[derive(Default)]
 pub(crate) struct Executions {
     state: Mutex<State>,
+    counts: Arc<Counts>,
+}
+
+/// How many executions run and how many have ended, kept as they start and end, so that
+/// `/health` answers in constant time however many executions this server has run.
+#[derive(Default)]
+struct Counts {
+    running: AtomicU32,
+    finished: AtomicU32,
 }
 
 #[derive(Default)]
@@ -80,7 +90,8 @@ impl Executions {
             // Booked before this server started: that execution has ended.
             Entry::Vacant(_) if recorded => Claim::Exists(trip_id),
             Entry::Vacant(vacant) => {
-                let execution = Arc::new(TripExecution::new(decoded));
+                let execution = Arc::new(TripExecution::new(decoded, self.counts.clone()));
+                self.counts.running.fetch_add(1, Ordering::Relaxed);
                 vacant.insert(execution.clone());
                 Claim::Start(execution)
             }
@@ -89,15 +100,10 @@ impl Executions {
 
     /// How many executions are running and how many have ended.
     pub(crate) fn counts(&self) -> ExecutionCounts {
-        let executions: Vec<Arc<TripExecution>> = self.lock().trips.values().cloned().collect();
-        let mut counts = ExecutionCounts::default();
-        for execution in executions {
-            match execution.status() {
-                ExecutionStatus::Running => counts.running += 1,
-                _ => counts.finished += 1,
-            }
+        ExecutionCounts {
+            running: self.counts.running.load(Ordering::Relaxed),
+            finished: self.counts.finished.load(Ordering::Relaxed),
         }
-        counts
     }
 }
 
@@ -108,6 +114,7 @@ pub(crate) struct TripExecution {
     /// The saga's input as sent to the state machine: what a retry must repeat.
     pub(crate) input: String,
     progress: Mutex<Progress>,
+    counts: Arc<Counts>,
 }
 
 enum Progress {
@@ -118,12 +125,22 @@ enum Progress {
 }
 
 impl TripExecution {
-    fn new(decoded: &Decoded) -> Self {
+    fn new(decoded: &Decoded, counts: Arc<Counts>) -> Self {
         Self {
             request: decoded.request.clone(),
             input: decoded.input.clone(),
             progress: Mutex::new(Progress::Running(Vec::new())),
+            counts,
         }
+    }
+
+    /// Records that it ended, under its progress lock, so that it is counted once.
+    fn end(&self, progress: &mut Progress, view: ExecutionView) {
+        if matches!(progress, Progress::Running(_)) {
+            self.counts.running.fetch_sub(1, Ordering::Relaxed);
+            self.counts.finished.fetch_add(1, Ordering::Relaxed);
+        }
+        *progress = Progress::Finished(view);
     }
 
     fn lock(&self) -> MutexGuard<'_, Progress> {
@@ -170,7 +187,7 @@ impl TripExecution {
             invocations: report.calls.iter().map(invocation).collect(),
             retries: u32::try_from(report.retries()).unwrap_or(u32::MAX),
         };
-        *self.lock() = Progress::Finished(view);
+        self.end(&mut self.lock(), view);
     }
 
     /// The execution could not be run to its end (the runner failed, not a step): what it did
@@ -185,7 +202,7 @@ impl TripExecution {
         view.status = ExecutionStatus::Failed;
         view.error = Some(RUNNER_FAILED.to_owned());
         view.cause = Some(cause);
-        *progress = Progress::Finished(view);
+        self.end(&mut progress, view);
     }
 }
 
@@ -291,6 +308,29 @@ mod tests {
             executions.claim(&decoded("tok_visa_4242", TripId::new()), false),
             Claim::Start(_)
         ));
+    }
+
+    #[test]
+    fn counts_follow_starts_and_ends_once_each() {
+        let executions = Executions::default();
+        let mut started = Vec::new();
+        for _ in 0..3 {
+            let Claim::Start(execution) =
+                executions.claim(&decoded("tok_visa_4242", TripId::new()), false)
+            else {
+                panic!("expected a start");
+            };
+            started.push(execution);
+        }
+        let counts = |running, finished| ExecutionCounts { running, finished };
+        assert_eq!(executions.counts(), counts(3, 0));
+        finish(&started[0]);
+        // Ending twice (a runner failure reported after the end) counts once.
+        finish(&started[0]);
+        assert_eq!(executions.counts(), counts(2, 1));
+        finish(&started[1]);
+        finish(&started[2]);
+        assert_eq!(executions.counts(), counts(0, 3));
     }
 
     #[test]
