@@ -35,6 +35,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use saga_runtime::testing::RuntimeApi;
+
+#[path = "../tests/support/invocation.rs"]
+mod invocation;
 use serde_json::{Value, json};
 
 const STARTS: usize = 20;
@@ -404,21 +407,7 @@ fn payload(request: Request) -> Value {
     if request == Request::Refused {
         return json!({});
     }
-    let trip_id = kernel::TripId::new();
-    json!({
-        "input": {
-            "trip_id": trip_id,
-            "flight": { "flight_number": "NH106", "date": "2026-12-01", "passengers": 2 },
-            "hotel": { "hotel": "TOKYO01", "stay": { "start": "2026-12-01", "end": "2026-12-04" }, "guests": 2 },
-            "payment": { "card": "tok_visa_4242" }
-        },
-        "results": {},
-        "context": {
-            "saga": "TripBooking", "execution_id": "arn:aws:states:us-east-1:0:execution:trip:bench",
-            "execution_name": "bench", "state_name": "CreateTrip",
-            "idempotency_key": format!("{trip_id}:CreateTrip"), "retry_count": 0
-        }
-    })
+    invocation::create_trip(kernel::TripId::new(), "bench")
 }
 
 /// `--binaries DIR` (default: the release directory), `--only NAME,NAME…`, and `--baseline DIR`

@@ -6,6 +6,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use saga_runtime::testing::RuntimeApi;
+
+#[path = "support/invocation.rs"]
+mod invocation;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -52,20 +55,7 @@ async fn the_binary_answers_an_invocation_from_the_table() {
     let table = kernel::testing::test_table().await;
     let server = kernel::testing::shared_server();
     let trip_id = kernel::TripId::new();
-    let payload = json!({
-        "input": {
-            "trip_id": trip_id,
-            "flight": { "flight_number": "NH106", "date": "2026-12-01", "passengers": 2 },
-            "hotel": { "hotel": "TOKYO01", "stay": { "start": "2026-12-01", "end": "2026-12-04" }, "guests": 2 },
-            "payment": { "card": "tok_visa_4242" }
-        },
-        "results": {},
-        "context": {
-            "saga": "TripBooking", "execution_id": "arn:aws:states:us-east-1:0:execution:trip:e1",
-            "execution_name": "e1", "state_name": "CreateTrip",
-            "idempotency_key": format!("{trip_id}:CreateTrip"), "retry_count": 0
-        }
-    });
+    let payload = invocation::create_trip(trip_id, "e1");
     // The same invocation twice: Step Functions retries a step whose answer was lost.
     let api = RuntimeApi::start([payload.clone(), payload]).await.unwrap();
     let mut child = create_trip(&api)
