@@ -66,6 +66,11 @@
 //! back-off, `MaxDelaySeconds`, `JitterStrategy`) and `Catch` with AWS's matching rules; the
 //! eighteen `States.*` intrinsics; state and execution `TimeoutSeconds`.
 //!
+//! Durable executions: [`StateMachine::run_durably`] tells a [`Journal`] of every top-level
+//! state before it runs, and [`StateMachine::resume`] takes an execution up again from the last
+//! [`Checkpoint`] (its timeout still counted from the original start), so a runner that stops
+//! mid-execution loses nothing, as Step Functions loses nothing.
+//!
 //! Deliberate limits, each refused or documented rather than half-supported:
 //! - Parallel branches and Map iterations run one after another (`MaxConcurrency` is
 //!   accepted and ignored); results keep AWS's order.
@@ -102,6 +107,7 @@ mod error;
 mod exec;
 mod history;
 mod intrinsics;
+mod journal;
 mod lambda;
 mod machine;
 mod path;
@@ -114,6 +120,7 @@ pub use clock::TokioSleeper;
 pub use clock::{Clock, Sleeper, TimeMode};
 pub use error::{DefinitionError, StatesError, names};
 pub use history::{Event, EventKind, History, HistoryMode};
+pub use journal::{Checkpoint, Journal, Resume};
 pub use lambda::{
     LAMBDA_INVOKE, LambdaError, LambdaInvocation, LambdaInvoker, LambdaTasks, function_error,
     invoke_response,

@@ -13,6 +13,7 @@ use crate::definition::{Machine, compile_machine};
 use crate::error::{DefinitionError, StatesError, names};
 use crate::exec::{Exec, Stop};
 use crate::history::{EventKind, History, HistoryMode, Recorder, SizeHint};
+use crate::journal::{Journal, Resume};
 use crate::task::TaskHandler;
 
 /// A compiled state machine. Cheap to clone; compile once, run many times.
@@ -139,23 +140,72 @@ impl StateMachine {
         input: Value,
         options: &ExecutionOptions,
     ) -> Execution {
+        self.execute(handler, input, options, None, None).await
+    }
+
+    /// Runs one execution to completion as [`run`](Self::run) does, telling `journal` of every
+    /// top-level state before it runs, so that [`resume`](Self::resume) can take it up again
+    /// if this process stops first.
+    pub async fn run_durably(
+        &self,
+        handler: &dyn TaskHandler,
+        input: Value,
+        options: &ExecutionOptions,
+        journal: &dyn Journal,
+    ) -> Execution {
+        self.execute(handler, input, options, Some(journal), None)
+            .await
+    }
+
+    /// Takes up an execution of `input` that an earlier process began with
+    /// [`run_durably`](Self::run_durably) and did not finish: it enters `from.state` again with
+    /// the recorded input, and goes on as the original would have (its timeout still counts
+    /// from the original start). The history holds what this run did.
+    ///
+    /// A state name this definition does not have at its top level (the definition changed
+    /// since) fails the execution with `States.Runtime`, naming it.
+    pub async fn resume(
+        &self,
+        handler: &dyn TaskHandler,
+        input: Value,
+        from: &Resume,
+        options: &ExecutionOptions,
+        journal: &dyn Journal,
+    ) -> Execution {
+        self.execute(handler, input, options, Some(journal), Some(from))
+            .await
+    }
+
+    async fn execute(
+        &self,
+        handler: &dyn TaskHandler,
+        input: Value,
+        options: &ExecutionOptions,
+        journal: Option<&dyn Journal>,
+        resume: Option<&Resume>,
+    ) -> Execution {
         let (real, sleeper) = match &options.time {
             TimeMode::Virtual => (false, None),
             TimeMode::Real(s) => (true, Some(Arc::clone(s))),
         };
-        let start_ms = if real {
+        let now_ms = if real {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         } else {
             options.start_time_ms
         };
+        let (start_ms, clock_ms) = match resume {
+            Some(from) if real => (from.started_ms, now_ms),
+            Some(from) => (from.started_ms, from.entered_ms),
+            None => (now_ms, now_ms),
+        };
         let info = self.execution_info(&input, options, start_ms);
         let mut recorder = Recorder::new(options.history, &self.history_size);
         let input_snapshot = recorder.snapshot(&input);
         if recorder.enabled() {
             recorder.push_with(
-                start_ms,
+                clock_ms,
                 0,
                 EventKind::ExecutionStarted { input: None },
                 input_snapshot.clone(),
@@ -167,16 +217,38 @@ impl StateMachine {
             .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX));
         let mut exec = Exec {
             handler,
-            clock: Clock::new(start_ms, real),
+            clock: Clock::new(clock_ms, real),
             sleeper,
             rng: StdRng::seed_from_u64(options.seed),
             recorder,
             info,
             deadline_ms: timeout_ms.map(|t| start_ms.saturating_add(t)),
+            journal,
         };
-        let result = exec
-            .run_machine(&self.machine, input, input_snapshot, 0)
-            .await;
+        let result = match resume {
+            None => {
+                exec.run_machine(&self.machine, input, input_snapshot, 0, None)
+                    .await
+            }
+            Some(from) => match self
+                .machine
+                .states
+                .iter()
+                .position(|s| *s.name == from.state)
+            {
+                Some(index) => {
+                    exec.run_machine(&self.machine, from.input.clone(), None, 0, Some(index))
+                        .await
+                }
+                None => Err(Stop::Failed(StatesError::new(
+                    names::RUNTIME,
+                    format!(
+                        "cannot resume at state '{}': the state machine has no such top-level state",
+                        from.state
+                    ),
+                ))),
+            },
+        };
         let stop_ms = exec.clock.now_millis();
         let mut recorder = exec.recorder;
         let (status, output, error) = record_end(&mut recorder, result, stop_ms);
@@ -188,6 +260,11 @@ impl StateMachine {
             start_ms,
             stop_ms,
         }
+    }
+
+    /// The name of the state an execution enters first (`StartAt`).
+    pub fn start_at(&self) -> &str {
+        &self.machine.states[self.machine.start_at].name
     }
 
     /// The context object's `Execution` and `StateMachine` (`$$.Execution.Id` …); left empty

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use asl_executor::{
-    EventKind, Execution, ExecutionOptions, HistoryMode, LambdaTasks, StateMachine, TimeMode,
-    TokioSleeper,
+    BoxFuture, Checkpoint, EventKind, Execution, ExecutionOptions, HistoryMode, Journal,
+    LambdaTasks, Resume, StateMachine, TimeMode, TokioSleeper,
 };
 use kernel::{InfraError, TripId};
 use saga_runtime::local::InProcess;
@@ -16,6 +16,7 @@ use trip_saga::trip_booking::{ASL, Function, NAME};
 
 use crate::faults::FaultPlan;
 use crate::functions::{Call, Functions, Observer};
+use crate::journal::ExecutionLog;
 
 /// The generated trip booking state machine, compiled once, and its functions on one store.
 #[derive(Clone)]
@@ -130,17 +131,62 @@ impl Saga {
         observer: Arc<dyn Observer>,
         seed: u64,
     ) -> Result<Report, InfraError> {
+        self.execute(request, faults, observer, seed, None).await
+    }
+
+    /// Runs one execution as [`run`](Self::run) does, recording each state it enters in `log`
+    /// under its name (which [`ExecutionLog::start`] recorded first), so that a later process
+    /// can take it up again (`from`); or takes up one that `from` says was cut short.
+    ///
+    /// # Errors
+    /// As [`run`](Self::run).
+    pub async fn run_durably(
+        &self,
+        request: Value,
+        faults: FaultPlan,
+        observer: Arc<dyn Observer>,
+        seed: u64,
+        log: &ExecutionLog,
+        from: Option<&Resume>,
+    ) -> Result<Report, InfraError> {
+        self.execute(request, faults, observer, seed, Some((log, from)))
+            .await
+    }
+
+    /// When an execution started now starts, on its clock (what [`Resume::started_ms`] and
+    /// an execution record keep).
+    pub fn start_ms(&self) -> i64 {
+        if self.real_time {
+            epoch_millis_now()
+        } else {
+            ExecutionOptions::default().start_time_ms
+        }
+    }
+
+    /// The state every execution enters first.
+    pub fn first_state(&self) -> &str {
+        self.machine.start_at()
+    }
+
+    async fn execute(
+        &self,
+        request: Value,
+        faults: FaultPlan,
+        observer: Arc<dyn Observer>,
+        seed: u64,
+        durable: Option<(&ExecutionLog, Option<&Resume>)>,
+    ) -> Result<Report, InfraError> {
         let trip_id = request
             .get("trip_id")
             .and_then(Value::as_str)
             .and_then(|id| TripId::parse(id).ok())
             .unwrap_or_else(TripId::new);
-        let defaults = ExecutionOptions::default();
-        // The executor starts a real-time clock at "now" and a virtual one at the fixed default.
-        let start_ms = if self.real_time {
-            epoch_millis_now()
-        } else {
-            defaults.start_time_ms
+        let resume = durable.and_then(|(_, from)| from);
+        // The functions' clock starts where the execution's does: a resumed virtual clock at
+        // the state it enters again.
+        let start_ms = match resume {
+            Some(from) if !self.real_time => from.entered_ms,
+            _ => self.start_ms(),
         };
         let functions = Functions::new(Arc::clone(&self.functions))
             .starting_at(start_ms)
@@ -148,11 +194,12 @@ impl Saga {
             .with_observer(observer)
             .in_real_time(self.real_time);
         let tasks = LambdaTasks::new(&functions);
+        let name = format!("trip-{trip_id}");
         let options = ExecutionOptions {
             state_machine_name: NAME.into(),
             // Idempotency keys are `<execution name>:<state>`: one name per trip keeps them apart
             // on a store reused across runs.
-            execution_name: format!("trip-{trip_id}"),
+            execution_name: name.clone(),
             seed,
             history: self.history,
             time: if self.real_time {
@@ -160,10 +207,27 @@ impl Saga {
             } else {
                 TimeMode::Virtual
             },
-            ..defaults
+            ..ExecutionOptions::default()
         };
         let started = Instant::now();
-        let execution = self.machine.run(&tasks, request, &options).await;
+        let execution = match durable {
+            None => self.machine.run(&tasks, request, &options).await,
+            Some((log, from)) => {
+                let journal = Checkpoints { log, name: &name };
+                match from {
+                    None => {
+                        self.machine
+                            .run_durably(&tasks, request, &options, &journal)
+                            .await
+                    }
+                    Some(from) => {
+                        self.machine
+                            .resume(&tasks, request, from, &options, &journal)
+                            .await
+                    }
+                }
+            }
+        };
         let wall = started.elapsed();
         drop(tasks);
         let trip = self.context().trips.get(trip_id).await?;
@@ -173,6 +237,48 @@ impl Saga {
             calls: functions.into_calls(),
             trip,
             wall,
+        })
+    }
+}
+
+/// An execution's checkpoints, written to its record.
+struct Checkpoints<'a> {
+    log: &'a ExecutionLog,
+    name: &'a str,
+}
+
+/// How long a checkpoint write is retried before the execution goes on without it.
+const CHECKPOINT_ATTEMPTS: u32 = 8;
+
+impl Journal for Checkpoints<'_> {
+    fn entered<'a>(&'a self, checkpoint: Checkpoint<'a>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let input = checkpoint.input.to_string();
+            let mut pause = Duration::from_millis(50);
+            for attempt in 1..=CHECKPOINT_ATTEMPTS {
+                let written = self
+                    .log
+                    .checkpoint(self.name, checkpoint.state, &input, checkpoint.entered_ms)
+                    .await;
+                match written {
+                    Ok(()) => return,
+                    // Going on without it is safe: a restart resumes from the checkpoint
+                    // before, and every state from there is idempotent. Stopping is not: the
+                    // store answers the saga's own steps or it does not.
+                    Err(error) if attempt == CHECKPOINT_ATTEMPTS => {
+                        tracing::warn!(
+                            execution = self.name,
+                            state = checkpoint.state,
+                            %error,
+                            "checkpoint not recorded; a restart resumes from the one before"
+                        );
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(2));
+                    }
+                }
+            }
         })
     }
 }

@@ -40,6 +40,7 @@ pub mod demo;
 pub mod execution;
 pub mod faults;
 pub mod functions;
+pub mod journal;
 pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -306,6 +306,22 @@ async fn serve_command(
         .local_addr()
         .map_err(|e| format!("reading the listening address: {e}"))?;
     let base = format!("http://{address}");
+    let log = store::execution_log(store)
+        .await
+        .map_err(|e| format!("opening the execution log ({store}): {e}"))?;
+    let api = Api::new(saga, search.service().clone(), store)
+        .with_faults(faults)
+        .with_log(log);
+    let resumed = api
+        .resume_unfinished()
+        .await
+        .map_err(|e| format!("reading the executions to resume: {e}"))?;
+    if !resumed.is_empty() {
+        console.line(&format!(
+            "Resumed {} execution(s) that the last server left running.",
+            resumed.len()
+        ));
+    }
     console.line("");
     console.line(&format!(
         "Trip booking API on {base} with the demo catalogue on sale:"
@@ -323,22 +339,51 @@ async fn serve_command(
         console.line(&format!("  {line}"));
     }
     console.line("");
-    console.line("Ctrl-C stops the server.");
-    let shutdown = async {
-        // Without a signal handler Ctrl-C still ends the process; it just skips the goodbye.
+    console.line(
+        "Ctrl-C stops the server; running executions get 10 s to finish, and the next start on this store resumes any left.",
+    );
+    let shutdown = stop_signal();
+    api::serve(listener, &api, shutdown)
+        .await
+        .map_err(|e| format!("serving on {base}: {e}"))?;
+    let left = api.drain(DRAIN_PATIENCE).await;
+    if left == 0 {
+        console.line("Stopped; every execution it ran has ended.");
+    } else {
+        console.line(&format!(
+            "Stopped with {left} execution(s) running; their last states are recorded, and the next `serve` on this store resumes them."
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send to stop a process).
+/// Without a handler either still ends the process; it just skips the drain.
+async fn stop_signal() {
+    let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    api::serve(
-        listener,
-        &Api::new(saga, search.service().clone(), store).with_faults(faults),
-        shutdown,
-    )
-    .await
-    .map_err(|e| format!("serving on {base}: {e}"))?;
-    Ok(ExitCode::SUCCESS)
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
+
+/// How long a stopping `serve` waits for its running executions.
+const DRAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The exporters the environment names, as in Lambda (`trip_local::telemetry::init_from_env`);
 /// where they send, and what is misconfigured, goes to standard error, beside the report.

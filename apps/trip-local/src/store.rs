@@ -7,6 +7,7 @@ use hotel::{HotelCode, ReservationStatus as RoomStatus};
 use kernel::{CalendarDate, FlightNumber, InfraError, Money, TripId};
 use trip_saga::TripContext;
 
+use crate::journal::ExecutionLog;
 use crate::search::LocalSearch;
 
 /// The region used against a local endpoint: emulators keep each region's tables apart, so it
@@ -89,6 +90,24 @@ pub async fn connect(store: &Store) -> Result<TripContext, InfraError> {
                 .map_err(|e| InfraError::from_sdk("DescribeTable", e))?;
             Ok(TripContext::dynamodb(&client, table))
         }
+    }
+}
+
+/// Where `serve` records the executions it accepts ([`ExecutionLog`]): in memory beside the
+/// in-memory store, `<table>-executions` beside a DynamoDB endpoint's table.
+///
+/// # Errors
+/// On AWS (Step Functions keeps executions there; `serve` runs on a local store only), or when
+/// the executions table can be neither found nor created.
+pub async fn execution_log(store: &Store) -> Result<ExecutionLog, InfraError> {
+    match store {
+        Store::InMemory => Ok(ExecutionLog::in_memory()),
+        Store::DynamoDb { endpoint, table } => {
+            ExecutionLog::on_dynamodb(local_client(endpoint), table).await
+        }
+        Store::Aws { .. } => Err(InfraError::failed(
+            "executions on AWS are Step Functions': the local runtime keeps none there",
+        )),
     }
 }
 

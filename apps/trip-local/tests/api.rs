@@ -43,7 +43,9 @@ struct Local {
 
 async fn local_on(context: TripContext, search: LocalSearch, store: &Store) -> Local {
     store::seed(&context).await.unwrap();
-    let api = Api::new(Saga::new(context.clone()), search.service().clone(), store);
+    // On moto, the executions table beside the store's, as `serve` has it.
+    let log = store::execution_log(store).await.unwrap();
+    let api = Api::new(Saga::new(context.clone()), search.service().clone(), store).with_log(log);
     Local {
         router: api.router(),
         context,

@@ -23,6 +23,7 @@ use crate::context::{ExecutionInfo, StateContext};
 use crate::definition::{Expr, Kind, Machine, ResultHandling, State, Transition};
 use crate::error::{StatesError, names};
 use crate::history::{EventKind, Recorder};
+use crate::journal::{Checkpoint, Journal};
 use crate::snapshot::Snapshot;
 use crate::task::TaskHandler;
 
@@ -48,6 +49,8 @@ pub(crate) struct Exec<'h> {
     pub(crate) recorder: Recorder,
     pub(crate) info: ExecutionInfo,
     pub(crate) deadline_ms: Option<i64>,
+    /// Told of every top-level state before it runs, when the execution is durable.
+    pub(crate) journal: Option<&'h dyn Journal>,
 }
 
 /// What a state hands back to the loop: its output and where to go next.
@@ -57,22 +60,33 @@ struct Step {
 }
 
 impl Exec<'_> {
-    /// Runs `machine` on `input`; `snapshot` is `input` already captured for the history
-    /// (the execution input), if any.
+    /// Runs `machine` on `input`, from its `StartAt` or from `start_at`; `snapshot` is `input`
+    /// already captured for the history (the execution input), if any.
     pub(crate) async fn run_machine(
         &mut self,
         machine: &Machine,
         input: Value,
         snapshot: Option<Snapshot>,
         depth: u32,
+        start_at: Option<usize>,
     ) -> Result<Value, Stop> {
-        let mut index = machine.start_at;
+        let mut index = start_at.unwrap_or(machine.start_at);
         let mut input = input;
         let mut snapshot = snapshot;
         loop {
             self.check_deadline()?;
             let state = &machine.states[index];
             let entered_ms = self.clock.now_millis();
+            if depth == 0
+                && let Some(journal) = self.journal
+            {
+                let checkpoint = Checkpoint {
+                    state: &state.name,
+                    input: &input,
+                    entered_ms,
+                };
+                journal.entered(checkpoint).await;
+            }
             if self.recorder.enabled() {
                 let payload = match snapshot.take() {
                     Some(s) => Some(s),

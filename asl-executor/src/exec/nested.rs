@@ -45,7 +45,7 @@ impl Exec<'_> {
                     index,
                 },
             );
-            let run = Box::pin(self.run_machine(branch, input.clone(), None, depth + 1));
+            let run = Box::pin(self.run_machine(branch, input.clone(), None, depth + 1, None));
             results.push(run.await?);
         }
         Ok(Value::Array(results))
@@ -101,7 +101,7 @@ impl Exec<'_> {
                 }
                 None => item,
             };
-            let run = Box::pin(self.run_machine(processor, iteration_input, None, depth + 1));
+            let run = Box::pin(self.run_machine(processor, iteration_input, None, depth + 1, None));
             results.push(run.await?);
         }
         Ok(Value::Array(results))

@@ -9,9 +9,11 @@
 //! recording are one step under one lock, so two identical requests arriving together cannot
 //! both start an execution.
 //!
-//! The registry lives in memory. Trips live in the store, so a trip this server does not know
-//! is looked up there (the caller says whether it found one): a retry after a restart, on a
-//! DynamoDB store, starts nothing. Execution histories do not outlive the process.
+//! The registry lives in memory and holds the executions this process runs, until their end is
+//! recorded: what outlives the process is the execution log ([`crate::journal`]), which the
+//! caller consults for a trip this registry does not know (and, for trips booked without the
+//! API, the store). So the registry's size is bounded by what runs at once, not by how many
+//! trips were ever booked.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -90,12 +92,71 @@ impl Executions {
             // Booked before this server started: that execution has ended.
             Entry::Vacant(_) if recorded => Claim::Exists(trip_id),
             Entry::Vacant(vacant) => {
-                let execution = Arc::new(TripExecution::new(decoded, self.counts.clone()));
+                let execution = Arc::new(TripExecution::new(
+                    decoded.request.clone(),
+                    decoded.input.clone(),
+                    self.counts.clone(),
+                ));
                 self.counts.running.fetch_add(1, Ordering::Relaxed);
                 vacant.insert(execution.clone());
                 Claim::Start(execution)
             }
         }
+    }
+
+    /// Registers an execution that an earlier process started and did not finish, to run again
+    /// here; `None` when this registry has one of that trip already.
+    pub(crate) fn resumed(
+        &self,
+        request: TripRequest,
+        input: String,
+    ) -> Option<Arc<TripExecution>> {
+        let mut state = self.lock();
+        let Entry::Vacant(vacant) = state.trips.entry(request.trip_id) else {
+            return None;
+        };
+        let execution = Arc::new(TripExecution::new(request, input, self.counts.clone()));
+        self.counts.running.fetch_add(1, Ordering::Relaxed);
+        vacant.insert(execution.clone());
+        Some(execution)
+    }
+
+    /// Withdraws a start that [`claim`](Self::claim) granted and that never ran (its record
+    /// could not be written, or another process had one): as if it had never been claimed.
+    pub(crate) fn withdraw(&self, execution: &Arc<TripExecution>) {
+        let mut state = self.lock();
+        let trip_id = execution.request.trip_id;
+        if state
+            .trips
+            .get(&trip_id)
+            .is_some_and(|known| Arc::ptr_eq(known, execution))
+        {
+            state.trips.remove(&trip_id);
+            if execution.status() == ExecutionStatus::Running {
+                self.counts.running.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Forgets an execution whose end is recorded in the execution log, which answers for it
+    /// from now on.
+    pub(crate) fn retire(&self, execution: &Arc<TripExecution>) {
+        let mut state = self.lock();
+        let trip_id = execution.request.trip_id;
+        let ended = execution.status() != ExecutionStatus::Running;
+        if ended
+            && state
+                .trips
+                .get(&trip_id)
+                .is_some_and(|known| Arc::ptr_eq(known, execution))
+        {
+            state.trips.remove(&trip_id);
+        }
+    }
+
+    /// How many executions the registry holds (running, or ended and not yet retired).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().trips.len()
     }
 
     /// How many executions are running and how many have ended.
@@ -125,10 +186,10 @@ enum Progress {
 }
 
 impl TripExecution {
-    fn new(decoded: &Decoded, counts: Arc<Counts>) -> Self {
+    fn new(request: TripRequest, input: String, counts: Arc<Counts>) -> Self {
         Self {
-            request: decoded.request.clone(),
-            input: decoded.input.clone(),
+            request,
+            input,
             progress: Mutex::new(Progress::Running(Vec::new())),
             counts,
         }

@@ -62,6 +62,7 @@ pub use routes::{IDEMPOTENCY_KEY, MAX_BODY_BYTES, trip_path, trip_view};
 use crate::demo::{DECLINED_CARD, GOOD_CARD, trip_request};
 use crate::execution::Saga;
 use crate::faults::FaultPlan;
+use crate::journal::ExecutionLog;
 use crate::store::{HOTEL, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store};
 use executions::Executions;
 use schema::RequestDecoder;
@@ -81,6 +82,8 @@ struct ApiState {
     store: String,
     decoder: RequestDecoder,
     executions: Executions,
+    /// Where each accepted execution is recorded, so that a restart finishes it.
+    log: ExecutionLog,
     openapi: Value,
 }
 
@@ -98,6 +101,7 @@ impl Api {
                 store: store.to_string(),
                 decoder: RequestDecoder::new(),
                 executions: Executions::default(),
+                log: ExecutionLog::in_memory(),
                 openapi: openapi::openapi(),
             }),
         }
@@ -116,6 +120,95 @@ impl Api {
         self
     }
 
+    /// Records executions in `log` ([`crate::store::execution_log`]) instead of this process's
+    /// memory: on the store's endpoint, so that a restart resumes what was accepted
+    /// ([`resume_unfinished`](Self::resume_unfinished)).
+    ///
+    /// # Panics
+    /// When called after the API was cloned (its routes share its state).
+    #[must_use]
+    pub fn with_log(mut self, log: ExecutionLog) -> Self {
+        Arc::get_mut(&mut self.state)
+            .expect("the log is set before the API is shared")
+            .log = log;
+        self
+    }
+
+    /// Takes up every execution the log says is unfinished (its process stopped before the
+    /// end): each enters again the state it last entered, in the background, as a running
+    /// execution of this API. Call it before serving; gives the trips resumed.
+    ///
+    /// # Errors
+    /// When the log cannot be read. A record whose input does not read as a trip request is
+    /// ended as failed, with the reason, rather than stop the others.
+    pub async fn resume_unfinished(&self) -> Result<Vec<TripId>, kernel::InfraError> {
+        let mut resumed = Vec::new();
+        for record in self.state.log.unfinished().await? {
+            let request = serde_json::from_str::<trip::domain::TripRequest>(&record.input);
+            let state_input = serde_json::from_str::<Value>(&record.state_input);
+            let (request, state_input) = match (request, state_input) {
+                (Ok(request), Ok(state_input)) => (request, state_input),
+                (Err(e), _) | (_, Err(e)) => {
+                    let cause = format!("its record cannot be resumed: {e}");
+                    tracing::warn!(execution = record.name, %cause, "not resumed");
+                    let view = body::ExecutionView {
+                        name: record.name.clone(),
+                        status: body::ExecutionStatus::Failed,
+                        error: Some(executions::RUNNER_FAILED.to_owned()),
+                        cause: Some(cause),
+                        states_visited: vec![record.state.clone()],
+                        invocations: Vec::new(),
+                        retries: 0,
+                    };
+                    let view = serde_json::to_string(&view).expect("a view serializes");
+                    self.state
+                        .log
+                        .finish(&record.name, "FAILED", &view, record.started_ms)
+                        .await?;
+                    continue;
+                }
+            };
+            let trip_id = request.trip_id;
+            let Some(execution) = self.state.executions.resumed(request, record.input.clone())
+            else {
+                continue;
+            };
+            let from = asl_executor::Resume {
+                state: record.state,
+                input: state_input,
+                started_ms: record.started_ms,
+                entered_ms: record.entered_ms,
+            };
+            routes::start(&self.state, execution, Some(from));
+            resumed.push(trip_id);
+        }
+        Ok(resumed)
+    }
+
+    /// How many executions run now.
+    pub fn running(&self) -> u32 {
+        self.state.executions.counts().running
+    }
+
+    /// How many executions this process holds in memory: those running, and those ended whose
+    /// end is not yet recorded in the log.
+    pub fn held_in_memory(&self) -> usize {
+        self.state.executions.len()
+    }
+
+    /// Waits until no execution runs, or `patience` has passed; gives how many still run. What
+    /// still runs is resumed by the next start on the same store.
+    pub async fn drain(&self, patience: std::time::Duration) -> u32 {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let running = self.running();
+            if running == 0 || tokio::time::Instant::now() >= deadline {
+                return running;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The routes, ready for `axum::serve` or, in tests, `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> Router {
         Router::new()
@@ -130,8 +223,9 @@ impl Api {
     }
 }
 
-/// Serves `api` on `listener` until `shutdown` completes; executions still running then are
-/// dropped with the runtime.
+/// Serves `api` on `listener` until `shutdown` completes and the open requests are answered.
+/// Executions still running go on in the background: [`Api::drain`] waits for them, and what
+/// a stop cuts short is resumed from the log by the next start.
 ///
 /// # Errors
 /// When accepting connections fails.

@@ -22,6 +22,8 @@ use super::error::ApiError;
 use super::executions::{Claim, TripExecution, execution_name};
 use super::schema::Rejection;
 use crate::functions::Observer;
+use crate::journal::{ExecutionRecord, Started};
+use asl_executor::Resume;
 
 /// The header that names the trip (its id), so that a retried `POST /trips` starts no second
 /// execution.
@@ -68,8 +70,32 @@ pub(super) async fn start_trip(
     };
     match api.executions.claim(&decoded, recorded) {
         Claim::Start(execution) => {
-            start(&api, execution);
-            Ok(accepted(trip_id))
+            // Recorded before the 202, where it outlives this process: the answer is a promise
+            // that a restart keeps, and another server on the store sees the name taken.
+            let record = ExecutionRecord::running(
+                &execution.name(),
+                &execution.input,
+                api.saga.first_state(),
+                api.saga.start_ms(),
+            );
+            match api.log.start(&record).await {
+                Ok(Started::Now) => {
+                    start(&api, execution, None);
+                    Ok(accepted(trip_id))
+                }
+                Ok(Started::Already(existing)) => {
+                    api.executions.withdraw(&execution);
+                    if existing.is_running() && existing.input == decoded.input {
+                        Ok(accepted(trip_id))
+                    } else {
+                        Err(ApiError::trip_exists(trip_id))
+                    }
+                }
+                Err(error) => {
+                    api.executions.withdraw(&execution);
+                    Err(ApiError::store_unavailable(&error))
+                }
+            }
         }
         Claim::Replay(trip_id) => Ok(accepted(trip_id)),
         Claim::Exists(trip_id) => Err(ApiError::trip_exists(trip_id)),
@@ -107,8 +133,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<TripId>, ApiError> {
         .map_err(|_| ApiError::invalid_idempotency_key(INVALID_KEY_REASON))
 }
 
-/// Runs the saga for `execution` in the background; the answer does not wait for it.
-fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
+/// Runs the saga for `execution` in the background (from `from`, when an earlier process left
+/// it there); the answer does not wait for it. Its end is recorded in the execution log, after
+/// which the registry forgets it.
+pub(super) fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>, from: Option<Resume>) {
     let input: Value =
         serde_json::from_str(&execution.input).expect("the input was decoded from this text");
     // The jitter of retry back-offs, different per trip and the same on every replay of it.
@@ -118,9 +146,17 @@ fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
     let run = tokio::spawn(async move {
         runner
             .saga
-            .run(input, runner.faults.clone(), observer, seed)
+            .run_durably(
+                input,
+                runner.faults.clone(),
+                observer,
+                seed,
+                &runner.log,
+                from.as_ref(),
+            )
             .await
     });
+    let api = api.clone();
     tokio::spawn(async move {
         match run.await {
             Ok(Ok(report)) => execution.finish(&report),
@@ -129,7 +165,48 @@ fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>) {
             }
             Err(error) => execution.abandon(format!("the execution did not finish: {error}")),
         }
+        record_end(&api, &execution).await;
     });
+}
+
+/// How many times the end of an execution is written before it is left to a restart (which
+/// runs it again from its last checkpoint: idempotent, so the same end).
+const END_ATTEMPTS: u32 = 8;
+
+async fn record_end(api: &ApiState, execution: &Arc<TripExecution>) {
+    let view = execution.view();
+    let status = serde_json::to_value(view.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let view = serde_json::to_string(&view).expect("an execution view serializes");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let mut pause = std::time::Duration::from_millis(50);
+    for attempt in 1..=END_ATTEMPTS {
+        match api
+            .log
+            .finish(&execution.name(), &status, &view, now_ms)
+            .await
+        {
+            Ok(()) => {
+                api.executions.retire(execution);
+                return;
+            }
+            Err(error) if attempt == END_ATTEMPTS => {
+                tracing::warn!(
+                    execution = execution.name(),
+                    %error,
+                    "the end of the execution is not recorded; kept in memory, and run again from its last checkpoint after a restart"
+                );
+            }
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+        }
+    }
 }
 
 /// `202`: the same answer to the request that started the execution and to its retries, as
@@ -170,13 +247,48 @@ pub(super) async fn get_trip(
 ) -> Result<Json<TripView>, ApiError> {
     let Path(id) = id.map_err(|rejection| ApiError::invalid_trip_id(rejection.body_text()))?;
     let trip_id = TripId::parse(&id).map_err(ApiError::invalid_trip_id)?;
-    let execution = api.executions.get(trip_id);
     // The execution before the store: a view that says the execution has ended is then never
     // shown beside a trip read before it ended.
-    let known = execution.map(|e| (e.view(), e.request.clone()));
+    let known = match api.executions.get(trip_id) {
+        Some(execution) => Some((execution.view(), execution.request.clone())),
+        None => recorded_execution(&api, trip_id).await?,
+    };
     trip_view(api.saga.context(), trip_id, known)
         .await
         .map(Json)
+}
+
+/// The execution of `trip_id` as its record in the execution log has it: how it ended, or, when
+/// it runs in another process, the state it last entered.
+async fn recorded_execution(
+    api: &ApiState,
+    trip_id: TripId,
+) -> Result<Option<(ExecutionView, TripRequest)>, ApiError> {
+    let name = execution_name(trip_id);
+    let Some(record) = api
+        .log
+        .get(&name)
+        .await
+        .map_err(|e| ApiError::store_unavailable(&e))?
+    else {
+        return Ok(None);
+    };
+    let view = match &record.view {
+        Some(view) => serde_json::from_str(view).ok(),
+        None => Some(ExecutionView {
+            name,
+            status: ExecutionStatus::Running,
+            error: None,
+            cause: None,
+            states_visited: vec![record.state.clone()],
+            invocations: Vec::new(),
+            retries: 0,
+        }),
+    };
+    let request = serde_json::from_str(&record.input).ok();
+    // A record this version cannot read is shown as no execution, not as an error: the trip
+    // itself is in the store.
+    Ok(view.zip(request))
 }
 
 /// `GET /trips/{id}`'s answer: the trip as stored, its bookings, and `execution`, the execution

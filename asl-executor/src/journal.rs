@@ -1,0 +1,58 @@
+//! Durable executions: each top-level state transition told to a [`Journal`] before the state
+//! runs, and an execution resumed from the last one recorded.
+//!
+//! Step Functions never loses an execution: its history is stored before every transition, and
+//! a Task whose worker vanished is attempted again. A local runner that can be stopped (or
+//! killed) mid-execution gets the same promise from this module: it records each
+//! [`Checkpoint`] somewhere that outlives the process, and after a restart calls
+//! [`StateMachine::resume`](crate::StateMachine::resume) with the last one. The state that was
+//! running is entered again from its first attempt, so its Task may run twice: the same
+//! at-least-once delivery Step Functions gives Lambda tasks, which is why every task of a saga
+//! must be idempotent.
+//!
+//! Only top-level states are recorded. A Parallel or Map state cut short is run again whole:
+//! its branches' tasks are idempotent by the same rule, and recording inside them would tie a
+//! checkpoint to branch indices that a changed definition could reorder.
+
+use serde_json::Value;
+
+use crate::task::BoxFuture;
+
+/// One top-level state about to run: what a durable runner must record to resume there.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Checkpoint<'a> {
+    /// The state's name.
+    pub state: &'a str,
+    /// Its input (before `InputPath`), which is all it reads besides the context object.
+    pub input: &'a Value,
+    /// When it is entered, on the execution's clock (epoch milliseconds).
+    pub entered_ms: i64,
+}
+
+/// Where a durable runner records checkpoints.
+///
+/// Called before each top-level state runs, including the first; the execution waits for the
+/// returned future. It cannot fail the execution: a journal that cannot write should retry as
+/// long as it sees fit and otherwise log and return, and the execution resumes after a restart
+/// from an earlier checkpoint, which idempotent tasks make safe.
+pub trait Journal: Send + Sync {
+    /// Records that `checkpoint`'s state is about to run.
+    fn entered<'a>(&'a self, checkpoint: Checkpoint<'a>) -> BoxFuture<'a, ()>;
+}
+
+/// Where a resumed execution starts again: a checkpoint that was recorded, and the execution's
+/// own start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resume {
+    /// The top-level state to enter (the last checkpoint's).
+    pub state: String,
+    /// Its input, as recorded.
+    pub input: Value,
+    /// When the execution started (epoch milliseconds): `$$.Execution.StartTime` and the
+    /// machine's `TimeoutSeconds` count from here, not from the resumption.
+    pub started_ms: i64,
+    /// When the state was entered: a virtual clock continues from here (a real one reads the
+    /// time).
+    pub entered_ms: i64,
+}
