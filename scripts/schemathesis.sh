@@ -59,7 +59,8 @@ status=0
 # schema-valid requests that break a rule no schema can state (a stay that ends before it starts,
 # a search range that ends before it begins), each with a 400 naming the field.
 # tools/schemathesis/trip_hooks.py says why it is loaded.
-PYTHONPATH=tools/schemathesis SCHEMATHESIS_HOOKS=trip_hooks .venv/bin/schemathesis run generated/trip_api.openapi.json \
+PYTHONPATH=tools/schemathesis SCHEMATHESIS_HOOKS=trip_hooks .venv/bin/schemathesis \
+  --config-file tools/schemathesis/schemathesis.toml run generated/trip_api.openapi.json \
   --url "$base" \
   --phases examples,coverage,fuzzing \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \

@@ -5,8 +5,10 @@ time it meets that file. The parse happens wherever generation is at that moment
 recursion limit hypothesis raised for it, and on CPython before 3.11.8 / 3.12.2 that can make
 `ast.parse` fail with "SystemError: AST constructor recursion depth mismatch" (CPython
 gh-106905), which schemathesis then reports as an error of the operation under test. Parsing
-schemathesis' source files here, at the top of the stack, fills hypothesis' cache (keyed by the
-file's lines, as `inspect.findsource` reads them), so no parse happens during generation.
+schemathesis' source files here, at the top of the stack, fills hypothesis' cache of parsed
+files (keyed by the file's lines, as `inspect.findsource` reads them), so no parse of them happens
+during generation. That cache is per thread and schemathesis generates in worker threads, so it
+is replaced by one dictionary that every thread reads.
 """
 
 import ast
@@ -19,6 +21,7 @@ import schemathesis
 
 
 def _parse_ahead() -> None:
+    parsed: dict = {}
     for path in sorted(Path(schemathesis.__file__).parent.rglob("*.py")):
         lines = linecache.getlines(str(path))
         if not any("lambda" in line for line in lines):
@@ -27,7 +30,8 @@ def _parse_ahead() -> None:
             tree = ast.parse("".join(lines))
         except SyntaxError:
             continue
-        lambda_sources.AST_LAMBDAS_CACHE[tuple(lines)] = lambda_sources.extract_all_lambdas(tree)
+        parsed[tuple(lines)] = lambda_sources.extract_all_lambdas(tree)
+    lambda_sources.AST_LAMBDAS_CACHE = parsed
 
 
 _parse_ahead()
