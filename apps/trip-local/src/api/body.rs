@@ -321,7 +321,9 @@ pub struct ExecutionCounts {
 pub struct ErrorBody {
     /// A stable code: `invalid_json`, `invalid_request`, `invalid_idempotency_key`,
     /// `invalid_trip_id`, `unsupported_media_type`, `payload_too_large`, `trip_exists`,
-    /// `trip_not_found`, `not_found`, `method_not_allowed`, `store_unavailable`.
+    /// `trip_not_found`, `not_found`, `method_not_allowed`, `store_unavailable`, and for a
+    /// request the HTTP server cannot read, `malformed_request`, `uri_too_long`,
+    /// `header_fields_too_large`.
     pub error: String,
     /// What went wrong, in a sentence.
     pub message: String,

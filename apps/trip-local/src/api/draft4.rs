@@ -35,14 +35,15 @@ pub const DRAFT4_FILE: &str = "generated/trip_api.request.draft4.json";
 pub const REGENERATE: &str =
     "cargo run -p trip-local -- api-model --out generated/trip_api.request.draft4.json";
 
-/// Any real calendar day from 1000-01-01 to 9999-12-31, as `YYYY-MM-DD`: days 1-28 of every
-/// month, 29-30 of every month but February, 31 of the long months, and February 29 of leap
-/// years (divisible by 4, centuries only when divisible by 400).
+/// Any real calendar day from 2000-01-01 to 9999-12-31 (`kernel::CalendarDate::YEARS`: no
+/// earlier day is ever on sale), as `YYYY-MM-DD`: days 1-28 of every month, 29-30 of every
+/// month but February, 31 of the long months, and February 29 of leap years (divisible by 4,
+/// centuries only when divisible by 400).
 pub const CALENDAR_DATE_PATTERN: &str = concat!(
-    "^(?:[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])",
+    "^(?:[2-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])",
     "|(?:0[13-9]|1[0-2])-(?:29|30)",
     "|(?:0[13578]|1[02])-31)",
-    "|(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)-02-29)$"
+    "|(?:[2-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)-02-29)$"
 );
 
 /// Why a schema cannot be converted.
@@ -291,7 +292,9 @@ mod tests {
     fn the_calendar_pattern_admits_exactly_the_real_days() {
         let pattern = regex_lite(CALENDAR_DATE_PATTERN);
         let mut admitted = 0;
-        for year in [1000, 1900, 1996, 2000, 2023, 2024, 2100, 2400, 9999] {
+        for year in [
+            1000, 1600, 1900, 1996, 1999, 2000, 2023, 2024, 2100, 2400, 9999,
+        ] {
             for month in 1..=12u8 {
                 for day in 1..=31u8 {
                     let text = format!("{year:04}-{month:02}-{day:02}");
@@ -301,8 +304,8 @@ mod tests {
                 }
             }
         }
-        // 9 years of 365 days, plus February 29 of 1996, 2000, 2024 and 2400.
-        assert_eq!(admitted, 9 * 365 + 4);
+        // The 6 years from 2000 on, of 365 days, plus February 29 of 2000, 2024 and 2400.
+        assert_eq!(admitted, 6 * 365 + 3);
         for text in [
             "0999-12-31",
             "2026-1-01",

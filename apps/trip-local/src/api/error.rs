@@ -22,7 +22,7 @@ impl ApiError {
             status,
             body: ErrorBody {
                 error: error.to_owned(),
-                message: message.into(),
+                message: bounded(message.into()),
                 violations: Vec::new(),
             },
         }
@@ -149,6 +149,39 @@ impl ApiError {
         )
     }
 
+    /// 414: the request's URI is longer than the HTTP server reads (hyper's limit, 65,534
+    /// bytes; the connection layer gives hyper's answer this body).
+    pub fn uri_too_long() -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "the request's URI is longer than this server reads (65,534 bytes); \
+             a search's parameters are a few dozen bytes",
+        )
+    }
+
+    /// 431: the request's headers are more or larger than the HTTP server reads (hyper's
+    /// limits: 100 headers, a head of about 400 KiB; the connection layer gives hyper's answer
+    /// this body).
+    pub fn header_fields_too_large() -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header_fields_too_large",
+            "the request's headers are more or larger than this server reads \
+             (at most 100 headers, about 400 KiB in all)",
+        )
+    }
+
+    /// 400: the request line or a header is not HTTP (hyper's answer, which
+    /// the connection layer gives this body).
+    pub fn malformed_request() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "the request line or a header is not valid HTTP/1.1",
+        )
+    }
+
     /// 415: not sent as JSON.
     pub fn unsupported_media_type(found: Option<&str>) -> Self {
         let found = found.map_or_else(|| "none".to_owned(), |f| format!("`{f}`"));
@@ -167,6 +200,27 @@ impl ApiError {
             format!("the store failed: {error}"),
         )
     }
+}
+
+/// The longest message, in characters, of an error or of one of its violations: the schema's
+/// validator and the search's parameters quote the offending value, and an error must not grow
+/// with the request it rejects (a 60 KB string would make a 120 KB answer).
+const MESSAGE_CHARS: usize = 240;
+
+/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`], saying how much was left
+/// out.
+pub(crate) fn bounded(message: String) -> String {
+    let length = message.chars().count();
+    if length <= MESSAGE_CHARS {
+        return message;
+    }
+    let keep = MESSAGE_CHARS / 2;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(length - keep).collect();
+    format!(
+        "{head}… ({} characters left out) …{tail}",
+        length - 2 * keep
+    )
 }
 
 impl IntoResponse for ApiError {

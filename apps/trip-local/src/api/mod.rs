@@ -9,7 +9,8 @@
 //! | `GET /health` | `200`, or `503` when the store does not answer: [`Health`](body::Health) |
 //! | `GET /openapi.json` | the contract ([`openapi::openapi`]) |
 //!
-//! Every error is an [`ErrorBody`](body::ErrorBody). A request body is validated against the
+//! Every error is an [`ErrorBody`](body::ErrorBody), those the HTTP server gives a request it
+//! cannot read too (`400`, `414`, `431`, answered by the connection layer). A request body is validated against the
 //! saga input's JSON schema ([`schema`]) before it is decoded; the execution then runs in the
 //! background and `GET` shows it as it goes. The `Idempotency-Key` is the trip's id; a retry
 //! with the same key and body while its execution runs answers as the first request did and
@@ -38,6 +39,7 @@
 //! ```
 
 pub mod body;
+mod connection;
 pub mod draft4;
 pub mod error;
 mod executions;
@@ -234,7 +236,7 @@ pub async fn serve(
     api: &Api,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api.router())
+    axum::serve(connection::Listener(listener), api.router())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -38,7 +38,7 @@ pub fn openapi() -> Value {
     let mut answers = settings.for_serialize().into_generator();
     let new_trip = new_trip_schema(&mut requests).to_value();
     let trip_id = requests.subschema_for::<TripId>().to_value();
-    let paths = json!({
+    let mut paths = json!({
         "/trips": {
             "post": start_trip(&mut answers, &trip_id),
             "get": search_trips(&mut requests, &mut answers),
@@ -54,6 +54,26 @@ pub fn openapi() -> Value {
             } },
         } },
     });
+    // Any request may be one the HTTP server cannot read, whatever its route.
+    for operation in paths
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|o| o.values_mut())
+    {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
+            for (code, description) in UNREADABLE {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| error_response(&mut answers, description));
+            }
+            responses.sort_keys();
+        }
+    }
     let mut schemas = Map::new();
     schemas.insert(NEW_TRIP.to_owned(), new_trip);
     for (name, schema) in requests
@@ -100,6 +120,22 @@ the saga input's JSON schema and starts an execution; `GET /trips/{id}` follows 
 /trips?status=…&departure_from=…&departure_to=…` searches trips by status and departure date. The same \
 contract as the API Gateway API; `trip-local serve` runs it on one machine. Generated from the \
 Rust types; do not edit.";
+
+/// The answers of the HTTP server to a request it cannot read, on every operation.
+const UNREADABLE: [(&str, &str); 3] = [
+    (
+        "400",
+        "The request line or a header is not HTTP (`malformed_request`).",
+    ),
+    (
+        "414",
+        "The URI is longer than the server reads (`uri_too_long`).",
+    ),
+    (
+        "431",
+        "The headers are more or larger than the server reads (`header_fields_too_large`).",
+    ),
+];
 
 fn schema_ref<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()

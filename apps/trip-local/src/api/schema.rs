@@ -19,6 +19,7 @@ use serde_json::Value;
 use trip::domain::TripRequest;
 
 use super::body::Violation;
+use super::error::bounded;
 use kernel::TripId;
 
 /// The name of the request body's schema in the OpenAPI document.
@@ -256,26 +257,6 @@ fn repeated_key(bytes: &[u8]) -> Option<Violation> {
                 message,
             }
         })
-}
-
-/// The longest violation message, in characters: the validator quotes the offending value, and
-/// an error must not grow with the body it rejects (a 60 KB string would make a 120 KB answer).
-const MESSAGE_CHARS: usize = 240;
-
-/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`], saying how much was left
-/// out.
-fn bounded(message: String) -> String {
-    let length = message.chars().count();
-    if length <= MESSAGE_CHARS {
-        return message;
-    }
-    let keep = MESSAGE_CHARS / 2;
-    let head: String = message.chars().take(keep).collect();
-    let tail: String = message.chars().skip(length - keep).collect();
-    format!(
-        "{head}… ({} characters left out) …{tail}",
-        length - 2 * keep
-    )
 }
 
 /// `hotel.stay` → `/hotel/stay`, escaped as RFC 6901 says.

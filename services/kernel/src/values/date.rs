@@ -10,7 +10,8 @@ use super::ValueError;
 /// `YYYY-MM-DD`, four-digit year (ISO 8601 calendar date, the form our API and keys use).
 const ISO_DATE: &[FormatItem<'static>] = format_description!("[year repr:full]-[month]-[day]");
 
-/// A calendar date without time zone, written `YYYY-MM-DD` (e.g. a departure or check-in date).
+/// A calendar date without time zone, written `YYYY-MM-DD` (e.g. a departure or check-in date),
+/// in [`CalendarDate::YEARS`].
 ///
 /// Serialises as that string: `time::Date`'s own serde form is a `[year, ordinal]` tuple unless a
 /// feature is enabled, which is not what a JSON API or a sort key wants.
@@ -19,14 +20,27 @@ const ISO_DATE: &[FormatItem<'static>] = format_description!("[year repr:full]-[
 pub struct CalendarDate(time::Date);
 
 impl CalendarDate {
+    /// The years a date may be in. Nothing is sold before 2000: the catalogue holds its days
+    /// as `CalendarDate`s, so it cannot put an earlier one on sale, and a request naming one,
+    /// which could never be booked, is refused where it is decoded (at the API, and by the
+    /// same rule in the request's schema, which API Gateway applies too) instead of failing
+    /// inside the saga. The upper bound keeps every date four digits long, so that keys sort
+    /// as dates do.
+    ///
+    /// A day already past can never be booked either, but "today" is not a rule a schema can
+    /// state, and the catalogue does not refuse past days (the demo sells fixed ones): the
+    /// stock on sale decides those.
+    pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=9999;
+
     /// Parses `YYYY-MM-DD`.
     ///
     /// # Errors
-    /// When `input` is not a real date in that form (`2026-02-30` is rejected).
+    /// When `input` is not a real date in that form (`2026-02-30` is rejected), or its year is
+    /// outside [`Self::YEARS`].
     pub fn parse(input: &str) -> Result<Self, ValueError> {
-        // Years before 1000 would print with leading zeros and sort oddly; they never occur here.
         match time::Date::parse(input, ISO_DATE) {
-            Ok(date) if (1000..=9999).contains(&date.year()) && input.len() == 10 => Ok(Self(date)),
+            Ok(date) if input.len() == 10 => Self::new(date)
+                .map_err(|_| ValueError::new("date", input, "expected a year from 2000 to 9999")),
             _ => Err(ValueError::new(
                 "date",
                 input,
@@ -38,15 +52,15 @@ impl CalendarDate {
     /// Wraps a `time::Date` with a four-digit year.
     ///
     /// # Errors
-    /// When the year is outside 1000..=9999.
+    /// When the year is outside [`Self::YEARS`].
     pub fn new(date: time::Date) -> Result<Self, ValueError> {
-        if (1000..=9999).contains(&date.year()) {
+        if Self::YEARS.contains(&date.year()) {
             Ok(Self(date))
         } else {
             Err(ValueError::new(
                 "date",
                 date,
-                "expected a year from 1000 to 9999",
+                "expected a year from 2000 to 9999",
             ))
         }
     }
@@ -82,11 +96,10 @@ impl schemars::JsonSchema for CalendarDate {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            // `format` checks that the day exists; the pattern adds `parse`'s four-digit year
-            // from 1000 on.
+            // `format` checks that the day exists; the pattern adds `parse`'s years, `YEARS`.
             "format": "date",
-            "pattern": "^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$",
-            "description": "A calendar date written YYYY-MM-DD, year 1000 to 9999.",
+            "pattern": "^[2-9][0-9]{3}-[0-9]{2}-[0-9]{2}$",
+            "description": "A calendar date written YYYY-MM-DD, year 2000 to 9999: no earlier day is ever on sale.",
             "examples": ["2026-12-01"],
         })
     }
@@ -287,7 +300,7 @@ mod tests {
 
     #[test]
     fn the_date_schema_says_what_parse_checks() {
-        let valid = ["2026-05-01", "2024-02-29", "1000-01-01", "9999-12-31"];
+        let valid = ["2026-05-01", "2024-02-29", "2000-01-01", "9999-12-31"];
         let invalid = [
             "2026-5-1",
             "2026-02-30",
@@ -298,6 +311,8 @@ mod tests {
             "",
             "+2026-05-01",
             "0999-12-31",
+            "1000-01-01",
+            "1999-12-31",
             "10000-01-01",
             "2026-13-01",
             "2026-00-10",
