@@ -7,7 +7,12 @@
 //! - first response: exec → the answer to the first invocation. `create-trip` gets a real
 //!   `CreateTrip` request (one conditional write to the table); the other functions an empty
 //!   payload, which they refuse without touching the store (the runtime path alone);
-//! - binary and zip sizes (the zip holds `bootstrap`, deflated, as cargo-lambda packages it).
+//! - binary and zip sizes (the zip holds `bootstrap`, deflated, as cargo-lambda packages it);
+//! - the same for `cold-start-floor`, a Lambda that only echoes its payload: the floor of the
+//!   runtime, the allocator and the loader, under which no function can start.
+//!
+//! Each function is started `STARTS` times without the telemetry variables and `STARTS` times
+//! with them pointed at a collector on loopback (alternately), and both are reported.
 //!
 //! Then `create-trip` again under three telemetry configurations (`kernel::telemetry`): none
 //! (what every row above ran with), the exporters pointed at a collector on loopback (an
@@ -45,6 +50,9 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Every Lambda function of the system: the saga's ten (`generated/trip_booking.functions.json`)
 /// and the API's and search's three (`generated/trip_search_functions.json`, `get-trip`).
 const SEARCH_AND_API: [&str; 3] = ["get-trip", "search-trips", "project-trips"];
+/// Not a function: a Lambda that only echoes, on the same runtime and profile
+/// (`src/bin/cold-start-floor.rs`). What every function's start costs before any of our code.
+const FLOOR: &str = "cold-start-floor";
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
@@ -64,21 +72,30 @@ async fn bench() {
         .iter()
         .map(|f| f.binary().to_owned())
         .chain(SEARCH_AND_API.iter().map(|b| (*b).to_owned()))
+        .chain(std::iter::once(FLOOR.to_owned()))
         .filter(|b| args.only.as_ref().is_none_or(|only| only.contains(b)))
         .collect();
+    let collector = Collector::start().await;
+    let live = Telemetry::To(collector.endpoint(), collector.dogstatsd());
     println!(
-        "{STARTS} starts each; binaries from {}; store: moto on {endpoint}",
+        "{STARTS} starts each, without then with the exporters (a collector on loopback), \
+         interleaved; binaries from {}; store: moto on {endpoint}",
         release.display()
     );
     println!(
-        "{:<16} {:>10} {:>10} {:>12} {:>12} {:>12} {:>12}",
+        "{:<16} {:>9} {:>7} | {:>8} {:>8} {:>9} {:>9} | {:>8} {:>8} {:>9} {:>9} {:>7}",
         "function",
         "binary MB",
         "zip MB",
-        "init p50 ms",
-        "init p90 ms",
-        "first p50 ms",
-        "first p90 ms"
+        "init p50",
+        "init p90",
+        "first p50",
+        "first p90",
+        "init p50",
+        "init p90",
+        "first p50",
+        "first p90",
+        "exports"
     );
     for binary in &binaries {
         let path = release.join(binary);
@@ -87,25 +104,46 @@ async fn bench() {
             "{} is missing: run `cargo build --release -p trip-saga -p trip-local --bins` first (make bench does)",
             path.display()
         );
-        let (mut inits, mut firsts) = starts(
-            &path,
-            binary,
-            Request::of(binary),
-            &table.name,
-            &endpoint,
-            &Telemetry::None,
-        )
-        .await;
+        let request = Request::of(binary);
+        let (mut inits, mut firsts) = (Vec::new(), Vec::new());
+        let (mut traced_inits, mut traced_firsts) = (Vec::new(), Vec::new());
+        let before = collector.exports();
+        // Alternated, so that a machine whose load drifts weighs on both columns alike.
+        for _ in 0..STARTS {
+            let (init, first) = start(
+                &path,
+                binary,
+                request,
+                &table.name,
+                &endpoint,
+                &Telemetry::None,
+            )
+            .await;
+            inits.push(init);
+            firsts.push(first);
+            let (init, first) = start(&path, binary, request, &table.name, &endpoint, &live).await;
+            traced_inits.push(init);
+            traced_firsts.push(first);
+        }
         println!(
-            "{binary:<16} {:>10.2} {:>10.2} {:>12.2} {:>12.2} {:>12.2} {:>12.2}",
+            "{binary:<16} {:>9.2} {:>7.2} | {:>8.2} {:>8.2} {:>9.2} {:>9.2} | {:>8.2} {:>8.2} {:>9.2} {:>9.2} {:>7}",
             megabytes(std::fs::metadata(&path).expect("the binary").len()),
             megabytes(zipped_size(&path)),
             percentile(&mut inits, 50),
             percentile(&mut inits, 90),
             percentile(&mut firsts, 50),
             percentile(&mut firsts, 90),
+            percentile(&mut traced_inits, 50),
+            percentile(&mut traced_inits, 90),
+            percentile(&mut traced_firsts, 50),
+            percentile(&mut traced_firsts, 90),
+            collector.exports() - before,
         );
     }
+    println!(
+        "(ms; the second group with OTEL_EXPORTER_OTLP_ENDPOINT and DD_DOGSTATSD_URL set; \
+         exports: OTLP posts the collector received from those {STARTS} starts)"
+    );
     if binaries.iter().any(|b| b == TELEMETRY_BINARY) {
         let baseline = args.baseline.as_ref().map(|dir| dir.join(TELEMETRY_BINARY));
         telemetry_bench(
@@ -113,6 +151,7 @@ async fn bench() {
             baseline.as_deref(),
             &table.name,
             &endpoint,
+            &collector,
         )
         .await;
     }
@@ -125,8 +164,13 @@ const TELEMETRY_ROUNDS: usize = 48;
 
 /// `TELEMETRY_BINARY`'s start with no exporter, with a live collector, and with a dead one; and,
 /// with `--baseline DIR`, the same binary built without telemetry, for comparison.
-async fn telemetry_bench(path: &Path, baseline: Option<&Path>, table: &str, endpoint: &str) {
-    let collector = Collector::start().await;
+async fn telemetry_bench(
+    path: &Path,
+    baseline: Option<&Path>,
+    table: &str,
+    endpoint: &str,
+    collector: &Collector,
+) {
     let dead = dead_port();
     let live = Telemetry::To(collector.endpoint(), collector.dogstatsd());
     let down = Telemetry::To(
@@ -325,25 +369,6 @@ impl Collector {
 fn dead_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     listener.local_addr().expect("an address").port()
-}
-
-/// `STARTS` cold starts: their init and first-response times, in milliseconds.
-async fn starts(
-    path: &Path,
-    binary: &str,
-    request: Request,
-    table: &str,
-    endpoint: &str,
-    telemetry: &Telemetry,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut inits = Vec::new();
-    let mut firsts = Vec::new();
-    for _ in 0..STARTS {
-        let (init, first) = start(path, binary, request, table, endpoint, telemetry).await;
-        inits.push(init);
-        firsts.push(first);
-    }
-    (inits, firsts)
 }
 
 /// One cold start: (init, first response), in milliseconds.

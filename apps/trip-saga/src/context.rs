@@ -58,15 +58,16 @@ impl TripContext {
         }
     }
 
-    /// What a Lambda function uses: DynamoDB with the SDK's default configuration (region and
-    /// credentials from the Lambda environment) and the table named by `TABLE_NAME`.
+    /// What a Lambda function uses: DynamoDB with the configuration Lambda's environment gives
+    /// ([`kernel::dynamo::lambda_sdk_config`]: region, credentials, an endpoint override) and
+    /// the table named by `TABLE_NAME`.
     ///
     /// # Errors
-    /// When `TABLE_NAME` is not set.
-    pub async fn from_env() -> Result<Self, String> {
+    /// When `TABLE_NAME`, the region or the credentials are not set.
+    pub fn from_env() -> Result<Self, String> {
         let table =
             std::env::var(TABLE_NAME_VAR).map_err(|_| format!("{TABLE_NAME_VAR} is not set"))?;
-        let config = environment_sdk_config().await;
+        let config = kernel::dynamo::lambda_sdk_config()?;
         Ok(Self::dynamodb(
             &aws_sdk_dynamodb::Client::new(&config),
             &table,
@@ -74,9 +75,10 @@ impl TripContext {
     }
 }
 
-/// The SDK configuration of code that runs on AWS or against it (the Lambda functions,
-/// `trip-local --aws-table`): region and credentials from the environment, the kernel's HTTP
-/// client.
+/// The SDK configuration of code run by hand against AWS (`trip-local --aws-table`): aws-config's
+/// default chain (profiles, SSO, IMDS…), the kernel's HTTP client. The Lambda functions take
+/// [`kernel::dynamo::lambda_sdk_config`] instead, which reads only what Lambda sets and builds no
+/// fallback provider (a quarter of their init, `docs/benchmarks.md`).
 pub async fn environment_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(kernel::dynamo::https_client())

@@ -28,13 +28,17 @@ pub use saga::trip_booking;
 /// environment names ([`kernel::telemetry`]), the DynamoDB context, then `function` under the
 /// Lambda runtime.
 ///
+/// The binaries run it on tokio's current-thread runtime: Lambda sends an execution environment
+/// one invocation at a time, so the multi-thread runtime's workers would only be threads to
+/// start (about 5 % of a function's init, `docs/benchmarks.md`).
+///
 /// # Errors
 /// When the environment is incomplete (reported to the Runtime API as the init error, so
 /// Lambda shows why) or the Lambda runtime API fails.
 pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
     configure_step_tracing();
-    let context = saga_runtime::initialise(Box::pin(TripContext::from_env())).await?;
+    let context = saga_runtime::initialise(std::future::ready(TripContext::from_env())).await?;
     function.serve(context).await
 }
 

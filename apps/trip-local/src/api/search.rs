@@ -93,9 +93,9 @@ fn env(name: &str) -> Result<String, String> {
 ///
 /// # Errors
 /// When the variable is not set.
-pub async fn search_service_from_env() -> Result<SearchService, String> {
+pub fn search_service_from_env() -> Result<SearchService, String> {
     let table = env(SEARCH_TABLE.name_variable)?;
-    let client = aws_sdk_dynamodb::Client::new(&trip_saga::environment_sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&kernel::dynamo::lambda_sdk_config()?);
     Ok(SearchService::new(Arc::new(DynamoSearchRepository::new(
         client, table,
     ))))
@@ -106,10 +106,10 @@ pub async fn search_service_from_env() -> Result<SearchService, String> {
 ///
 /// # Errors
 /// When a variable is not set.
-pub async fn projector_from_env() -> Result<Projector, String> {
+pub fn projector_from_env() -> Result<Projector, String> {
     let table = env(SEARCH_TABLE.name_variable)?;
     let queue = env(DEAD_LETTER_QUEUE_VAR)?;
-    let config = trip_saga::environment_sdk_config().await;
+    let config = kernel::dynamo::lambda_sdk_config()?;
     Ok(Projector::new(
         Arc::new(DynamoSearchRepository::new(
             aws_sdk_dynamodb::Client::new(&config),

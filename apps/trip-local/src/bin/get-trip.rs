@@ -4,10 +4,11 @@
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let context = saga_runtime::initialise(Box::pin(trip_saga::TripContext::from_env())).await?;
+    let context =
+        saga_runtime::initialise(std::future::ready(trip_saga::TripContext::from_env())).await?;
     let context = &context;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {

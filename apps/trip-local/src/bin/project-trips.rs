@@ -6,11 +6,13 @@
 use kernel::stream::ChangeBatch;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let projector =
-        saga_runtime::initialise(Box::pin(trip_local::api::search::projector_from_env())).await?;
+    let projector = saga_runtime::initialise(std::future::ready(
+        trip_local::api::search::projector_from_env(),
+    ))
+    .await?;
     let projector = &projector;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ChangeBatch>| async move {

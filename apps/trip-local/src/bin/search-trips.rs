@@ -5,12 +5,13 @@
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kernel::init_tracing();
-    let service =
-        saga_runtime::initialise(Box::pin(trip_local::api::search::search_service_from_env()))
-            .await?;
+    let service = saga_runtime::initialise(std::future::ready(
+        trip_local::api::search::search_service_from_env(),
+    ))
+    .await?;
     let service = &service;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {

@@ -1,6 +1,6 @@
 //! The `ConfirmTrip` Lambda function of the trip booking saga.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     trip_saga::serve(trip_saga::trip_booking::Function::ConfirmTrip).await
 }

@@ -8,24 +8,47 @@
 //! which DynamoDB's endpoints accept but do not require. Everything else (proxy settings from
 //! the environment, connect and read timeouts from the SDK's config, connection pooling) is what
 //! the SDK's default client does.
+//!
+//! A Lambda function's clients take [`lambda_sdk_config`]: the region, credentials and endpoint
+//! Lambda puts in the environment, read directly. aws-config's default chain reads the same
+//! variables first, but its `load` builds every provider it might fall back on before that: an
+//! STS client for web identity tokens and two IMDS clients, each of which builds this HTTP
+//! client's TLS set-up. With the DynamoDB client's own, that was the set-up four times over, about
+//! 30 % of every function's init once the roots were compiled in (docs/benchmarks.md).
+//!
+//! One thing differs on purpose: the roots of trust are Mozilla's, compiled in
+//! (`webpki-root-certs`), not the machine's. The SDK's default reads the platform store
+//! (`rustls-native-certs`: every file of `/etc/ssl/certs` or `/etc/pki/tls/certs`, some 290 PEM
+//! files on Debian) and parses them when the client is built, which was 5 of the 7 ms of every
+//! Lambda function's init (docs/benchmarks.md). Mozilla's set holds the Amazon Trust Services
+//! roots that every AWS endpoint chains to; a private CA (a TLS-inspecting proxy, say) is not
+//! trusted, as it would not be by an SDK built without the platform store either.
+
+use std::sync::LazyLock;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+};
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use base64::Engine;
 
-/// The HTTP client of every DynamoDB client: rustls with ring, HTTP and HTTPS endpoints.
+/// The HTTP client of every DynamoDB client: rustls with ring, HTTP and HTTPS endpoints, Mozilla's
+/// roots of trust.
 ///
-/// Pass it to `aws_config::defaults(..).http_client(..)` (the Lambda functions) or to
+/// [`lambda_sdk_config`] uses it (the Lambda functions); pass it to
+/// `aws_config::defaults(..).http_client(..)` (code run by hand) or to
 /// `aws_sdk_dynamodb::Config::builder().http_client(..)`; a client built without one fails
 /// its first request with "No HTTP client was available to send this request".
 pub fn https_client() -> SharedHttpClient {
     // The SDK builds its default client the same way (aws-smithy-runtime's
     // `default_https_client`), with aws-lc where we select ring.
     Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector =
-            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .tls_context(mozilla_roots());
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
@@ -33,6 +56,82 @@ pub fn https_client() -> SharedHttpClient {
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     })
+}
+
+/// The SDK configuration of a Lambda function, from what Lambda sets in every function's
+/// environment: `AWS_REGION`, and the execution role's credentials in `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (valid for the life of the execution
+/// environment). `AWS_ENDPOINT_URL`, when set, replaces every service's endpoint, as the SDK's
+/// default configuration does (a local emulator; the cold-start bench). Retries and timeouts are
+/// the SDK's defaults for the behaviour version, as aws-config leaves them.
+///
+/// What aws-config would add and a function here does not use: profile files, IMDS, web
+/// identity and container credentials (SnapStart and Lambda Managed Instances serve credentials
+/// from a container endpoint instead: a function moved to either needs aws-config's chain back),
+/// and the per-service and FIPS/dual-stack variables.
+///
+/// ```
+/// let config = kernel::dynamo::lambda_sdk_config_from(|name| match name {
+///     "AWS_REGION" => Some("ap-northeast-1".to_owned()),
+///     "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("x".to_owned()),
+///     _ => None,
+/// })?;
+/// assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-northeast-1"));
+/// assert_eq!(config.endpoint_url(), None);
+/// # Ok::<(), String>(())
+/// ```
+///
+/// # Errors
+/// When the region or the credentials are not in the environment, naming the variable.
+pub fn lambda_sdk_config() -> Result<aws_types::SdkConfig, String> {
+    lambda_sdk_config_from(|name| std::env::var(name).ok())
+}
+
+/// [`lambda_sdk_config`] with the environment read through `var`.
+///
+/// # Errors
+/// As [`lambda_sdk_config`].
+pub fn lambda_sdk_config_from(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<aws_types::SdkConfig, String> {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    let required = |name: &str| set(name).ok_or_else(|| format!("{name} is not set"));
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        set("AWS_SESSION_TOKEN"),
+        None,
+        "Lambda environment",
+    );
+    let mut config = aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(required("AWS_REGION")?))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client());
+    config.set_endpoint_url(set("AWS_ENDPOINT_URL"));
+    Ok(config.build())
+}
+
+/// Mozilla's roots as a trust store without the platform's. The SDK takes extra roots as PEM
+/// only, and builds the connector (parsing them) for each client and again at its first
+/// request: the DER is encoded once per process.
+fn mozilla_roots() -> TlsContext {
+    static PEM: LazyLock<String> = LazyLock::new(|| {
+        let mut pem = String::new();
+        for root in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            pem.push_str(&base64::engine::general_purpose::STANDARD.encode(root.as_ref()));
+            pem.push_str("\n-----END CERTIFICATE-----\n");
+        }
+        pem
+    });
+    let roots = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(PEM.as_bytes());
+    TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .expect("a trust store alone is a valid TLS context")
 }
 
 /// A client for a local DynamoDB-compatible endpoint such as `http://127.0.0.1:8000`.
@@ -62,7 +161,7 @@ mod tests {
     use std::net::TcpListener;
     use std::time::{Duration, Instant};
 
-    use super::local_client;
+    use super::{lambda_sdk_config_from, local_client};
 
     /// The first bytes the client writes to `<scheme>://127.0.0.1:<port>`, from a listener that
     /// answers nothing; `None` when the client never connects or never writes.
@@ -96,6 +195,65 @@ mod tests {
         // what reached the wire.
         let _ = tokio::time::timeout(Duration::from_secs(5), client.list_tables().send()).await;
         peer.join().expect("the listener thread")
+    }
+
+    /// Lambda's variables, with `overrides` on top (`None` removes one).
+    fn lambda_environment(
+        overrides: Vec<(&'static str, Option<&'static str>)>,
+    ) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            if let Some((_, value)) = overrides.iter().find(|(n, _)| *n == name) {
+                return value.map(ToOwned::to_owned);
+            }
+            match name {
+                "AWS_REGION" => Some("eu-west-3".to_owned()),
+                "AWS_ACCESS_KEY_ID" => Some("ASIAEXAMPLE".to_owned()),
+                "AWS_SECRET_ACCESS_KEY" => Some("secret".to_owned()),
+                "AWS_SESSION_TOKEN" => Some("token".to_owned()),
+                _ => None,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lambda_config_carries_the_environments_region_and_credentials() {
+        use aws_sdk_dynamodb::config::ProvideCredentials;
+
+        let config = lambda_sdk_config_from(lambda_environment(vec![])).unwrap();
+        assert_eq!(config.region().map(AsRef::as_ref), Some("eu-west-3"));
+        assert_eq!(config.endpoint_url(), None);
+        let credentials = config
+            .credentials_provider()
+            .expect("credentials")
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(credentials.secret_access_key(), "secret");
+        assert_eq!(credentials.session_token(), Some("token"));
+        assert!(config.http_client().is_some(), "the kernel's HTTP client");
+    }
+
+    #[test]
+    fn a_lambda_config_takes_the_endpoint_override() {
+        let config = lambda_sdk_config_from(lambda_environment(vec![(
+            "AWS_ENDPOINT_URL",
+            Some("http://127.0.0.1:8000"),
+        )]))
+        .unwrap();
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:8000"));
+        let blank =
+            lambda_sdk_config_from(lambda_environment(vec![("AWS_ENDPOINT_URL", Some(""))]));
+        assert_eq!(blank.unwrap().endpoint_url(), None);
+    }
+
+    #[test]
+    fn a_lambda_config_names_what_the_environment_lacks() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let error =
+                lambda_sdk_config_from(lambda_environment(vec![(missing, None)])).unwrap_err();
+            assert_eq!(error, format!("{missing} is not set"));
+        }
     }
 
     #[tokio::test]

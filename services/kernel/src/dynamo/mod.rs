@@ -1,5 +1,5 @@
-//! DynamoDB helpers for the single table: the clients ([`client`]: the SDK's HTTP client and a
-//! client for local emulators), key design and access patterns ([`keys`]), item mapping
+//! DynamoDB helpers for the single table: the clients ([`client`]: the SDK's HTTP client, a
+//! Lambda function's SDK configuration and a client for local emulators), key design and access patterns ([`keys`]), item mapping
 //! ([`item`]), the step transaction with outbox and idempotency record ([`transaction`]), the
 //! compensation port's writes ([`compensation`]), and the table itself ([`table`]: a handle and
 //! its definition).
@@ -13,7 +13,7 @@ pub mod outbox;
 pub mod table;
 pub mod transaction;
 
-pub use client::{https_client, local_client};
+pub use client::{https_client, lambda_sdk_config, lambda_sdk_config_from, local_client};
 pub use idempotency::{IdempotencyKey, stored_result};
 pub use item::{Item, ItemBuilder, ItemError, ItemProblem, ItemReader};
 pub use keys::Key;
