@@ -10,7 +10,9 @@
 //! at-least-once delivery Step Functions gives Lambda tasks, which is why every task of a saga
 //! must be idempotent.
 //!
-//! Only top-level states are recorded. A Parallel or Map state cut short is run again whole:
+//! Only top-level states that act or wait are recorded (Task, Parallel, Map, Wait): Pass,
+//! Choice, Succeed and Fail compute from their input alone, so an execution resumed at the
+//! checkpoint before them computes them again. A Parallel or Map state cut short is run again whole:
 //! its branches' tasks are idempotent by the same rule, and recording inside them would tie a
 //! checkpoint to branch indices that a changed definition could reorder.
 
@@ -32,8 +34,8 @@ pub struct Checkpoint<'a> {
 
 /// Where a durable runner records checkpoints.
 ///
-/// Called before each top-level state runs, including the first; the execution waits for the
-/// returned future. It cannot fail the execution: a journal that cannot write should retry as
+/// Called before each top-level Task, Parallel, Map or Wait state runs; the execution waits
+/// for the returned future. It cannot fail the execution: a journal that cannot write should retry as
 /// long as it sees fit and otherwise log and return, and the execution resumes after a restart
 /// from an earlier checkpoint, which idempotent tasks make safe.
 pub trait Journal: Send + Sync {

@@ -67,9 +67,9 @@
 //! eighteen `States.*` intrinsics; state and execution `TimeoutSeconds`.
 //!
 //! Durable executions: [`StateMachine::run_durably`] tells a [`Journal`] of every top-level
-//! state before it runs, and [`StateMachine::resume`] takes an execution up again from the last
-//! [`Checkpoint`] (its timeout still counted from the original start), so a runner that stops
-//! mid-execution loses nothing, as Step Functions loses nothing.
+//! state that acts or waits before it runs, and [`StateMachine::resume`] takes an execution up
+//! again from the last [`Checkpoint`] (its timeout still counted from the original start), so
+//! a runner that stops mid-execution loses nothing, as Step Functions loses nothing.
 //!
 //! Deliberate limits, each refused or documented rather than half-supported:
 //! - Parallel branches and Map iterations run one after another (`MaxConcurrency` is

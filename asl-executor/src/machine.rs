@@ -144,8 +144,8 @@ impl StateMachine {
     }
 
     /// Runs one execution to completion as [`run`](Self::run) does, telling `journal` of every
-    /// top-level state before it runs, so that [`resume`](Self::resume) can take it up again
-    /// if this process stops first.
+    /// top-level state that acts or waits (Task, Parallel, Map, Wait) before it runs, so that
+    /// [`resume`](Self::resume) can take it up again if this process stops first.
     pub async fn run_durably(
         &self,
         handler: &dyn TaskHandler,

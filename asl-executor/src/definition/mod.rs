@@ -140,6 +140,17 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// Whether a durable execution records entering this state ([`crate::Journal`]): the
+    /// states that act (Task, Parallel, Map) or wait. Pass, Choice, Succeed and Fail compute
+    /// from their input alone, so resuming at the checkpoint before them computes them again,
+    /// and recording them would only add writes.
+    pub(crate) fn is_checkpoint(&self) -> bool {
+        matches!(
+            self,
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map { .. } | Kind::Wait(_)
+        )
+    }
+
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Kind::Pass { .. } => "Pass",

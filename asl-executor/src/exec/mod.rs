@@ -78,6 +78,7 @@ impl Exec<'_> {
             let state = &machine.states[index];
             let entered_ms = self.clock.now_millis();
             if depth == 0
+                && state.kind.is_checkpoint()
                 && let Some(journal) = self.journal
             {
                 let checkpoint = Checkpoint {
