@@ -336,3 +336,130 @@ fn the_pivot_goes_through_its_guard() {
     }
     assert!(pivots > 0, "a fixture declares a pivot");
 }
+
+/// How long one state can keep an execution, read from the ASL alone (not from the model, which
+/// derived the timeout): a Task makes its first attempt and every retry its retriers allow, each
+/// until its `TimeoutSeconds` (without one, until Lambda stops the function, 15 minutes later)
+/// plus the same one-second allowance per attempt the model grants Step Functions' own work, and
+/// waits each retrier's whole back-off (capped by `MaxDelaySeconds`; jitter only shortens it);
+/// a Wait state waits its `Seconds`.
+fn longest_stay(state: &Value) -> f64 {
+    match state["Type"].as_str() {
+        Some("Task") => {
+            let retry = state["Retry"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut attempts = 1.0;
+            let mut back_off = 0.0;
+            for retrier in retry {
+                let retries = retrier["MaxAttempts"].as_u64().unwrap_or(3);
+                let mut interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+                let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+                let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
+                for _ in 0..retries {
+                    back_off += interval.min(cap);
+                    interval *= rate;
+                }
+                attempts += f64::from(u32::try_from(retries).unwrap());
+            }
+            let attempt = state["TimeoutSeconds"].as_f64().unwrap_or(900.0);
+            attempts * (attempt + 1.0) + back_off
+        }
+        Some("Wait") => state["Seconds"].as_f64().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+impl Machine {
+    /// The longest an execution can run, and the states it goes through: the generated state
+    /// machines have no loop, so this is the heaviest path of a DAG.
+    fn longest_path(&self) -> (f64, Vec<String>) {
+        fn walk(
+            machine: &Machine,
+            name: &str,
+            memo: &mut std::collections::BTreeMap<String, (f64, Vec<String>)>,
+            on_path: &mut BTreeSet<String>,
+        ) -> (f64, Vec<String>) {
+            if let Some(known) = memo.get(name) {
+                return known.clone();
+            }
+            assert!(on_path.insert(name.to_owned()), "a loop through {name}");
+            let (rest, mut path) = machine
+                .successors(name)
+                .iter()
+                .map(|next| walk(machine, next, memo, on_path))
+                .fold(
+                    (0.0, Vec::new()),
+                    |best, next| {
+                        if next.0 > best.0 { next } else { best }
+                    },
+                );
+            on_path.remove(name);
+            path.insert(0, name.to_owned());
+            let result = (longest_stay(machine.state(name)) + rest, path);
+            memo.insert(name.to_owned(), result.clone());
+            result
+        }
+        let start = self.0["StartAt"].as_str().unwrap();
+        walk(
+            self,
+            start,
+            &mut std::collections::BTreeMap::new(),
+            &mut BTreeSet::new(),
+        )
+    }
+}
+
+/// Every state machine this workspace generates: the fixtures' and the committed ones in
+/// `generated/` (the trip saga's), by name.
+fn every_machine() -> Vec<(String, Machine)> {
+    let mut all: Vec<(String, Machine)> = machines()
+        .into_iter()
+        .map(|(stem, machine, _)| (stem.to_owned(), machine))
+        .collect();
+    let generated = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated");
+    for entry in std::fs::read_dir(&generated).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".asl.json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            all.push((name, Machine(serde_json::from_str(&text).unwrap())));
+        }
+    }
+    assert!(all.iter().any(|(name, _)| name == "trip_booking.asl.json"));
+    all
+}
+
+/// A state machine's own timeout cannot be caught: when it falls, the execution ends
+/// `TIMED_OUT` wherever it is, a compensation half done and nobody told. So no path, with every
+/// Task on it failing as slowly as it can until its last retry, may reach it.
+#[test]
+fn no_path_outlasts_the_state_machines_timeout() {
+    for (name, machine) in every_machine() {
+        let timeout = machine.0["TimeoutSeconds"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}: no TimeoutSeconds"));
+        let (longest, path) = machine.longest_path();
+        assert!(
+            longest < timeout,
+            "{name}: the path {path:?} can take {longest} s, but the execution times out after {timeout} s"
+        );
+    }
+}
+
+/// A compensation or an escalation that hangs must be an error like any other (retried, then
+/// recorded and escalated), never a wait that only the execution's own timeout ends.
+#[test]
+fn every_compensation_and_escalation_task_has_a_timeout() {
+    for (name, machine) in every_machine() {
+        for (state, body) in machine.0["States"].as_object().unwrap() {
+            let undoes = body["ResultPath"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("$.compensations.") || p == "$.escalation");
+            if body["Type"] == "Task" && undoes {
+                assert!(
+                    body["TimeoutSeconds"].as_u64().is_some_and(|t| t > 0),
+                    "{name}: {state} has no TimeoutSeconds"
+                );
+            }
+        }
+    }
+}
