@@ -463,3 +463,125 @@ fn every_compensation_and_escalation_task_has_a_timeout() {
         }
     }
 }
+
+/// One step of a random saga.
+#[derive(Debug, Clone)]
+struct RandomStep {
+    timeout: Option<u32>,
+    transient: bool,
+    retry: (u32, u32, f64, u32),
+    compensation_timeout: u32,
+    /// Irreversible (before any pivot) instead of compensable.
+    irreversible: bool,
+}
+
+fn random_step() -> impl proptest::strategy::Strategy<Value = RandomStep> {
+    use proptest::prelude::*;
+    (
+        proptest::option::of(1u32..=900),
+        any::<bool>(),
+        (0u32..=6, 1u32..=20, 1.0f64..=3.0, 0u32..=300),
+        1u32..=900,
+        proptest::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(
+                timeout,
+                transient,
+                (attempts, interval, rate, extra),
+                compensation_timeout,
+                irreversible,
+            )| {
+                RandomStep {
+                    timeout,
+                    transient,
+                    retry: (attempts, interval, rate, interval + extra),
+                    compensation_timeout,
+                    irreversible,
+                }
+            },
+        )
+}
+
+/// A random saga's declaration: its steps (one of them, perhaps, the pivot), an escalation or
+/// not, a saga-level compensation policy.
+fn random_saga(
+    steps: &[RandomStep],
+    pivot: Option<usize>,
+    escalation: bool,
+    declared: Option<u32>,
+) -> proc_macro2::TokenStream {
+    use quote::{format_ident, quote};
+    let pivot = pivot.map(|p| p.min(steps.len() - 1));
+    let items = steps.iter().enumerate().map(|(i, step)| {
+        let name = format_ident!("Step{i}");
+        let undo = format_ident!("Undo{i}");
+        let (attempts, interval, rate, cap) = step.retry;
+        let rate = proc_macro2::Literal::f64_unsuffixed(rate);
+        let timeout = step.timeout.map(|t| quote!(timeout_seconds: #t,));
+        let transient = step.transient.then(|| quote!(transient_errors: [Busy],));
+        let compensation_timeout = step.compensation_timeout;
+        let how = match pivot {
+            Some(p) if i == p => quote! {
+                pivot: #undo => undo, compensation_timeout_seconds: #compensation_timeout,
+            },
+            Some(p) if i > p => quote!(),
+            _ if step.irreversible && pivot.is_none() => quote!(irreversible,),
+            _ => quote! {
+                compensation: #undo => undo, compensation_timeout_seconds: #compensation_timeout,
+            },
+        };
+        quote! {
+            step #name {
+                action: act -> u32,
+                #how
+                #timeout
+                #transient
+                retry: { max_attempts: #attempts, interval_seconds: #interval, backoff_rate: #rate, max_delay_seconds: #cap },
+            }
+        }
+    });
+    let compensable = pivot.is_some() || steps.iter().any(|s| !s.irreversible);
+    let escalation = (escalation && compensable).then(|| quote!(escalation: Page => page,));
+    let declared = declared.map(|t| quote!(timeout_seconds: #t,));
+    quote! {
+        saga Random {
+            input: In,
+            compensation_retry: { max_attempts: 4, interval_seconds: 3, max_delay_seconds: 40 },
+            #escalation
+            #declared
+            #(#items)*
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+    /// For any saga: the timeout the model derives is above the longest path the ASL alone
+    /// allows, by less than the minute it rounds up to (so the model counts what the ASL runs),
+    /// and a declared timeout that path can reach is refused.
+    #[test]
+    fn the_derived_timeout_is_the_next_minute_above_the_asls_longest_path(
+        steps in proptest::collection::vec(random_step(), 1..=5),
+        pivot in proptest::option::of(0usize..5),
+        escalation in proptest::bool::ANY,
+    ) {
+        let origin = || saga_dsl::Origin::of_crate("random");
+        let compiled = saga_dsl::compile(random_saga(&steps, pivot, escalation, None), origin())
+            .expect("a valid saga");
+        let machine = Machine(serde_json::from_str(&compiled.artifacts.asl).unwrap());
+        let timeout = machine.0["TimeoutSeconds"].as_f64().unwrap();
+        let (longest, path) = machine.longest_path();
+        proptest::prop_assert!(longest < timeout, "{path:?}: {longest} s, timeout {timeout} s");
+        proptest::prop_assert!(timeout <= longest.ceil() + 60.0, "{path:?}: {longest} s, timeout {timeout} s");
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "whole seconds, far below u32::MAX for these sagas"
+        )]
+        let reachable = longest.floor() as u32;
+        let refused = saga_dsl::compile(random_saga(&steps, pivot, escalation, Some(reachable)), origin());
+        proptest::prop_assert!(refused.is_err(), "timeout_seconds: {reachable} was accepted");
+    }
+}
