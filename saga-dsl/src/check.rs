@@ -104,12 +104,14 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
     }
     check_escalation_reachable(def, &mut errors);
     let declared_timeout = check_timeout(
+        "timeout_seconds",
         def.timeout_seconds.as_ref(),
         MAX_SAGA_TIMEOUT_SECONDS,
         "an execution",
         &mut errors,
     );
     let compensation_timeout_seconds = check_timeout(
+        "compensation_timeout_seconds",
         def.compensation_timeout_seconds.as_ref(),
         MAX_TASK_TIMEOUT_SECONDS,
         "a Lambda task",
@@ -462,16 +464,20 @@ fn check_escalation_reachable(def: &SagaDef, errors: &mut Errors) {
     }
 }
 
-fn check_timeout(lit: Option<&LitInt>, max: u32, what: &str, errors: &mut Errors) -> Option<u32> {
+fn check_timeout(
+    key: &str,
+    lit: Option<&LitInt>,
+    max: u32,
+    what: &str,
+    errors: &mut Errors,
+) -> Option<u32> {
     let lit = lit?;
     match lit.base10_parse::<u32>() {
         Ok(value) if (1..=max).contains(&value) => Some(value),
         _ => {
             errors.at(
                 lit.span(),
-                format!(
-                    "`timeout_seconds: {lit}` is out of range; {what} may last 1 to {max} seconds"
-                ),
+                format!("`{key}: {lit}` is out of range; {what} may last 1 to {max} seconds"),
             );
             None
         }
@@ -486,6 +492,7 @@ fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> O
         errors,
     );
     let compensation_timeout_seconds = check_timeout(
+        "compensation_timeout_seconds",
         step.compensation_timeout_seconds.as_ref(),
         MAX_TASK_TIMEOUT_SECONDS,
         "a Lambda task",
@@ -493,6 +500,7 @@ fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> O
     )
     .unwrap_or(defaults.compensation_timeout_seconds);
     let timeout_seconds = check_timeout(
+        "timeout_seconds",
         step.timeout_seconds.as_ref(),
         MAX_TASK_TIMEOUT_SECONDS,
         "a Lambda task",
@@ -735,6 +743,26 @@ mod tests {
         assert_eq!(
             timeouts,
             [45, saga_model::RetriedFunction::DEFAULT_TIMEOUT_SECONDS]
+        );
+    }
+
+    #[test]
+    fn a_compensation_timeout_out_of_range_names_its_key() {
+        let error = compile(
+            quote! {
+                saga Trip {
+                    input: Order,
+                    compensation_timeout_seconds: 901,
+                    step Book { action: book -> u64, compensation: Unbook => unbook }
+                }
+            },
+            Origin::of_crate("trips"),
+        )
+        .err()
+        .expect("a Lambda function runs at most 900 seconds");
+        assert_eq!(
+            error.to_string(),
+            "`compensation_timeout_seconds: 901` is out of range; a Lambda task may last 1 to 900 seconds"
         );
     }
 
