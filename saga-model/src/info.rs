@@ -55,7 +55,7 @@ pub struct StepInfo {
     /// The action's retry policy (for Lambda's service errors and the transient errors).
     pub retry: RetryPolicy,
     /// The action Task's `TimeoutSeconds`; without it an attempt lasts at most as long as Lambda
-    /// lets a function run ([`LAMBDA_MAX_SECONDS`]).
+    /// lets a function run ([`LAMBDA_MAX_SECONDS`](crate::LAMBDA_MAX_SECONDS)).
     pub timeout_seconds: Option<u32>,
     /// How the step is undone; `None` for an irreversible step. On the pivot, the guard that
     /// settles whether the pivot took effect (see [`StepInfo::pivot`]).
