@@ -336,3 +336,252 @@ fn the_pivot_goes_through_its_guard() {
     }
     assert!(pivots > 0, "a fixture declares a pivot");
 }
+
+/// How long one state can keep an execution, read from the ASL alone (not from the model, which
+/// derived the timeout): a Task makes its first attempt and every retry its retriers allow, each
+/// until its `TimeoutSeconds` (without one, until Lambda stops the function, 15 minutes later)
+/// plus the same one-second allowance per attempt the model grants Step Functions' own work, and
+/// waits each retrier's whole back-off (capped by `MaxDelaySeconds`; jitter only shortens it);
+/// a Wait state waits its `Seconds`.
+fn longest_stay(state: &Value) -> f64 {
+    match state["Type"].as_str() {
+        Some("Task") => {
+            let retry = state["Retry"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut attempts = 1.0;
+            let mut back_off = 0.0;
+            for retrier in retry {
+                let retries = retrier["MaxAttempts"].as_u64().unwrap_or(3);
+                let mut interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+                let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+                let cap = retrier["MaxDelaySeconds"].as_f64().unwrap_or(f64::INFINITY);
+                for _ in 0..retries {
+                    back_off += interval.min(cap);
+                    interval *= rate;
+                }
+                attempts += f64::from(u32::try_from(retries).unwrap());
+            }
+            let attempt = state["TimeoutSeconds"].as_f64().unwrap_or(900.0);
+            attempts * (attempt + 1.0) + back_off
+        }
+        Some("Wait") => state["Seconds"].as_f64().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+impl Machine {
+    /// The longest an execution can run, and the states it goes through: the generated state
+    /// machines have no loop, so this is the heaviest path of a DAG.
+    fn longest_path(&self) -> (f64, Vec<String>) {
+        fn walk(
+            machine: &Machine,
+            name: &str,
+            memo: &mut std::collections::BTreeMap<String, (f64, Vec<String>)>,
+            on_path: &mut BTreeSet<String>,
+        ) -> (f64, Vec<String>) {
+            if let Some(known) = memo.get(name) {
+                return known.clone();
+            }
+            assert!(on_path.insert(name.to_owned()), "a loop through {name}");
+            let (rest, mut path) = machine
+                .successors(name)
+                .iter()
+                .map(|next| walk(machine, next, memo, on_path))
+                .fold(
+                    (0.0, Vec::new()),
+                    |best, next| {
+                        if next.0 > best.0 { next } else { best }
+                    },
+                );
+            on_path.remove(name);
+            path.insert(0, name.to_owned());
+            let result = (longest_stay(machine.state(name)) + rest, path);
+            memo.insert(name.to_owned(), result.clone());
+            result
+        }
+        let start = self.0["StartAt"].as_str().unwrap();
+        walk(
+            self,
+            start,
+            &mut std::collections::BTreeMap::new(),
+            &mut BTreeSet::new(),
+        )
+    }
+}
+
+/// Every state machine this workspace generates: the fixtures' and the committed ones in
+/// `generated/` (the trip saga's), by name.
+fn every_machine() -> Vec<(String, Machine)> {
+    let mut all: Vec<(String, Machine)> = machines()
+        .into_iter()
+        .map(|(stem, machine, _)| (stem.to_owned(), machine))
+        .collect();
+    let generated = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated");
+    for entry in std::fs::read_dir(&generated).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".asl.json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            all.push((name, Machine(serde_json::from_str(&text).unwrap())));
+        }
+    }
+    assert!(all.iter().any(|(name, _)| name == "trip_booking.asl.json"));
+    all
+}
+
+/// A state machine's own timeout cannot be caught: when it falls, the execution ends
+/// `TIMED_OUT` wherever it is, a compensation half done and nobody told. So no path, with every
+/// Task on it failing as slowly as it can until its last retry, may reach it.
+#[test]
+fn no_path_outlasts_the_state_machines_timeout() {
+    for (name, machine) in every_machine() {
+        let timeout = machine.0["TimeoutSeconds"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}: no TimeoutSeconds"));
+        let (longest, path) = machine.longest_path();
+        assert!(
+            longest < timeout,
+            "{name}: the path {path:?} can take {longest} s, but the execution times out after {timeout} s"
+        );
+    }
+}
+
+/// A compensation or an escalation that hangs must be an error like any other (retried, then
+/// recorded and escalated), never a wait that only the execution's own timeout ends.
+#[test]
+fn every_compensation_and_escalation_task_has_a_timeout() {
+    for (name, machine) in every_machine() {
+        for (state, body) in machine.0["States"].as_object().unwrap() {
+            let undoes = body["ResultPath"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("$.compensations.") || p == "$.escalation");
+            if body["Type"] == "Task" && undoes {
+                assert!(
+                    body["TimeoutSeconds"].as_u64().is_some_and(|t| t > 0),
+                    "{name}: {state} has no TimeoutSeconds"
+                );
+            }
+        }
+    }
+}
+
+/// One step of a random saga.
+#[derive(Debug, Clone)]
+struct RandomStep {
+    timeout: Option<u32>,
+    transient: bool,
+    retry: (u32, u32, f64, u32),
+    compensation_timeout: u32,
+    /// Irreversible (before any pivot) instead of compensable.
+    irreversible: bool,
+}
+
+fn random_step() -> impl proptest::strategy::Strategy<Value = RandomStep> {
+    use proptest::prelude::*;
+    (
+        proptest::option::of(1u32..=900),
+        any::<bool>(),
+        (0u32..=6, 1u32..=20, 1.0f64..=3.0, 0u32..=300),
+        1u32..=900,
+        proptest::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(
+                timeout,
+                transient,
+                (attempts, interval, rate, extra),
+                compensation_timeout,
+                irreversible,
+            )| {
+                RandomStep {
+                    timeout,
+                    transient,
+                    retry: (attempts, interval, rate, interval + extra),
+                    compensation_timeout,
+                    irreversible,
+                }
+            },
+        )
+}
+
+/// A random saga's declaration: its steps (one of them, perhaps, the pivot), an escalation or
+/// not, a saga-level compensation policy.
+fn random_saga(
+    steps: &[RandomStep],
+    pivot: Option<usize>,
+    escalation: bool,
+    declared: Option<u32>,
+) -> proc_macro2::TokenStream {
+    use quote::{format_ident, quote};
+    let pivot = pivot.map(|p| p.min(steps.len() - 1));
+    let items = steps.iter().enumerate().map(|(i, step)| {
+        let name = format_ident!("Step{i}");
+        let undo = format_ident!("Undo{i}");
+        let (attempts, interval, rate, cap) = step.retry;
+        let rate = proc_macro2::Literal::f64_unsuffixed(rate);
+        let timeout = step.timeout.map(|t| quote!(timeout_seconds: #t,));
+        let transient = step.transient.then(|| quote!(transient_errors: [Busy],));
+        let compensation_timeout = step.compensation_timeout;
+        let how = match pivot {
+            Some(p) if i == p => quote! {
+                pivot: #undo => undo, compensation_timeout_seconds: #compensation_timeout,
+            },
+            Some(p) if i > p => quote!(),
+            _ if step.irreversible && pivot.is_none() => quote!(irreversible,),
+            _ => quote! {
+                compensation: #undo => undo, compensation_timeout_seconds: #compensation_timeout,
+            },
+        };
+        quote! {
+            step #name {
+                action: act -> u32,
+                #how
+                #timeout
+                #transient
+                retry: { max_attempts: #attempts, interval_seconds: #interval, backoff_rate: #rate, max_delay_seconds: #cap },
+            }
+        }
+    });
+    let compensable = pivot.is_some() || steps.iter().any(|s| !s.irreversible);
+    let escalation = (escalation && compensable).then(|| quote!(escalation: Page => page,));
+    let declared = declared.map(|t| quote!(timeout_seconds: #t,));
+    quote! {
+        saga Random {
+            input: In,
+            compensation_retry: { max_attempts: 4, interval_seconds: 3, max_delay_seconds: 40 },
+            #escalation
+            #declared
+            #(#items)*
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+    /// For any saga: the timeout the model derives is above the longest path the ASL alone
+    /// allows, by less than the minute it rounds up to (so the model counts what the ASL runs),
+    /// and a declared timeout that path can reach is refused.
+    #[test]
+    fn the_derived_timeout_is_the_next_minute_above_the_asls_longest_path(
+        steps in proptest::collection::vec(random_step(), 1..=5),
+        pivot in proptest::option::of(0usize..5),
+        escalation in proptest::bool::ANY,
+    ) {
+        let origin = || saga_dsl::Origin::of_crate("random");
+        let compiled = saga_dsl::compile(random_saga(&steps, pivot, escalation, None), origin())
+            .expect("a valid saga");
+        let machine = Machine(serde_json::from_str(&compiled.artifacts.asl).unwrap());
+        let timeout = machine.0["TimeoutSeconds"].as_f64().unwrap();
+        let (longest, path) = machine.longest_path();
+        proptest::prop_assert!(longest < timeout, "{path:?}: {longest} s, timeout {timeout} s");
+        proptest::prop_assert!(timeout <= longest.ceil() + 60.0, "{path:?}: {longest} s, timeout {timeout} s");
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "whole seconds, far below u32::MAX for these sagas"
+        )]
+        let reachable = longest.floor() as u32;
+        let refused = saga_dsl::compile(random_saga(&steps, pivot, escalation, Some(reachable)), origin());
+        proptest::prop_assert!(refused.is_err(), "timeout_seconds: {reachable} was accepted");
+    }
+}

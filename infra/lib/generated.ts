@@ -25,10 +25,19 @@ export interface SagaFunction {
   readonly handler: string;
 }
 
+/** A compensation or the escalation: a function its Task retries on every error. */
+export interface RetriedFunction {
+  readonly function: SagaFunction;
+  /** Its Task's `TimeoutSeconds`: every compensation and escalation Task has one. */
+  readonly timeout_seconds: number;
+}
+
 /** A step as the manifest describes it (only what the infrastructure uses). */
 export interface SagaStep {
   readonly action: SagaFunction;
+  /** The action Task's `TimeoutSeconds`, when it has one. */
   readonly timeout_seconds: number | null;
+  readonly compensation?: RetriedFunction | null;
 }
 
 /** `generated/<module>.functions.json`: the serde form of the saga's model. */
@@ -37,9 +46,28 @@ export interface SagaManifest {
   readonly saga: string;
   readonly module: string;
   readonly crate: string;
+  /** The execution's `TimeoutSeconds`: above the longest path of the saga, so it never cuts a
+   * compensation (`null` only from an older generator). */
   readonly timeout_seconds: number | null;
   readonly steps: readonly SagaStep[];
+  readonly escalation?: RetriedFunction | null;
   readonly functions: readonly SagaFunction[];
+}
+
+/** The `TimeoutSeconds` of the Task that invokes `fn`, or `null` for an action without one. */
+export function taskTimeoutOf(manifest: SagaManifest, fn: SagaFunction): number | null {
+  for (const step of manifest.steps) {
+    if (step.action.name === fn.name) {
+      return step.timeout_seconds;
+    }
+    if (step.compensation?.function.name === fn.name) {
+      return step.compensation.timeout_seconds;
+    }
+  }
+  if (manifest.escalation?.function.name === fn.name) {
+    return manifest.escalation.timeout_seconds;
+  }
+  return null;
 }
 
 /** A saga: its manifest and its Amazon States Language definition, as text. */

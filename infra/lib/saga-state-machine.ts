@@ -160,10 +160,12 @@ export class SagaStateMachine extends Construct {
   private createAlarms(name: string, functions: SagaFunctions): cloudwatch.Alarm[] {
     const period = Duration.minutes(5);
     const alarms: cloudwatch.Alarm[] = [];
-    // A timed-out execution is a saga stuck somewhere: never expected.
+    // The definition's TimeoutSeconds is above the longest path the saga can take (saga-dsl
+    // derives or checks it), so a timed-out execution was held by something outside the saga:
+    // never expected, and its compensations may be half done.
     alarms.push(
       this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }).createAlarm(this, 'TimedOut', {
-        alarmDescription: `${name}: an execution timed out; its steps may be half done (see its history)`,
+        alarmDescription: `${name}: an execution timed out, past the longest path its saga can take; its steps may be half done (see its history)`,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

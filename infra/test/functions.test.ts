@@ -1,4 +1,4 @@
-import { loadSagas, loadTable, loadTableAccess } from '../lib/generated';
+import { loadSagas, loadTable, loadTableAccess, taskTimeoutOf } from '../lib/generated';
 import { logicalIdOf, resourcesOf, synth } from './support';
 
 const sagas = loadSagas();
@@ -51,12 +51,16 @@ test.each(entries.map((e) => [e.name, e]))('%s: arm64, provided.al2023, traced, 
   const logGroupId = p.LoggingConfig.LogGroup.Ref;
   expect(logGroups[logGroupId].Properties.RetentionInDays).toBe(14);
   expect(p.Environment.Variables[table.name_variable]).toEqual({ Ref: tableId });
-  // Below the state's own timeout, so the function fails before Step Functions gives up on it.
-  const step = sagas
-    .flatMap((s) => s.manifest.steps)
-    .find((s) => s.action.name === entry.name);
-  if (step?.timeout_seconds) {
-    expect(p.Timeout).toBeLessThan(step.timeout_seconds);
+  // Below the state's own timeout, so the function fails before Step Functions gives up on it:
+  // a retry or a compensation never runs beside a call that is still going.
+  const manifest = sagas.find((s) => s.manifest.functions.includes(entry))!.manifest;
+  const timeout = taskTimeoutOf(manifest, entry);
+  if (entry.kind !== 'action') {
+    // Every compensation and escalation Task has one: a hung undo must be retried, then escalated.
+    expect(timeout).not.toBeNull();
+  }
+  if (timeout !== null) {
+    expect(p.Timeout).toBeLessThan(timeout);
   }
 });
 

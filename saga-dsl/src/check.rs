@@ -103,12 +103,21 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
         check_state_name(&e.name.to_string(), e.name.span(), &mut errors);
     }
     check_escalation_reachable(def, &mut errors);
-    let timeout = check_timeout(
+    let declared_timeout = check_timeout(
+        "timeout_seconds",
         def.timeout_seconds.as_ref(),
         MAX_SAGA_TIMEOUT_SECONDS,
         "an execution",
         &mut errors,
     );
+    let compensation_timeout_seconds = check_timeout(
+        "compensation_timeout_seconds",
+        def.compensation_timeout_seconds.as_ref(),
+        MAX_TASK_TIMEOUT_SECONDS,
+        "a Lambda task",
+        &mut errors,
+    )
+    .unwrap_or(saga_model::RetriedFunction::DEFAULT_TIMEOUT_SECONDS);
     let defaults = Defaults {
         transient_errors: def.transient_errors.as_ref().map(|l| l.idents.as_slice()),
         retry: retry_policy(def.retry.as_ref(), RetryPolicy::ACTION_DEFAULT, &mut errors),
@@ -117,6 +126,7 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
             RetryPolicy::COMPENSATION_DEFAULT,
             &mut errors,
         ),
+        compensation_timeout_seconds,
     };
     let steps: Vec<Option<Step>> = def
         .steps
@@ -126,12 +136,13 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
     let escalation = def.escalation.as_ref().map(|e| Escalation {
         function: function(&e.name, &e.path, FunctionKind::Escalation),
         retry: defaults.compensation_retry,
+        timeout_seconds: defaults.compensation_timeout_seconds,
     });
     let (Some(input), Some(steps)) = (def.input.clone(), steps.into_iter().collect()) else {
         // A rule above reported why; there is no model to build.
         return Err(errors.finish(()).expect_err("a missing part was reported"));
     };
-    let saga = Saga {
+    let mut saga = Saga {
         name: def.name.to_string(),
         ident: def.name.clone(),
         vis: def.vis.clone(),
@@ -140,10 +151,15 @@ pub fn check(def: &SagaDef, origin: Origin) -> syn::Result<Saga> {
         doc: def.doc.clone(),
         input,
         context: def.context.clone(),
-        timeout_seconds: timeout,
+        // Set below, from the finished model.
+        timeout_seconds: 0,
         steps,
         escalation,
     };
+    // A saga without steps has no path to bound (`check_not_empty` reported it).
+    if !saga.steps.is_empty() {
+        saga.timeout_seconds = check_saga_timeout(def, declared_timeout, &saga.info(), &mut errors);
+    }
     errors.finish(saga)
 }
 
@@ -161,6 +177,7 @@ struct Defaults<'a> {
     transient_errors: Option<&'a [Ident]>,
     retry: RetryPolicy,
     compensation_retry: RetryPolicy,
+    compensation_timeout_seconds: u32,
 }
 
 /// A saga needs a typed input: the state machine's execution input and every request carry it.
@@ -337,7 +354,7 @@ fn check_how_steps_are_undone(def: &SagaDef, errors: &mut Errors) {
     }
 }
 
-/// A retry policy for a compensation that does not exist would be silently ignored.
+/// A retry policy or a timeout for a compensation that does not exist would be silently ignored.
 fn check_compensation_retry_has_a_compensation(step: &StepDef, errors: &mut Errors) {
     if let (Some(retry), None) = (&step.compensation_retry, step.undo()) {
         errors.at(
@@ -347,6 +364,60 @@ fn check_compensation_retry_has_a_compensation(step: &StepDef, errors: &mut Erro
                 step.name
             ),
         );
+    }
+    if let (Some(timeout), None) = (&step.compensation_timeout_seconds, step.undo()) {
+        errors.at(
+            timeout.span(),
+            format!(
+                "step `{}` has no compensation, so `compensation_timeout_seconds` would never apply; remove it",
+                step.name
+            ),
+        );
+    }
+}
+
+/// The state machine's `TimeoutSeconds`. When it expires, Step Functions ends the execution and
+/// no `Catch` runs: a compensation or the escalation cut there leaves what it was undoing held,
+/// with nobody told. So it must never fall while a Task can still run: a declared one must be
+/// above the longest path ([`saga_model::SagaInfo::worst_case`]), and without one it is derived
+/// from it. Returns the timeout to emit (any value when an error was reported).
+fn check_saga_timeout(
+    def: &SagaDef,
+    declared: Option<u32>,
+    info: &saga_model::SagaInfo,
+    errors: &mut Errors,
+) -> u32 {
+    let worst = info.worst_case();
+    match (declared, &def.timeout_seconds) {
+        (Some(declared), Some(lit)) => {
+            if f64::from(declared) <= worst.seconds {
+                errors.at(
+                    lit.span(),
+                    format!(
+                        "`timeout_seconds: {declared}` can expire while the saga is still running: the path \"{}\" can take {:.0} seconds, and an execution that times out runs no compensation; remove it (the timeout is then derived: {} seconds) or raise it above the worst case",
+                        worst.path,
+                        worst.seconds.ceil(),
+                        info.derived_timeout_seconds()
+                    ),
+                );
+            }
+            declared
+        }
+        _ => match u32::try_from(info.derived_timeout_seconds()) {
+            Ok(derived) if derived <= MAX_SAGA_TIMEOUT_SECONDS => derived,
+            _ => {
+                errors.at(
+                    def.name.span(),
+                    format!(
+                        "saga `{}` can run for longer than Step Functions lets an execution run ({MAX_SAGA_TIMEOUT_SECONDS} seconds): the path \"{}\" can take {:.0} seconds; lower the retries or the timeouts",
+                        def.name,
+                        worst.path,
+                        worst.seconds.ceil()
+                    ),
+                );
+                MAX_SAGA_TIMEOUT_SECONDS
+            }
+        },
     }
 }
 
@@ -393,16 +464,20 @@ fn check_escalation_reachable(def: &SagaDef, errors: &mut Errors) {
     }
 }
 
-fn check_timeout(lit: Option<&LitInt>, max: u32, what: &str, errors: &mut Errors) -> Option<u32> {
+fn check_timeout(
+    key: &str,
+    lit: Option<&LitInt>,
+    max: u32,
+    what: &str,
+    errors: &mut Errors,
+) -> Option<u32> {
     let lit = lit?;
     match lit.base10_parse::<u32>() {
         Ok(value) if (1..=max).contains(&value) => Some(value),
         _ => {
             errors.at(
                 lit.span(),
-                format!(
-                    "`timeout_seconds: {lit}` is out of range; {what} may last 1 to {max} seconds"
-                ),
+                format!("`{key}: {lit}` is out of range; {what} may last 1 to {max} seconds"),
             );
             None
         }
@@ -416,7 +491,16 @@ fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> O
         defaults.compensation_retry,
         errors,
     );
+    let compensation_timeout_seconds = check_timeout(
+        "compensation_timeout_seconds",
+        step.compensation_timeout_seconds.as_ref(),
+        MAX_TASK_TIMEOUT_SECONDS,
+        "a Lambda task",
+        errors,
+    )
+    .unwrap_or(defaults.compensation_timeout_seconds);
     let timeout_seconds = check_timeout(
+        "timeout_seconds",
         step.timeout_seconds.as_ref(),
         MAX_TASK_TIMEOUT_SECONDS,
         "a Lambda task",
@@ -449,6 +533,7 @@ fn lower_step(step: &StepDef, defaults: &Defaults<'_>, errors: &mut Errors) -> O
         compensation: step.undo().map(|c| Compensation {
             function: function(&c.name, &c.path, FunctionKind::Compensation),
             retry: compensation_retry,
+            timeout_seconds: compensation_timeout_seconds,
         }),
         pivot: step.pivot.is_some(),
     })
@@ -559,5 +644,144 @@ fn int_in(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::{Origin, compile};
+
+    /// Two compensable steps, each attempt of every Task bounded at 10 s, one retry each.
+    fn saga(extra: &proc_macro2::TokenStream) -> syn::Result<crate::Compiled> {
+        compile(
+            quote! {
+                saga Transfer {
+                    input: Order,
+                    retry: { max_attempts: 1, interval_seconds: 2 },
+                    compensation_retry: { max_attempts: 1, interval_seconds: 2 },
+                    compensation_timeout_seconds: 10,
+                    escalation: Page => ops::page,
+                    #extra
+                    step Debit {
+                        action: ledger::debit -> u64,
+                        compensation: Reverse => ledger::reverse,
+                        timeout_seconds: 10,
+                    }
+                    step Credit {
+                        action: ledger::credit -> u64,
+                        compensation: Refund => ledger::refund,
+                        timeout_seconds: 10,
+                    }
+                }
+            },
+            Origin::of_crate("bank"),
+        )
+    }
+
+    /// Each Task: 2 attempts of 10 s (+ 1 s each) and a 2 s back-off, 24 s. The longest path is
+    /// a failure of `Credit`: both actions, both compensations and the escalation, 120 s.
+    const WORST_SECONDS: u32 = 5 * 24;
+
+    #[test]
+    fn without_a_timeout_the_next_minute_above_the_longest_path_is_derived() {
+        let compiled = saga(&quote!()).unwrap();
+        let info = compiled.saga.info();
+        let worst = info.worst_case();
+        assert!((worst.seconds - f64::from(WORST_SECONDS)).abs() < f64::EPSILON);
+        assert_eq!(
+            worst.path,
+            "Credit fails, then every compensation and the escalation run"
+        );
+        assert_eq!(compiled.saga.timeout_seconds, 180);
+        let asl: serde_json::Value = serde_json::from_str(&compiled.artifacts.asl).unwrap();
+        assert_eq!(asl["TimeoutSeconds"], 180);
+        for task in ["Reverse", "Refund", "Page"] {
+            assert_eq!(asl["States"][task]["TimeoutSeconds"], 10, "{task}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_the_longest_path_can_reach_is_refused() {
+        let error = saga(&quote!(timeout_seconds: 120,))
+            .err()
+            .expect("120 s is the worst case itself");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("`timeout_seconds: 120` can expire while the saga is still running: the path \"Credit fails, then every compensation and the escalation run\" can take 120 seconds"),
+            "{message}"
+        );
+        assert!(message.contains("derived: 180 seconds"), "{message}");
+        let compiled = saga(&quote!(timeout_seconds: 121,)).unwrap();
+        assert_eq!(compiled.saga.timeout_seconds, 121);
+    }
+
+    #[test]
+    fn a_compensation_timeout_is_its_steps_or_the_sagas_or_a_minute() {
+        let compiled = compile(
+            quote! {
+                saga Trip {
+                    input: Order,
+                    step Book {
+                        action: book -> u64,
+                        compensation: Unbook => unbook,
+                        compensation_timeout_seconds: 45,
+                    }
+                    step Pay { action: pay -> u64, compensation: Refund => refund }
+                }
+            },
+            Origin::of_crate("trips"),
+        )
+        .unwrap();
+        let timeouts: Vec<u32> = compiled
+            .saga
+            .steps
+            .iter()
+            .map(|s| s.compensation.as_ref().unwrap().timeout_seconds)
+            .collect();
+        assert_eq!(
+            timeouts,
+            [45, saga_model::RetriedFunction::DEFAULT_TIMEOUT_SECONDS]
+        );
+    }
+
+    #[test]
+    fn a_compensation_timeout_out_of_range_names_its_key() {
+        let error = compile(
+            quote! {
+                saga Trip {
+                    input: Order,
+                    compensation_timeout_seconds: 901,
+                    step Book { action: book -> u64, compensation: Unbook => unbook }
+                }
+            },
+            Origin::of_crate("trips"),
+        )
+        .err()
+        .expect("a Lambda function runs at most 900 seconds");
+        assert_eq!(
+            error.to_string(),
+            "`compensation_timeout_seconds: 901` is out of range; a Lambda task may last 1 to 900 seconds"
+        );
+    }
+
+    #[test]
+    fn a_compensation_timeout_without_a_compensation_is_refused() {
+        let error = compile(
+            quote! {
+                saga Trip {
+                    input: Order,
+                    step Pay { action: pay -> u64, irreversible, compensation_timeout_seconds: 30 }
+                }
+            },
+            Origin::of_crate("trips"),
+        )
+        .err()
+        .expect("an irreversible step has no compensation to time out");
+        assert_eq!(
+            error.to_string(),
+            "step `Pay` has no compensation, so `compensation_timeout_seconds` would never apply; remove it"
+        );
     }
 }

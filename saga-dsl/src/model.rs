@@ -32,8 +32,9 @@ pub struct Saga {
     pub input: Type,
     /// What every function borrows, as written; `None` is `()`.
     pub context: Option<Type>,
-    /// The execution's `TimeoutSeconds`.
-    pub timeout_seconds: Option<u32>,
+    /// The execution's `TimeoutSeconds`: the declared one, or derived from the worst case of
+    /// every path ([`SagaInfo::derived_timeout_seconds`]); above that worst case either way.
+    pub timeout_seconds: u32,
     /// The steps in execution order.
     pub steps: Vec<Step>,
     /// The function run when compensations are left undone; `None` records them in a Pass state.
@@ -95,6 +96,8 @@ pub struct Compensation {
     pub function: Function,
     /// Its retry policy (it retries on every error).
     pub retry: RetryPolicy,
+    /// Its Task's `TimeoutSeconds`.
+    pub timeout_seconds: u32,
 }
 
 /// The function that hands what is left undone to an operator.
@@ -104,6 +107,8 @@ pub struct Escalation {
     pub function: Function,
     /// Its retry policy (it retries on every error).
     pub retry: RetryPolicy,
+    /// Its Task's `TimeoutSeconds`.
+    pub timeout_seconds: u32,
 }
 
 /// One Lambda function of the saga.
@@ -200,10 +205,12 @@ impl Saga {
     /// of. `declared_in` is empty when the origin does not know it.
     pub fn info(&self) -> SagaInfo {
         let crate_name = &self.origin.crate_name;
-        let retried = |function: &Function, retry: RetryPolicy| RetriedFunction {
-            function: function.info(crate_name),
-            retry,
-        };
+        let retried =
+            |function: &Function, retry: RetryPolicy, timeout_seconds: u32| RetriedFunction {
+                function: function.info(crate_name),
+                retry,
+                timeout_seconds,
+            };
         let names = |idents: &[Ident]| -> Vec<Cow<'static, str>> {
             idents.iter().map(|i| Cow::Owned(i.to_string())).collect()
         };
@@ -213,7 +220,7 @@ impl Saga {
             crate_name: Cow::Owned(crate_name.clone()),
             declared_in: Cow::Owned(self.origin.declared_in.clone().unwrap_or_default()),
             input: Cow::Owned(type_string(&self.input)),
-            timeout_seconds: self.timeout_seconds,
+            timeout_seconds: Some(self.timeout_seconds),
             steps: self
                 .steps
                 .iter()
@@ -227,14 +234,14 @@ impl Saga {
                     compensation: step
                         .compensation
                         .as_ref()
-                        .map(|c| retried(&c.function, c.retry)),
+                        .map(|c| retried(&c.function, c.retry, c.timeout_seconds)),
                     pivot: step.pivot,
                 })
                 .collect(),
             escalation: self
                 .escalation
                 .as_ref()
-                .map(|e| retried(&e.function, e.retry)),
+                .map(|e| retried(&e.function, e.retry, e.timeout_seconds)),
         }
     }
 }

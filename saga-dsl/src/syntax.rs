@@ -31,6 +31,7 @@ pub mod kw {
 ///               | "transient_errors" ":" "[" Ident,* "]" ","  every step's, unless it lists its own
 ///               | "retry" ":" retry ","                the default retry of every action
 ///               | "compensation_retry" ":" retry ","   the default retry of every compensation
+///               | "compensation_timeout_seconds" ":" Int ","  the default Task timeout of every compensation and the escalation
 ///               | step
 /// step         := doc* "step" Ident "{" step-item* "}"
 /// step-item    := "action" ":" Path "->" Type ","      async fn(&Context, ActionRequest<Input[, Results]>) -> Result<Type, E>
@@ -41,6 +42,7 @@ pub mod kw {
 ///               | "transient_errors" ":" "[" Ident,* "]" ","  retried with the step's policy; replaces the saga's list
 ///               | "retry" ":" retry ","
 ///               | "compensation_retry" ":" retry ","
+///               | "compensation_timeout_seconds" ":" Int ","
 ///               | "timeout_seconds" ":" Int ","
 ///               | "state" ":" Str ","                  the ASL state name, when it differs from the Ident
 /// retry        := "{" (retry-key ":" value),* "}"
@@ -73,6 +75,9 @@ pub struct SagaDef {
     pub retry: Option<RetryDef>,
     /// `compensation_retry: { … }` at saga level.
     pub compensation_retry: Option<RetryDef>,
+    /// `compensation_timeout_seconds: N` at saga level: the Task timeout of every compensation
+    /// that gives none, and of the escalation.
+    pub compensation_timeout_seconds: Option<LitInt>,
     /// The steps, in execution order.
     pub steps: Vec<StepDef>,
     /// The syntax errors of the items that did not parse, in source order.
@@ -128,6 +133,8 @@ pub struct StepDef {
     pub retry: Option<RetryDef>,
     /// `compensation_retry: { … }`.
     pub compensation_retry: Option<RetryDef>,
+    /// `compensation_timeout_seconds: N`.
+    pub compensation_timeout_seconds: Option<LitInt>,
     /// `timeout_seconds: N`.
     pub timeout_seconds: Option<LitInt>,
 }
@@ -175,9 +182,9 @@ impl Number {
 }
 
 const SAGA_KEYS: &str = "`input`, `context`, `timeout_seconds`, `escalation`, `transient_errors`, `retry`, \
-                         `compensation_retry` or `step`";
+                         `compensation_retry`, `compensation_timeout_seconds` or `step`";
 const STEP_KEYS: &str = "`action`, `compensation`, `irreversible`, `pivot`, `business_errors`, `transient_errors`, `retry`, \
-                         `compensation_retry`, `timeout_seconds` or `state`";
+                         `compensation_retry`, `compensation_timeout_seconds`, `timeout_seconds` or `state`";
 const RETRY_KEYS: &str =
     "`max_attempts`, `interval_seconds`, `backoff_rate`, `max_delay_seconds` or `jitter`";
 
@@ -203,6 +210,7 @@ impl Parse for SagaDef {
             transient_errors: None,
             retry: None,
             compensation_retry: None,
+            compensation_timeout_seconds: None,
             steps: Vec::new(),
             errors: Vec::new(),
         };
@@ -244,6 +252,9 @@ impl SagaDef {
             "retry" => set_once(&mut self.retry, &key, body.parse()?)?,
             "compensation_retry" => {
                 set_once(&mut self.compensation_retry, &key, body.parse()?)?;
+            }
+            "compensation_timeout_seconds" => {
+                set_once(&mut self.compensation_timeout_seconds, &key, body.parse()?)?;
             }
             other => return Err(unknown_key(&key, other, "saga", SAGA_KEYS)),
         }
@@ -299,6 +310,7 @@ impl StepDef {
             transient_errors: None,
             retry: None,
             compensation_retry: None,
+            compensation_timeout_seconds: None,
             timeout_seconds: None,
         };
         let mut business_seen = None;
@@ -337,6 +349,9 @@ impl StepDef {
             "retry" => set_once(&mut self.retry, &key, body.parse()?)?,
             "compensation_retry" => {
                 set_once(&mut self.compensation_retry, &key, body.parse()?)?;
+            }
+            "compensation_timeout_seconds" => {
+                set_once(&mut self.compensation_timeout_seconds, &key, body.parse()?)?;
             }
             "timeout_seconds" => set_once(&mut self.timeout_seconds, &key, body.parse()?)?,
             "business_errors" => {

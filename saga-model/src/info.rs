@@ -31,7 +31,8 @@ pub struct SagaInfo {
     pub declared_in: Text,
     /// The execution input's type, as written after `input:`.
     pub input: Text,
-    /// The execution's `TimeoutSeconds`.
+    /// The execution's `TimeoutSeconds`: the declared one, or derived from the model (see
+    /// [`SagaInfo::worst_case`]); `saga!` always sets it, and always above the worst case.
     pub timeout_seconds: Option<u32>,
     /// The steps, in execution order.
     pub steps: List<StepInfo>,
@@ -53,7 +54,8 @@ pub struct StepInfo {
     pub transient_errors: List<Text>,
     /// The action's retry policy (for Lambda's service errors and the transient errors).
     pub retry: RetryPolicy,
-    /// The action Task's `TimeoutSeconds`.
+    /// The action Task's `TimeoutSeconds`; without it an attempt lasts at most as long as Lambda
+    /// lets a function run ([`LAMBDA_MAX_SECONDS`](crate::LAMBDA_MAX_SECONDS)).
     pub timeout_seconds: Option<u32>,
     /// How the step is undone; `None` for an irreversible step. On the pivot, the guard that
     /// settles whether the pivot took effect (see [`StepInfo::pivot`]).
@@ -91,6 +93,15 @@ pub struct RetriedFunction {
     pub function: FunctionInfo,
     /// Its retry policy, on `States.ALL`.
     pub retry: RetryPolicy,
+    /// Its Task's `TimeoutSeconds`: always set, so that an attempt that hangs is an error like
+    /// any other (retried, then recorded and escalated) instead of holding the execution.
+    pub timeout_seconds: u32,
+}
+
+impl RetriedFunction {
+    /// The `TimeoutSeconds` of a compensation's or the escalation's Task when the declaration
+    /// gives none: a minute, far above what a store write takes, so that only a hung call hits it.
+    pub const DEFAULT_TIMEOUT_SECONDS: u32 = 60;
 }
 
 /// One Lambda function of the saga: an entry of the manifest's `functions`.

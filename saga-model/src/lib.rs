@@ -29,6 +29,9 @@
 //! let reserve = saga.step("Reserve").unwrap();
 //! assert_eq!(reserve.action.kind, FunctionKind::Action);
 //! assert_eq!(reserve.retry.worst_case_wait_seconds(), 7.0); // 1 + 2 + 4
+//! // 4 attempts of at most 30 s (+ 1 s each for Step Functions) and that back-off.
+//! assert_eq!(saga.worst_case().seconds, 131.0);
+//! assert_eq!(saga.derived_timeout_seconds(), 180);
 //! assert_eq!(saga.compensation_failed_error(), "Checkout.CompensationFailed");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
@@ -36,9 +39,11 @@
 mod error;
 mod info;
 pub mod states;
+mod timing;
 
 pub use error::{StepError, reserved};
 pub use info::{
     FunctionInfo, FunctionKind, Jitter, List, Manifest, PivotCheck, RetriedFunction, RetryPolicy,
     SagaInfo, StepInfo, Text, generated_marker,
 };
+pub use timing::{ATTEMPT_ALLOWANCE_SECONDS, LAMBDA_MAX_SECONDS, WorstCase};

@@ -183,7 +183,11 @@ mod tests {
                 "action": function("Reserve", "action", "reserve"),
                 "output": "Seats", "business_errors": [], "transient_errors": [],
                 "retry": retry, "timeout_seconds": null,
-                "compensation": { "function": function("Release", "compensation", "release"), "retry": retry },
+                "compensation": {
+                    "function": function("Release", "compensation", "release"),
+                    "retry": retry,
+                    "timeout_seconds": 60,
+                },
             }],
         }))
         .unwrap()

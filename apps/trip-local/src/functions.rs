@@ -251,10 +251,7 @@ const MAX_TURNS: u128 = 1_000;
 /// The `TimeoutSeconds` of a Task state, as the saga declares it.
 fn task_timeout(state: &str) -> Option<Duration> {
     trip_saga::trip_booking::SAGA
-        .steps
-        .iter()
-        .find(|step| step.state() == state)
-        .and_then(|step| step.timeout_seconds)
+        .task_timeout_seconds(state)
         .map(|seconds| Duration::from_secs(u64::from(seconds)))
 }
 

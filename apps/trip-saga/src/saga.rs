@@ -17,9 +17,13 @@ saga! {
     pub saga TripBooking {
         input: TripRequest,
         context: TripContext,
-        timeout_seconds: 900,
+        // No `timeout_seconds`: derived from the longest path, so that the execution can never
+        // time out while a compensation or the escalation still runs (no Catch sees that).
         // Every step stores through the kernel, whose transient failures these are.
         transient_errors: [StoreThrottled, StoreUnavailable, StoreConflict],
+        // As the reservations' own: their functions give up after 10 seconds (infra/lib/stage.ts),
+        // so a hung undo is retried and, at worst, escalated.
+        compensation_timeout_seconds: 30,
         escalation: EscalateTrip => handlers::trip::escalate,
 
         /// Records the trip, pending, so that its status can be read from the start.

@@ -318,7 +318,7 @@ pub fn state_machine(saga: &Saga) -> StateMachine {
     StateMachine {
         comment,
         start_at: START.to_owned(),
-        timeout_seconds: saga.timeout_seconds,
+        timeout_seconds: Some(saga.timeout_seconds),
         states,
     }
 }
@@ -448,7 +448,7 @@ fn compensation_task(saga: &Saga, step: &Step, next: &str, on_failure: &str) -> 
         parameters: invoke(&compensation.function.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
         result_path: format!("$.compensations.{}", compensation.function.ident),
-        timeout_seconds: None,
+        timeout_seconds: Some(compensation.timeout_seconds),
         retry: retry_everything(&compensation.retry),
         catch: vec![Catcher {
             error_equals: vec!["States.ALL".to_owned()],
@@ -477,7 +477,7 @@ fn escalation_task(saga: &Saga) -> Task {
         parameters: invoke(&escalation.function.substitution_key(), &payload),
         result_selector: json!({ "output.$": "$.Payload" }),
         result_path: "$.escalation".to_owned(),
-        timeout_seconds: None,
+        timeout_seconds: Some(escalation.timeout_seconds),
         retry: retry_everything(&escalation.retry),
         catch: vec![Catcher {
             error_equals: vec!["States.ALL".to_owned()],

@@ -647,8 +647,13 @@ fn function_tokens(f: &FunctionInfo) -> TokenStream {
 
 fn retried_tokens(r: &RetriedFunction) -> TokenStream {
     let (function, retry) = (function_tokens(&r.function), retry_tokens(&r.retry));
+    let timeout = r.timeout_seconds;
     quote! {
-        ::saga_runtime::__private::saga_model::RetriedFunction { function: #function, retry: #retry }
+        ::saga_runtime::__private::saga_model::RetriedFunction {
+            function: #function,
+            retry: #retry,
+            timeout_seconds: #timeout,
+        }
     }
 }
 

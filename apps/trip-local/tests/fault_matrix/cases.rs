@@ -138,6 +138,10 @@ pub(crate) enum Undo<'a> {
     Escalated(&'a Compensation),
     /// This one is left undone and the escalation fails too: nobody is told but the execution.
     NobodyTold(&'a Compensation),
+    /// This one timed out on every attempt, so the state machine counts it left undone and
+    /// escalates, although its effect happened each time (the function finished after Step
+    /// Functions stopped waiting): the store shows it undone, the trip needs attention anyway.
+    TimedOut(&'a Compensation),
 }
 
 impl Undo<'_> {
@@ -145,7 +149,7 @@ impl Undo<'_> {
     fn left(self) -> Option<&'static Compensation> {
         match self {
             Undo::All => None,
-            Undo::Escalated(c) | Undo::NobodyTold(c) => model()
+            Undo::Escalated(c) | Undo::NobodyTold(c) | Undo::TimedOut(c) => model()
                 .compensations
                 .iter()
                 .find(|known| known.state == c.state),
@@ -155,7 +159,11 @@ impl Undo<'_> {
     /// Whether the effect of `action` stays: its compensation was left undone, or the pivot's
     /// guard failed, which undoes nothing at all (whether the pivot took effect is unknown).
     fn keeps(self, action: &str) -> bool {
-        self.left().is_some_and(|c| c.guard || c.undoes == action)
+        match self {
+            // A guard that took effect locked the trip, and undid nothing.
+            Undo::TimedOut(c) => c.guard,
+            _ => self.left().is_some_and(|c| c.guard || c.undoes == action),
+        }
     }
 }
 
@@ -173,7 +181,7 @@ pub(crate) fn compensates(
     let end = match undo {
         Undo::All if states_error => End::CompensatedStatesError,
         Undo::All => End::Compensated,
-        Undo::Escalated(_) => End::Escalated,
+        Undo::Escalated(_) | Undo::TimedOut(_) => End::Escalated,
         Undo::NobodyTold(_) => End::EscalationFailed,
     };
     let path = compensated_path(failure.step, end, undo.left().map(|c| c.state.as_str()));
@@ -208,7 +216,7 @@ pub(crate) fn compensates(
             TripStatus::Cancelled,
             cancelled,
         ),
-        Undo::Escalated(c) => (
+        Undo::Escalated(c) | Undo::TimedOut(c) => (
             format!("FAILED {}", model.compensation_failed_error),
             TripStatus::NeedsAttention,
             Reason::Contains(vec![
@@ -629,4 +637,73 @@ pub(crate) fn escalation_failed_cases() -> Vec<Case> {
             )
         })
         .collect()
+}
+
+/// How long a compensation is held up in group 6d: longer than Lambda lets a function run, and
+/// longer than the whole saga was once allowed (900 s), which cut the compensations there.
+pub(crate) const HUNG: Duration = Duration::from_mins(16);
+
+/// The attempts of a compensation that outlasts its Task's timeout every time: each call
+/// finishes (virtual time), and the executor has stopped waiting for it.
+fn timed_out_attempts(c: &Compensation) -> Attempts {
+    vec![None; usize::try_from(c.retries + 1).expect("few retries")]
+}
+
+/// Group 6d: Every compensation hangs on every attempt: each attempt times out at its Task's
+/// `TimeoutSeconds`, is retried, and the compensation is recorded as left undone and escalated.
+/// The execution never times out as a whole (no `Catch` would run: the trip would stay PENDING
+/// with seats held, nobody told). Then the case of issue #11: a declined payment whose hotel
+/// cancellation hangs.
+pub(crate) fn compensation_timeout_cases() -> Vec<Case> {
+    let model = model();
+    let mut cases: Vec<Case> = model
+        .compensations
+        .iter()
+        .map(|c| {
+            at_compensation(
+                &format!(
+                    "{}s late on all {} attempts, past its timeout",
+                    HUNG.as_secs(),
+                    c.retries + 1
+                ),
+                &c.state,
+                |f| f.delay(&c.state, HUNG, Times::Always),
+                vec![(c.state.clone(), timed_out_attempts(c))],
+                Undo::TimedOut(c),
+            )
+        })
+        .collect();
+    let payment = model
+        .steps
+        .iter()
+        .position(|s| s.state == "ProcessPayment")
+        .expect("the trip saga takes a payment");
+    let (error, trigger) = business_trigger(&model.steps[payment]);
+    let hotel = model
+        .compensations
+        .iter()
+        .find(|c| c.state == "CancelHotel")
+        .expect("the trip saga cancels its hotel");
+    cases.push(compensates(
+        format!(
+            "CancelHotel: {}s late on all {} attempts, after {} failed with {error}",
+            HUNG.as_secs(),
+            hotel.retries + 1,
+            model.steps[payment].state
+        ),
+        &hotel.state,
+        &Failure {
+            step: payment,
+            error: &error,
+            trigger,
+            took_effect: false,
+        },
+        FaultPlan::none().delay(&hotel.state, HUNG, Times::Always),
+        &[
+            (model.steps[payment].state.clone(), failing(1, &error)),
+            (hotel.state.clone(), timed_out_attempts(hotel)),
+        ],
+        Undo::TimedOut(hotel),
+    ));
+    cases
 }

@@ -238,6 +238,19 @@ macro_rules! fault_matrix {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn every_compensation_that_keeps_timing_out_escalates_and_the_execution_never_times_out() {
+                run_all(
+                    $kind,
+                    compensation_timeout_cases(),
+                    &compensations(),
+                    // One per compensation, and issue #11's declined payment with a hung hotel
+                    // cancellation.
+                    compensations().len() + 1,
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn an_escalation_that_keeps_failing_ends_the_execution_escalation_failed() {
                 run_all(
                     $kind,

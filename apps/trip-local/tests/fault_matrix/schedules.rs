@@ -7,7 +7,8 @@
 //! (actions, compensations, the pivot's guard and the escalation) and for each of its first
 //! attempts, one of: success, a declared business error, a transient error, a lost response
 //! after the effect, a timeout after the effect, or a delay (which, in virtual time, also lets
-//! the other trips overtake: see `Functions::wait`); or one fault on every attempt. The trips run
+//! the other trips overtake: see `Functions::wait`), short or past the Tasks' timeouts; or one
+//! fault on every attempt, a hang included. The trips run
 //! side by side on one store seeded with a flight and a hotel of a few seats and rooms, so they
 //! race for the last ones. Then, from the store:
 //!
@@ -182,8 +183,12 @@ fn draw(business: Vec<String>, transient: Vec<String>) -> BoxedStrategy<Draw> {
         10 => transient,
         7 => Just(Draw::LoseResponse),
         5 => Just(Draw::Timeout),
-        // Up to 20 s: below the actions' 30 s timeout, so that a delay stays a delay.
+        // Up to 20 s: below every Task's 30 s timeout, so that a delay stays a delay.
         8 => (1u64..=200).prop_map(|tenths| Draw::Delay(tenths * 100)),
+        // Past the Tasks' timeouts, up to past Lambda's 15 minutes and the 900 s the whole saga
+        // was once given: the attempt times out (a Task with a timeout), or holds the execution
+        // that long (an action without one).
+        2 => long_delay(),
     ];
     if business.is_empty() {
         others.boxed()
@@ -194,6 +199,11 @@ fn draw(business: Vec<String>, transient: Vec<String>) -> BoxedStrategy<Draw> {
         ]
         .boxed()
     }
+}
+
+/// 25 s to 20 minutes, in whole seconds.
+fn long_delay() -> impl Strategy<Value = Draw> {
+    (25u64..=1_200).prop_map(|seconds| Draw::Delay(seconds * 1_000))
 }
 
 fn state_faults(business: Vec<String>, transient: Vec<String>) -> BoxedStrategy<StateFaults> {
@@ -212,6 +222,8 @@ fn state_faults(business: Vec<String>, transient: Vec<String>) -> BoxedStrategy<
         ),
         (1, Just(Draw::LoseResponse).boxed()),
         (1, Just(Draw::Timeout).boxed()),
+        // Hung on every attempt: a compensation that times out each time must escalate.
+        (1, long_delay().boxed()),
     ];
     if !business.is_empty() {
         broken.push((
