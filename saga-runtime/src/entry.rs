@@ -199,7 +199,7 @@ fn encode<T: Serialize>(output: &T) -> Result<Value, Diagnostic> {
 fn invalid_payload(e: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic {
         error_type: reserved::INVALID_PAYLOAD.into(),
-        error_message: bounded(e.to_string()),
+        error_message: bounded(e.to_string(), MESSAGE_CHARS),
     }
 }
 
@@ -208,14 +208,21 @@ fn invalid_payload(e: &dyn std::fmt::Display) -> Diagnostic {
 /// at most 32,768 characters of a cause, in every history event that shows it.
 const MESSAGE_CHARS: usize = 1_000;
 
-/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`] (the start says what
-/// was wrong, the end where), saying how much was left out.
-fn bounded(message: String) -> String {
+/// `message`, cut in the middle when it is longer than `max_chars` characters (the start says
+/// what was wrong, the end where), saying how much was left out. An error message that quotes the
+/// input it refuses must not grow with that input.
+///
+/// ```
+/// let message = saga_runtime::bounded("x".repeat(1_000), 10);
+/// assert_eq!(message, "xxxxx… (990 characters left out) …xxxxx");
+/// assert_eq!(saga_runtime::bounded("short".to_owned(), 10), "short");
+/// ```
+pub fn bounded(message: String, max_chars: usize) -> String {
     let length = message.chars().count();
-    if length <= MESSAGE_CHARS {
+    if length <= max_chars {
         return message;
     }
-    let keep = MESSAGE_CHARS / 2;
+    let keep = max_chars / 2;
     let head: String = message.chars().take(keep).collect();
     let tail: String = message.chars().skip(length - keep).collect();
     format!(
@@ -260,6 +267,6 @@ mod tests {
             "{}",
             diagnostic.error_message
         );
-        assert_eq!(bounded("short".to_owned()), "short");
+        assert_eq!(bounded("short".to_owned(), MESSAGE_CHARS), "short");
     }
 }

@@ -83,6 +83,7 @@ mod request;
 pub mod testing;
 pub mod trace;
 
+pub use entry::bounded;
 pub use error::{StepError, reserved};
 pub use functions::{BoxFuture, SagaFunctions};
 pub use init::{INIT_ERROR_TYPE, initialise};

@@ -207,20 +207,9 @@ impl ApiError {
 /// with the request it rejects (a 60 KB string would make a 120 KB answer).
 const MESSAGE_CHARS: usize = 240;
 
-/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`], saying how much was left
-/// out.
+/// `message`, cut in the middle when it is longer than [`MESSAGE_CHARS`].
 pub(crate) fn bounded(message: String) -> String {
-    let length = message.chars().count();
-    if length <= MESSAGE_CHARS {
-        return message;
-    }
-    let keep = MESSAGE_CHARS / 2;
-    let head: String = message.chars().take(keep).collect();
-    let tail: String = message.chars().skip(length - keep).collect();
-    format!(
-        "{head}… ({} characters left out) …{tail}",
-        length - 2 * keep
-    )
+    saga_runtime::bounded(message, MESSAGE_CHARS)
 }
 
 impl IntoResponse for ApiError {
