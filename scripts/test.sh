@@ -21,6 +21,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # insta must never write snapshots in CI: a changed snapshot is a failure to review.
 export INSTA_UPDATE=no
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
+export DYNOXIDE="$PWD/.tools/bin/dynoxide"
 # CI builds from an empty target/ once: incremental compilation would only add the cost of
 # writing its caches. Local runs keep it for the next edit.
 if [[ "${CI:-}" == true ]]; then
@@ -64,7 +65,7 @@ cargo test --workspace --all-features --no-run
 step "generated/ is fresh"
 cargo run -q --bin saga-dsl --all-features -- --check
 
-step "test tools (npm, moto, cfn-lint, cargo-deny; installed beside the build), the infrastructure (infra/: tsc, jest, cdk synth with cdk-nag, cfn-lint) and dependency checks: licences, bans, sources, advisories (cargo-deny, deny.toml)"
+step "test tools (npm, moto, dynoxide, cfn-lint, cargo-deny; installed beside the build), the infrastructure (infra/: tsc, jest, cdk synth with cdk-nag, cfn-lint) and dependency checks: licences, bans, sources, advisories (cargo-deny, deny.toml)"
 tools_status=0
 wait "$tools_pid" || tools_status=$?
 cat "$tools_log"
@@ -90,6 +91,17 @@ tests_status=0
 # Every failing suite is reported, not only the first.
 cargo test --workspace --all-features --no-fail-fast || tests_status=$?
 
+# The suites that talk to DynamoDB ran on moto above; they run again on dynoxide, a second,
+# independent DynamoDB-compatible server (kernel::testing::Engine): a behaviour both servers
+# agree on is DynamoDB's, not one emulator's. The fault matrix's in-memory half is not repeated.
+step "the DynamoDB suites again, on dynoxide (TEST_DYNAMODB=dynoxide)"
+dynoxide_status=0
+TEST_DYNAMODB=dynoxide cargo test --workspace --all-features --no-fail-fast \
+  --test step_transaction --test compensation_writes --test contract_dynamodb --test saga \
+  --test lambda_binary --test api --test cli --test durability --test scenarios || dynoxide_status=$?
+TEST_DYNAMODB=dynoxide cargo test --workspace --all-features --no-fail-fast \
+  --test fault_matrix dynamodb || dynoxide_status=$?
+
 step "lints: clippy and rustdoc, warnings denied (ran beside the tests)"
 lint_status=0
 wait "$lint_pid" || lint_status=$?
@@ -101,6 +113,9 @@ fi
 if (( tests_status != 0 )); then
   echo "FAILED: tests" >&2
 fi
+if (( dynoxide_status != 0 )); then
+  echo "FAILED: the DynamoDB suites on dynoxide (above)" >&2
+fi
 if (( fuzz_status != 0 )); then
   echo "FAILED: schemathesis against the local API (scripts/schemathesis.sh, above)" >&2
 fi
@@ -110,6 +125,6 @@ fi
 if (( lint_status != 0 )); then
   echo "FAILED: lints (clippy or rustdoc)" >&2
 fi
-if (( tests_status != 0 || lint_status != 0 || docs_status != 0 || fuzz_status != 0 )); then
+if (( tests_status != 0 || dynoxide_status != 0 || lint_status != 0 || docs_status != 0 || fuzz_status != 0 )); then
   exit 1
 fi

@@ -53,11 +53,19 @@ async fn local_on(context: TripContext, search: LocalSearch, store: &Store) -> L
     }
 }
 
-/// An API on a fresh table of the shared moto server (its search table and stream consumer on
-/// the same server), and the table.
+/// An API on a fresh table of the shared DynamoDB-compatible server (its search table and stream
+/// consumer on the same server), and the table.
 async fn local_on_moto() -> (Local, kernel::testing::TestTable) {
-    let table = kernel::testing::test_table().await;
-    let endpoint = kernel::testing::shared_server().endpoint().to_owned();
+    local_on_server(kernel::testing::shared_server()).await
+}
+
+/// An API on a fresh table of `server` (its search table and stream consumer on the same
+/// server), and the table.
+async fn local_on_server(
+    server: &kernel::testing::TestServer,
+) -> (Local, kernel::testing::TestTable) {
+    let table = kernel::testing::test_table_on(server).await;
+    let endpoint = server.endpoint().to_owned();
     let store = Store::DynamoDb {
         endpoint: endpoint.clone(),
         table: table.name.clone(),
@@ -1548,11 +1556,20 @@ async fn two_hundred_bookings_for_fifty_seats_and_thirty_rooms() {
     contention(&local().await, 200, 50, 30, Duration::from_millis(5)).await;
 }
 
-/// On moto, a quarter of the crowd: its server applies one request at a time (see
-/// `kernel::testing`), and 200 bookings at once made it refuse connections for minutes
-/// (docs/benchmarks.md).
+/// On the shared server (moto unless `$TEST_DYNAMODB` says otherwise), a quarter of the crowd:
+/// moto applies one request at a time (see `kernel::testing`) and copies the table for every
+/// transaction, and 200 bookings at once did not finish on it in 25 minutes (docs/benchmarks.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_bookings_for_twenty_seats_and_twelve_rooms_on_dynamodb() {
     let (local, _table) = local_on_moto().await;
     contention(&local, 50, 20, 12, Duration::from_secs(1)).await;
+}
+
+/// The whole crowd on a DynamoDB-compatible server: dynoxide, whatever `$TEST_DYNAMODB` says,
+/// because it serves it in well under a minute (`kernel::testing::Engine`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_bookings_for_fifty_seats_and_thirty_rooms_on_dynoxide() {
+    let server = kernel::testing::shared_server_of(kernel::testing::Engine::Dynoxide);
+    let (local, _table) = local_on_server(server).await;
+    contention(&local, 200, 50, 30, Duration::from_millis(100)).await;
 }

@@ -230,7 +230,9 @@ fn an_invalid_request_file_is_refused_with_every_violation_before_anything_runs(
 fn replay_dead_letters_redrives_a_failed_batch_and_keeps_what_cannot_be_projected() {
     use search::infrastructure::DynamoSearchRepository;
 
-    let server = kernel::testing::shared_server();
+    // moto whatever `$TEST_DYNAMODB` says: the dead letters need its SQS; dynoxide serves
+    // DynamoDB alone.
+    let server = kernel::testing::shared_server_of(kernel::testing::Engine::Moto);
     let table = format!("trip-local-replay-{}", kernel::TripId::new());
     let on_table = |command: &[&str]| {
         let mut args = command.to_vec();

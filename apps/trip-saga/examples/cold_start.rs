@@ -1,7 +1,8 @@
 //! Cold start and size of every Lambda function, as deployed: the release binaries
 //! (`opt-level = "z"`, LTO, stripped: what cargo-lambda builds) in `target/release/`, each
 //! started `STARTS` times under a local Lambda Runtime API with a DynamoDB-compatible server on
-//! loopback (moto).
+//! loopback (dynoxide, `kernel::testing::Engine`: a conditional write takes it well under a
+//! millisecond, where moto's Python took tens, so the first response measures the function).
 //!
 //! - init: exec → the first `GET …/invocation/next` (Lambda's `Init Duration`);
 //! - first response: exec → the answer to the first invocation. `create-trip` gets a real
@@ -18,7 +19,7 @@
 //! (what every row above ran with), the exporters pointed at a collector on loopback (an
 //! OTLP/HTTP endpoint answering like the Datadog extension, and a DogStatsD socket), and
 //! pointed at a collector that is down (the port refuses connections), each with the real
-//! request and with a refused (empty) payload, which leaves out moto's share of the first
+//! request and with a refused (empty) payload, which leaves out the store's share of the first
 //! response. The first response includes the flush of the invocation's spans, which Lambda
 //! would otherwise freeze.
 //!
@@ -66,8 +67,9 @@ const TELEMETRY_BINARY: &str = "create-trip";
 async fn bench() {
     let args = Args::parse();
     let release = args.binaries.clone().unwrap_or_else(release_dir);
-    let table = kernel::testing::test_table().await;
-    let endpoint = kernel::testing::shared_server().endpoint().to_owned();
+    let server = kernel::testing::shared_server_of(kernel::testing::Engine::Dynoxide);
+    let table = kernel::testing::test_table_on(server).await;
+    let endpoint = server.endpoint().to_owned();
     let binaries: Vec<String> = trip_saga::trip_booking::Function::ALL
         .iter()
         .map(|f| f.binary().to_owned())
@@ -79,7 +81,7 @@ async fn bench() {
     let live = Telemetry::To(collector.endpoint(), collector.dogstatsd());
     println!(
         "{STARTS} starts each, without then with the exporters (a collector on loopback), \
-         interleaved; binaries from {}; store: moto on {endpoint}",
+         interleaved; binaries from {}; store: dynoxide on {endpoint}",
         release.display()
     );
     println!(
@@ -158,7 +160,7 @@ async fn bench() {
 }
 
 /// Starts per row of the telemetry comparison, taken in rounds of one start per row (in a new
-/// order each round) so that a machine whose load drifts (other builds, moto) weighs on every
+/// order each round) so that a machine whose load drifts (other builds, the store) weighs on every
 /// row alike.
 const TELEMETRY_ROUNDS: usize = 48;
 
@@ -178,7 +180,7 @@ async fn telemetry_bench(
         format!("udp://127.0.0.1:{dead}"),
     );
     let mut rows: Vec<Row<'_>> = Vec::new();
-    // The real request's first answer waits on moto as well; the refused one (an empty
+    // The real request's first answer waits on the store as well; the refused one (an empty
     // payload) isolates what the exporter adds: its set-up, and one export of one span.
     for request in [Request::Real, Request::Refused] {
         if let Some(baseline) = baseline {
@@ -196,7 +198,7 @@ async fn telemetry_bench(
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     for _ in 0..TELEMETRY_ROUNDS {
-        // A start right after a real request shares the machine with moto finishing it: each
+        // A start right after a real request shares the machine with the store finishing it: each
         // round runs the rows in a new order, so that every row follows every other alike.
         shuffle(&mut order, &mut seed);
         for &index in &order {
