@@ -150,8 +150,8 @@ pub struct History {
 
 /// An event as recorded: its payload field is still `None`, the payload beside it.
 #[derive(Debug, Clone)]
-struct Recorded {
-    event: Event,
+pub(crate) struct Recorded {
+    pub(crate) event: Event,
     payload: Option<Snapshot>,
 }
 
@@ -252,6 +252,11 @@ impl Recorder {
 
     pub(crate) fn enabled(&self) -> bool {
         self.mode != HistoryMode::Off
+    }
+
+    /// The events so far, payloads aside.
+    pub(crate) fn recorded(&self) -> &[Recorded] {
+        &self.recorded
     }
 
     /// A payload for an event, or `None` when payloads are not captured.

@@ -18,6 +18,7 @@
 
 use serde_json::Value;
 
+use crate::history::{EventKind, Recorded};
 use crate::task::BoxFuture;
 
 /// One top-level state about to run: what a durable runner must record to resume there.
@@ -30,6 +31,32 @@ pub struct Checkpoint<'a> {
     pub input: &'a Value,
     /// When it is entered, on the execution's clock (epoch milliseconds).
     pub entered_ms: i64,
+    /// The history so far (nothing when it is off).
+    pub(crate) earlier: &'a [Recorded],
+}
+
+impl<'a> Checkpoint<'a> {
+    /// The states entered before this one, in order and at every nesting level, as
+    /// [`History::states_visited`](crate::History::states_visited) will list them; empty when
+    /// the execution records no history. A runner that records these beside the checkpoint can
+    /// show a resumed execution's whole path, not only the part after the restart.
+    pub fn states_visited(&self) -> Vec<&'a str> {
+        self.earlier
+            .iter()
+            .filter_map(|r| match &r.event.kind {
+                EventKind::StateEntered { name, .. } => Some(&**name),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many retries were scheduled before this state.
+    pub fn retries(&self) -> usize {
+        self.earlier
+            .iter()
+            .filter(|r| matches!(r.event.kind, EventKind::RetryScheduled { .. }))
+            .count()
+    }
 }
 
 /// Where a durable runner records checkpoints.

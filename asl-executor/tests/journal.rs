@@ -11,9 +11,13 @@ use serde_json::{Value, json};
 
 const TASK: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
 
-/// Every checkpoint, as a durable runner would store it.
+/// Every checkpoint, as a durable runner would store it: the state, its input, when it was
+/// entered, and the path and retries before it.
 #[derive(Default)]
-struct Recorded(Mutex<Vec<(String, Value, i64)>>);
+struct Recorded(
+    Mutex<Vec<(String, Value, i64)>>,
+    Mutex<Vec<(Vec<String>, usize)>>,
+);
 
 impl Journal for Recorded {
     fn entered<'a>(&'a self, checkpoint: Checkpoint<'a>) -> BoxFuture<'a, ()> {
@@ -22,6 +26,11 @@ impl Journal for Recorded {
             checkpoint.input.clone(),
             checkpoint.entered_ms,
         ));
+        let earlier = checkpoint.states_visited().into_iter().map(str::to_owned);
+        self.1
+            .lock()
+            .unwrap()
+            .push((earlier.collect(), checkpoint.retries()));
         Box::pin(std::future::ready(()))
     }
 }
@@ -29,6 +38,10 @@ impl Journal for Recorded {
 impl Recorded {
     fn states(&self) -> Vec<String> {
         self.0.lock().unwrap().iter().map(|c| c.0.clone()).collect()
+    }
+
+    fn earlier(&self) -> Vec<(Vec<String>, usize)> {
+        self.1.lock().unwrap().clone()
     }
 }
 
@@ -106,7 +119,8 @@ fn resumed_from_any_checkpoint_it_ends_as_the_uninterrupted_run() {
     let whole =
         futures::executor::block_on(machine().run_durably(&tasks(), input(), &options, &journal));
     let checkpoints = journal.0.lock().unwrap().clone();
-    for (state, state_input, entered_ms) in checkpoints {
+    let earlier = journal.earlier();
+    for ((state, state_input, entered_ms), (before, _)) in checkpoints.into_iter().zip(earlier) {
         let from = Resume {
             state: state.clone(),
             input: state_input,
@@ -130,7 +144,52 @@ fn resumed_from_any_checkpoint_it_ends_as_the_uninterrupted_run() {
             resumed.history.states_visited().first().copied(),
             Some(state.as_str())
         );
+        // The path before the checkpoint and the resumed run's path are the whole path.
+        let mut path: Vec<&str> = before.iter().map(String::as_str).collect();
+        path.extend(resumed.history.states_visited());
+        assert_eq!(path, whole.history.states_visited(), "from {state}");
     }
+}
+
+#[test]
+fn a_checkpoint_knows_the_path_and_the_retries_before_it() {
+    let machine = StateMachine::from_value(&json!({
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {"Type": "Task", "Resource": TASK, "Next": "Label",
+                      "Retry": [{"ErrorEquals": ["Transient"], "MaxAttempts": 3}]},
+            "Label": {"Type": "Pass", "Next": "Last"},
+            "Last": {"Type": "Task", "Resource": TASK, "End": true}
+        }
+    }))
+    .unwrap();
+    let calls = Mutex::new(0);
+    // Fails twice with a retryable error, then succeeds.
+    let tasks = SyncTaskFn(|_: TaskRequest<'_>| {
+        let mut calls = calls.lock().unwrap();
+        *calls += 1;
+        if *calls <= 2 {
+            Err(StatesError::new("Transient", "try again"))
+        } else {
+            Ok(json!({}))
+        }
+    });
+    let journal = Recorded::default();
+    let execution = futures::executor::block_on(machine.run_durably(
+        &tasks,
+        json!({}),
+        &ExecutionOptions::default(),
+        &journal,
+    ));
+    assert_eq!(execution.status, Status::Succeeded);
+    assert_eq!(journal.states(), ["Flaky", "Last"]);
+    assert_eq!(
+        journal.earlier(),
+        [
+            (vec![], 0),
+            (vec!["Flaky".to_owned(), "Label".to_owned()], 2)
+        ]
+    );
 }
 
 #[test]

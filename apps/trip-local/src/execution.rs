@@ -14,9 +14,10 @@ use trip::domain::Trip;
 use trip_saga::TripContext;
 use trip_saga::trip_booking::{ASL, Function, NAME};
 
+use crate::api::body::Invocation;
 use crate::faults::FaultPlan;
 use crate::functions::{Call, Functions, Observer};
-use crate::journal::ExecutionLog;
+use crate::journal::{Earlier, ExecutionLog};
 
 /// The generated trip booking state machine, compiled once, and its functions on one store.
 #[derive(Clone)]
@@ -135,8 +136,9 @@ impl Saga {
     }
 
     /// Runs one execution as [`run`](Self::run) does, recording each state it enters in `log`
-    /// under its name (which [`ExecutionLog::start`] recorded first), so that a later process
-    /// can take it up again (`from`); or takes up one that `from` says was cut short.
+    /// under its name (which [`ExecutionLog::start`] recorded first), with what it did before,
+    /// so that a later process can take it up again (`from`); or takes up one that `from` says
+    /// was cut short after doing what its [`Earlier`] says, which its checkpoints carry on.
     ///
     /// # Errors
     /// As [`run`](Self::run).
@@ -147,7 +149,7 @@ impl Saga {
         observer: Arc<dyn Observer>,
         seed: u64,
         log: &ExecutionLog,
-        from: Option<&Resume>,
+        from: Option<(&Resume, &Earlier)>,
     ) -> Result<Report, InfraError> {
         self.execute(request, faults, observer, seed, Some((log, from)))
             .await
@@ -174,20 +176,17 @@ impl Saga {
         faults: FaultPlan,
         observer: Arc<dyn Observer>,
         seed: u64,
-        durable: Option<(&ExecutionLog, Option<&Resume>)>,
+        durable: Option<(&ExecutionLog, Option<(&Resume, &Earlier)>)>,
     ) -> Result<Report, InfraError> {
         let trip_id = request
             .get("trip_id")
             .and_then(Value::as_str)
             .and_then(|id| TripId::parse(id).ok())
             .unwrap_or_else(TripId::new);
-        let resume = durable.and_then(|(_, from)| from);
-        // The functions' clock starts where the execution's does: a resumed virtual clock at
-        // the state it enters again.
-        let start_ms = match resume {
-            Some(from) if !self.real_time => from.entered_ms,
-            _ => self.start_ms(),
-        };
+        let resume = durable.and_then(|(_, from)| from).map(|(resume, _)| resume);
+        // Calls say when they started from the execution's start, a resumed one's included, so
+        // that its view reads as one timeline.
+        let start_ms = resume.map_or_else(|| self.start_ms(), |from| from.started_ms);
         let functions = Functions::new(Arc::clone(&self.functions))
             .starting_at(start_ms)
             .with_faults(faults)
@@ -213,14 +212,20 @@ impl Saga {
         let execution = match durable {
             None => self.machine.run(&tasks, request, &options).await,
             Some((log, from)) => {
-                let journal = Checkpoints { log, name: &name };
+                let nothing = Earlier::default();
+                let journal = Checkpoints {
+                    log,
+                    name: &name,
+                    functions: &functions,
+                    earlier: from.map_or(&nothing, |(_, earlier)| earlier),
+                };
                 match from {
                     None => {
                         self.machine
                             .run_durably(&tasks, request, &options, &journal)
                             .await
                     }
-                    Some(from) => {
+                    Some((from, _)) => {
                         self.machine
                             .resume(&tasks, request, from, &options, &journal)
                             .await
@@ -241,10 +246,14 @@ impl Saga {
     }
 }
 
-/// An execution's checkpoints, written to its record.
+/// An execution's checkpoints, written to its record with what it did before each.
 struct Checkpoints<'a> {
     log: &'a ExecutionLog,
     name: &'a str,
+    /// The calls so far.
+    functions: &'a Functions,
+    /// What an earlier process did, when this one resumed the execution.
+    earlier: &'a Earlier,
 }
 
 /// How long a checkpoint write is retried before the execution goes on without it.
@@ -254,11 +263,32 @@ impl Journal for Checkpoints<'_> {
     fn entered<'a>(&'a self, checkpoint: Checkpoint<'a>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let input = checkpoint.input.to_string();
+            let before = self.earlier.then(Earlier {
+                states_visited: checkpoint
+                    .states_visited()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                invocations: self
+                    .functions
+                    .calls()
+                    .iter()
+                    .map(Invocation::from)
+                    .collect(),
+                retries: u32::try_from(checkpoint.retries()).unwrap_or(u32::MAX),
+            });
+            let before = serde_json::to_string(&before).expect("a path serializes");
             let mut pause = Duration::from_millis(50);
             for attempt in 1..=CHECKPOINT_ATTEMPTS {
                 let written = self
                     .log
-                    .checkpoint(self.name, checkpoint.state, &input, checkpoint.entered_ms)
+                    .checkpoint(
+                        self.name,
+                        checkpoint.state,
+                        &input,
+                        checkpoint.entered_ms,
+                        &before,
+                    )
                     .await;
                 match written {
                     Ok(()) => return,

@@ -128,6 +128,11 @@ impl Functions {
         self
     }
 
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().clone()
+    }
+
     /// Every call, in order, once the execution is over.
     pub fn into_calls(self) -> Vec<Call> {
         self.calls

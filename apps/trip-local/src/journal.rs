@@ -51,6 +51,7 @@ const STATE_INPUT: &str = "state_input";
 const STARTED_MS: &str = "started_ms";
 const ENTERED_MS: &str = "entered_ms";
 const VIEW: &str = "view";
+const EARLIER: &str = "earlier";
 const EXPIRES_AT: &str = kernel::dynamo::keys::EXPIRES_AT;
 /// Present only while the execution runs: the key of the sparse index of unfinished ones.
 const UNFINISHED: &str = "unfinished";
@@ -104,6 +105,34 @@ pub struct ExecutionRecord {
     pub entered_ms: i64,
     /// How it ended (the API's execution view, JSON), once it has.
     pub view: Option<String>,
+    /// What it did before `state`, while it runs ([`Earlier`], JSON): a resumed execution's
+    /// view starts with it.
+    pub earlier: Option<String>,
+}
+
+/// What an execution did before the checkpoint it is resumed from: the path, the invocations
+/// and the retries that the resumed run's own are added to, so that its view shows the whole
+/// execution, as Step Functions' history does across a worker's restart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Earlier {
+    /// Every state entered before the checkpoint's, in order.
+    pub states_visited: Vec<String>,
+    /// Every invocation that returned before it.
+    pub invocations: Vec<crate::api::body::Invocation>,
+    /// The retries scheduled before it.
+    pub retries: u32,
+}
+
+impl Earlier {
+    /// This followed by `later`: what an execution resumed after `self` has done by `later`.
+    #[must_use]
+    pub fn then(&self, later: Self) -> Self {
+        let mut both = self.clone();
+        both.states_visited.extend(later.states_visited);
+        both.invocations.extend(later.invocations);
+        both.retries = both.retries.saturating_add(later.retries);
+        both
+    }
 }
 
 impl ExecutionRecord {
@@ -118,6 +147,7 @@ impl ExecutionRecord {
             started_ms,
             entered_ms: started_ms,
             view: None,
+            earlier: None,
         }
     }
 
@@ -209,7 +239,8 @@ impl ExecutionLog {
         }
     }
 
-    /// Records that the running execution `name` entered `state` with `state_input`.
+    /// Records that the running execution `name` entered `state` with `state_input`, after
+    /// doing `earlier` ([`Earlier`], JSON).
     ///
     /// # Errors
     /// The store's; an execution that has ended is left as it is.
@@ -219,6 +250,7 @@ impl ExecutionLog {
         state: &str,
         state_input: &str,
         entered_ms: i64,
+        earlier: &str,
     ) -> Result<(), InfraError> {
         match self {
             Self::InMemory(records) => {
@@ -227,6 +259,7 @@ impl ExecutionLog {
                     state.clone_into(&mut record.state);
                     state_input.clone_into(&mut record.state_input);
                     record.entered_ms = entered_ms;
+                    record.earlier = Some(earlier.to_owned());
                 }
                 Ok(())
             }
@@ -235,15 +268,19 @@ impl ExecutionLog {
                     .update_item()
                     .table_name(table)
                     .key(NAME, s(name))
-                    .update_expression("SET #state = :state, #input = :input, #at = :at")
+                    .update_expression(
+                        "SET #state = :state, #input = :input, #at = :at, #earlier = :earlier",
+                    )
                     .condition_expression("#status = :running")
                     .expression_attribute_names("#state", STATE)
                     .expression_attribute_names("#input", STATE_INPUT)
                     .expression_attribute_names("#at", ENTERED_MS)
+                    .expression_attribute_names("#earlier", EARLIER)
                     .expression_attribute_names("#status", STATUS)
                     .expression_attribute_values(":state", s(state))
                     .expression_attribute_values(":input", s(state_input))
                     .expression_attribute_values(":at", n(entered_ms))
+                    .expression_attribute_values(":earlier", s(earlier))
                     .expression_attribute_values(":running", s(RUNNING))
                     .send()
                     .await;
@@ -280,8 +317,9 @@ impl ExecutionLog {
                 if let Some(record) = records.get_mut(name) {
                     status.clone_into(&mut record.status);
                     record.view = Some(view.to_owned());
-                    // What resumption needed is of no use any more.
+                    // What resumption needed is of no use any more: the view has it all.
                     record.state_input = String::new();
+                    record.earlier = None;
                 }
                 Ok(())
             }
@@ -293,7 +331,7 @@ impl ExecutionLog {
                     .key(NAME, s(name))
                     .update_expression(
                         "SET #status = :status, #view = :view, #expires = :expires \
-                         REMOVE #unfinished, #input",
+                         REMOVE #unfinished, #input, #earlier",
                     )
                     .condition_expression("attribute_exists(#name)")
                     .expression_attribute_names("#name", NAME)
@@ -302,6 +340,7 @@ impl ExecutionLog {
                     .expression_attribute_names("#expires", EXPIRES_AT)
                     .expression_attribute_names("#unfinished", UNFINISHED)
                     .expression_attribute_names("#input", STATE_INPUT)
+                    .expression_attribute_names("#earlier", EARLIER)
                     .expression_attribute_values(":status", s(status))
                     .expression_attribute_values(":view", s(view))
                     .expression_attribute_values(":expires", n(expires_at))
@@ -404,6 +443,9 @@ fn item(record: &ExecutionRecord) -> HashMap<String, AttributeValue> {
     if let Some(view) = &record.view {
         item.insert(VIEW.to_owned(), s(view));
     }
+    if let Some(earlier) = &record.earlier {
+        item.insert(EARLIER.to_owned(), s(earlier));
+    }
     item
 }
 
@@ -439,6 +481,7 @@ fn record(item: &HashMap<String, AttributeValue>) -> Result<ExecutionRecord, Inf
         started_ms: number(STARTED_MS)?,
         entered_ms: number(ENTERED_MS)?,
         view: text(VIEW).ok(),
+        earlier: text(EARLIER).ok(),
         name,
     })
 }
@@ -452,26 +495,28 @@ mod tests {
         let log = ExecutionLog::in_memory();
         let record = ExecutionRecord::running("trip-1", "{}", "CreateTrip", 5);
         log.start(&record).await.unwrap();
-        log.checkpoint("trip-1", "ReserveFlight", r#"{"a":1}"#, 9)
+        log.checkpoint("trip-1", "ReserveFlight", r#"{"a":1}"#, 9, r#"{"e":2}"#)
             .await
             .unwrap();
         let running = log.unfinished().await.unwrap();
         assert_eq!(running[0].state, "ReserveFlight");
         assert_eq!(running[0].state_input, r#"{"a":1}"#);
         assert_eq!(running[0].entered_ms, 9);
+        assert_eq!(running[0].earlier.as_deref(), Some(r#"{"e":2}"#));
 
         log.finish("trip-1", "SUCCEEDED", "{\"status\":\"SUCCEEDED\"}", 10)
             .await
             .unwrap();
         assert!(log.unfinished().await.unwrap().is_empty());
         // A late checkpoint (a duplicate runner) does not reopen it.
-        log.checkpoint("trip-1", "CancelHotel", "{}", 11)
+        log.checkpoint("trip-1", "CancelHotel", "{}", 11, "{}")
             .await
             .unwrap();
         let ended = log.get("trip-1").await.unwrap().unwrap();
         assert_eq!(ended.status, "SUCCEEDED");
         assert_eq!(ended.state, "ReserveFlight");
         assert_eq!(ended.view.as_deref(), Some("{\"status\":\"SUCCEEDED\"}"));
+        assert_eq!(ended.earlier, None, "the view holds it all");
     }
 
     #[test]
@@ -479,8 +524,11 @@ mod tests {
         let mut record = ExecutionRecord::running("trip-2", "{\"x\":1}", "CreateTrip", 7);
         assert_eq!(super::record(&item(&record)).unwrap(), record);
         assert!(item(&record).contains_key(UNFINISHED));
+        record.earlier = Some(r#"{"retries":1}"#.into());
+        assert_eq!(super::record(&item(&record)).unwrap(), record);
         record.status = "FAILED".into();
         record.view = Some("{}".into());
+        record.earlier = None;
         assert_eq!(super::record(&item(&record)).unwrap(), record);
         assert!(
             !item(&record).contains_key(UNFINISHED),

@@ -99,6 +99,55 @@ async fn assert_ended_consistently(context: &TripContext, key: &str, view: &Valu
     assert_eq!(view["execution"]["status"], expected, "{key}: {view}");
 }
 
+/// A resumed execution's view is the whole execution, as one timeline: the path before the
+/// stop (up to the payment it was waiting on), then the rest.
+fn assert_whole_path(execution: &Value) {
+    let strings = |field: &str, key: Option<&str>| -> Vec<String> {
+        execution[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| key.map_or(v, |k| &v[k]).as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = strings("states_visited", None);
+    assert!(
+        path.starts_with(&[
+            "Start".into(),
+            "CreateTrip".into(),
+            "ReserveFlight".into(),
+            "ReserveHotel".into(),
+            "ProcessPayment".into()
+        ]),
+        "the path from the start: {execution}"
+    );
+    assert_eq!(
+        path.iter().filter(|s| *s == "ProcessPayment").count(),
+        1,
+        "entered once in the view: the cut attempt was never recorded: {execution}"
+    );
+    let invoked = strings("invocations", Some("state"));
+    assert!(
+        invoked.starts_with(&[
+            "CreateTrip".into(),
+            "ReserveFlight".into(),
+            "ReserveHotel".into(),
+            "ProcessPayment".into()
+        ]),
+        "the invocations from the start: {execution}"
+    );
+    let at: Vec<i64> = execution["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["at_ms"].as_i64().unwrap())
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] <= w[1]),
+        "one timeline: {execution}"
+    );
+}
+
 /// The API of one "server": a saga in real time (so that a delay keeps executions in flight)
 /// on the shared store and log.
 fn api(context: &TripContext, search: &LocalSearch, log: &ExecutionLog, faults: FaultPlan) -> Api {
@@ -170,6 +219,9 @@ fn a_server_stopped_mid_execution_leaves_nothing_that_the_next_does_not_finish()
             assert!(ENDED.contains(&view["status"].as_str().unwrap()), "{view}");
             assert_ended_consistently(&context, key, &view).await;
             confirmed += usize::from(view["status"] == "CONFIRMED");
+            if body["flight"]["flight_number"] == ROOMY_FLIGHT {
+                assert_whole_path(&view["execution"]);
+            }
             // Sent again now that it has ended: refused, and nothing is booked again.
             let (status, answer) = post(&router, key, body).await;
             assert_eq!(status, StatusCode::CONFLICT, "{answer}");

@@ -85,6 +85,7 @@ impl Exec<'_> {
                     state: &state.name,
                     input: &input,
                     entered_ms,
+                    earlier: self.recorder.recorded(),
                 };
                 journal.entered(checkpoint).await;
             }

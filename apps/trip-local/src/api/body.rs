@@ -283,6 +283,21 @@ pub struct Invocation {
     pub at_ms: i64,
 }
 
+impl From<&crate::functions::Call> for Invocation {
+    fn from(call: &crate::functions::Call) -> Self {
+        Self {
+            state: call.state.clone(),
+            attempt: call.attempt,
+            error: call.error().map(str::to_owned),
+            message: match &call.outcome {
+                crate::functions::Outcome::Succeeded => None,
+                crate::functions::Outcome::Failed { message, .. } => Some(message.clone()),
+            },
+            at_ms: call.at_ms,
+        }
+    }
+}
+
 /// `GET /health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Health {

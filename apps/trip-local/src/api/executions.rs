@@ -27,6 +27,7 @@ use super::body::{ExecutionCounts, ExecutionStatus, ExecutionView, Invocation};
 use super::schema::Decoded;
 use crate::execution::Report;
 use crate::functions::{Call, Observer};
+use crate::journal::Earlier;
 
 /// Every execution this server knows, and the idempotency keys it has seen.
 #[derive(Default)]
@@ -95,6 +96,7 @@ impl Executions {
                 let execution = Arc::new(TripExecution::new(
                     decoded.request.clone(),
                     decoded.input.clone(),
+                    Earlier::default(),
                     self.counts.clone(),
                 ));
                 self.counts.running.fetch_add(1, Ordering::Relaxed);
@@ -104,18 +106,24 @@ impl Executions {
         }
     }
 
-    /// Registers an execution that an earlier process started and did not finish, to run again
-    /// here; `None` when this registry has one of that trip already.
+    /// Registers an execution that an earlier process started and did not finish, after doing
+    /// `earlier`, to run again here; `None` when this registry has one of that trip already.
     pub(crate) fn resumed(
         &self,
         request: TripRequest,
         input: String,
+        earlier: Earlier,
     ) -> Option<Arc<TripExecution>> {
         let mut state = self.lock();
         let Entry::Vacant(vacant) = state.trips.entry(request.trip_id) else {
             return None;
         };
-        let execution = Arc::new(TripExecution::new(request, input, self.counts.clone()));
+        let execution = Arc::new(TripExecution::new(
+            request,
+            input,
+            earlier,
+            self.counts.clone(),
+        ));
         self.counts.running.fetch_add(1, Ordering::Relaxed);
         vacant.insert(execution.clone());
         Some(execution)
@@ -174,6 +182,8 @@ pub(crate) struct TripExecution {
     pub(crate) request: TripRequest,
     /// The saga's input as sent to the state machine: what a retry must repeat.
     pub(crate) input: String,
+    /// What an earlier process did of it, when this one resumed it: its view starts with that.
+    pub(crate) earlier: Earlier,
     progress: Mutex<Progress>,
     counts: Arc<Counts>,
 }
@@ -186,10 +196,11 @@ enum Progress {
 }
 
 impl TripExecution {
-    fn new(request: TripRequest, input: String, counts: Arc<Counts>) -> Self {
+    fn new(request: TripRequest, input: String, earlier: Earlier, counts: Arc<Counts>) -> Self {
         Self {
             request,
             input,
+            earlier,
             progress: Mutex::new(Progress::Running(Vec::new())),
             counts,
         }
@@ -224,13 +235,22 @@ impl TripExecution {
     /// How it stands: the calls so far while running, the whole path once ended.
     pub(crate) fn view(&self) -> ExecutionView {
         match &*self.lock() {
-            Progress::Running(calls) => running_view(self.name(), calls),
+            Progress::Running(calls) => running_view(self.name(), &self.earlier, calls),
             Progress::Finished(view) => view.clone(),
         }
     }
 
     /// The execution ended with `report`.
     pub(crate) fn finish(&self, report: &Report) {
+        let path = self.earlier.then(Earlier {
+            states_visited: report
+                .states_visited()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            invocations: report.calls.iter().map(Invocation::from).collect(),
+            retries: u32::try_from(report.retries()).unwrap_or(u32::MAX),
+        });
         let view = ExecutionView {
             name: execution_name(report.trip_id),
             status: report.execution.status.into(),
@@ -240,13 +260,9 @@ impl TripExecution {
                 .error
                 .as_ref()
                 .and_then(|e| e.cause.clone()),
-            states_visited: report
-                .states_visited()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            invocations: report.calls.iter().map(invocation).collect(),
-            retries: u32::try_from(report.retries()).unwrap_or(u32::MAX),
+            states_visited: path.states_visited,
+            invocations: path.invocations,
+            retries: path.retries,
         };
         self.end(&mut self.lock(), view);
     }
@@ -259,7 +275,7 @@ impl TripExecution {
             Progress::Running(calls) => calls.clone(),
             Progress::Finished(_) => Vec::new(),
         };
-        let mut view = running_view(self.name(), &calls);
+        let mut view = running_view(self.name(), &self.earlier, &calls);
         view.status = ExecutionStatus::Failed;
         view.error = Some(RUNNER_FAILED.to_owned());
         view.cause = Some(cause);
@@ -286,36 +302,28 @@ pub(crate) fn execution_name(trip_id: TripId) -> String {
     format!("trip-{trip_id}")
 }
 
-fn invocation(call: &Call) -> Invocation {
-    Invocation {
-        state: call.state.clone(),
-        attempt: call.attempt,
-        error: call.error().map(str::to_owned),
-        message: match &call.outcome {
-            crate::functions::Outcome::Succeeded => None,
-            crate::functions::Outcome::Failed { message, .. } => Some(message.clone()),
-        },
-        at_ms: call.at_ms,
-    }
-}
-
 /// What is known before the execution ends: the calls so far. The states visited are the Task
 /// states invoked (the history, with the Pass, Choice and Fail states, comes with the report).
-fn running_view(name: String, calls: &[Call]) -> ExecutionView {
+fn running_view(name: String, earlier: &Earlier, calls: &[Call]) -> ExecutionView {
     let mut states_visited: Vec<String> = Vec::new();
     for call in calls {
         if states_visited.last() != Some(&call.state) {
             states_visited.push(call.state.clone());
         }
     }
+    let path = earlier.then(Earlier {
+        states_visited,
+        invocations: calls.iter().map(Invocation::from).collect(),
+        retries: u32::try_from(calls.iter().filter(|c| c.attempt > 1).count()).unwrap_or(u32::MAX),
+    });
     ExecutionView {
         name,
         status: ExecutionStatus::Running,
         error: None,
         cause: None,
-        states_visited,
-        invocations: calls.iter().map(invocation).collect(),
-        retries: u32::try_from(calls.iter().filter(|c| c.attempt > 1).count()).unwrap_or(u32::MAX),
+        states_visited: path.states_visited,
+        invocations: path.invocations,
+        retries: path.retries,
     }
 }
 

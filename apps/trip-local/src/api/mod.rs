@@ -171,7 +171,17 @@ impl Api {
                 }
             };
             let trip_id = request.trip_id;
-            let Some(execution) = self.state.executions.resumed(request, record.input.clone())
+            // Only the view reads it: a record without it (or not readable) resumes the same,
+            // its view starting at the resumed state.
+            let earlier = record
+                .earlier
+                .as_deref()
+                .and_then(|earlier| serde_json::from_str(earlier).ok())
+                .unwrap_or_default();
+            let Some(execution) =
+                self.state
+                    .executions
+                    .resumed(request, record.input.clone(), earlier)
             else {
                 continue;
             };

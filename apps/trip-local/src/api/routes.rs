@@ -142,6 +142,7 @@ pub(super) fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>, from: Op
     // The jitter of retry back-offs, different per trip and the same on every replay of it.
     let seed = execution.request.trip_id.as_uuid().as_u64_pair().1;
     let observer: Arc<dyn Observer> = execution.clone();
+    let execution_earlier = execution.earlier.clone();
     let runner = api.clone();
     let run = tokio::spawn(async move {
         runner
@@ -152,7 +153,7 @@ pub(super) fn start(api: &Arc<ApiState>, execution: Arc<TripExecution>, from: Op
                 observer,
                 seed,
                 &runner.log,
-                from.as_ref(),
+                from.as_ref().map(|from| (from, &execution_earlier)),
             )
             .await
     });
