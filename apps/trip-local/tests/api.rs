@@ -576,6 +576,57 @@ async fn a_repeated_key_is_answered_as_step_functions_decides() {
     assert_eq!(fresh.status, StatusCode::ACCEPTED);
 }
 
+/// A 202 is a promise that the start is recorded. The same request sent again while the first
+/// one's record is still being written waits for it; when the write fails, nothing runs, and
+/// the repeat is not told otherwise (it tries the start itself, and fails the same way).
+#[tokio::test]
+async fn a_repeat_during_a_start_that_fails_is_not_accepted() {
+    let (context, search) = store::connect_with_search(&Store::InMemory).await.unwrap();
+    store::seed(&context).await.unwrap();
+    // An execution log on an endpoint where nothing listens: every record write fails, after
+    // the SDK's retries.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let log = trip_local::journal::ExecutionLog::DynamoDb {
+        client: kernel::dynamo::local_client(&endpoint, "us-east-1", "api-test"),
+        table: "nowhere-executions".into(),
+    };
+    let router = Api::new(
+        Saga::new(context.clone()),
+        search.unwrap().service().clone(),
+        &Store::InMemory,
+    )
+    .with_log(log)
+    .router();
+    let key = TripId::new().to_string();
+    let request = body(ROOMY_FLIGHT, GOOD_CARD);
+    let first = post(&router, &request, Some(&key));
+    let repeat = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        post(&router, &request, Some(&key)).await
+    };
+    let (first, repeat) = tokio::join!(first, repeat);
+    for answer in [&first, &repeat] {
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.error(), "store_unavailable", "{}", answer.body);
+    }
+    assert!(
+        context
+            .trips
+            .get(TripId::parse(&key).unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing was started"
+    );
+}
+
 #[tokio::test]
 async fn an_unusable_idempotency_key_is_refused() {
     let local = local().await;

@@ -131,7 +131,8 @@ impl ApiError {
         )
     }
 
-    /// 503: Step Functions did not answer: API Gateway's answer; the local API never gives it.
+    /// 503: Step Functions did not answer (API Gateway's answer); locally, a request whose trip's
+    /// start was withdrawn round after round by other requests' failed log writes.
     pub fn start_unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -54,8 +54,8 @@ pub(crate) enum Claim {
     /// Nothing had this trip: start this execution (it is registered, as running).
     Start(Arc<TripExecution>),
     /// The same request started this trip's execution, which still runs: answer as then,
-    /// start nothing.
-    Replay(TripId),
+    /// start nothing, once its start is recorded ([`TripExecution::wait_recorded`]).
+    Replay(Arc<TripExecution>),
     /// The trip exists: its execution has ended, or it was started with another input.
     Exists(TripId),
 }
@@ -85,7 +85,7 @@ impl Executions {
             Entry::Occupied(known) => {
                 let known = known.get();
                 if known.input == decoded.input && known.status() == ExecutionStatus::Running {
-                    Claim::Replay(trip_id)
+                    Claim::Replay(known.clone())
                 } else {
                     Claim::Exists(trip_id)
                 }
@@ -97,6 +97,7 @@ impl Executions {
                     decoded.request.clone(),
                     decoded.input.clone(),
                     Earlier::default(),
+                    None,
                     self.counts.clone(),
                 ));
                 self.counts.running.fetch_add(1, Ordering::Relaxed);
@@ -122,6 +123,7 @@ impl Executions {
             request,
             input,
             earlier,
+            Some(true),
             self.counts.clone(),
         ));
         self.counts.running.fetch_add(1, Ordering::Relaxed);
@@ -132,6 +134,8 @@ impl Executions {
     /// Withdraws a start that [`claim`](Self::claim) granted and that never ran (its record
     /// could not be written, or another process had one): as if it had never been claimed.
     pub(crate) fn withdraw(&self, execution: &Arc<TripExecution>) {
+        // Whoever waits on its start answers for itself (a replay claims again).
+        execution.mark_recorded(false);
         let mut state = self.lock();
         let trip_id = execution.request.trip_id;
         if state
@@ -184,6 +188,10 @@ pub(crate) struct TripExecution {
     pub(crate) input: String,
     /// What an earlier process did of it, when this one resumed it: its view starts with that.
     pub(crate) earlier: Earlier,
+    /// Whether its start is in the execution log: unknown (`None`) from its claim until the
+    /// log answers. A replay answers 202 only once it is `Some(true)`: the first request's
+    /// log write may still fail, and then nothing runs.
+    recorded: tokio::sync::watch::Sender<Option<bool>>,
     progress: Mutex<Progress>,
     counts: Arc<Counts>,
 }
@@ -196,14 +204,37 @@ enum Progress {
 }
 
 impl TripExecution {
-    fn new(request: TripRequest, input: String, earlier: Earlier, counts: Arc<Counts>) -> Self {
+    fn new(
+        request: TripRequest,
+        input: String,
+        earlier: Earlier,
+        recorded: Option<bool>,
+        counts: Arc<Counts>,
+    ) -> Self {
         Self {
             request,
             input,
             earlier,
+            recorded: tokio::sync::watch::Sender::new(recorded),
             progress: Mutex::new(Progress::Running(Vec::new())),
             counts,
         }
+    }
+
+    /// Says whether its start was recorded in the execution log (it runs) or not (it never
+    /// will, and is withdrawn).
+    pub(crate) fn mark_recorded(&self, recorded: bool) {
+        self.recorded.send_replace(Some(recorded));
+    }
+
+    /// Waits until its start is recorded or withdrawn; whether it was recorded.
+    pub(crate) async fn wait_recorded(&self) -> bool {
+        let mut known = self.recorded.subscribe();
+        // The sender lives as long as `self`, so the wait ends only with an answer.
+        known
+            .wait_for(Option::is_some)
+            .await
+            .is_ok_and(|recorded| *recorded == Some(true))
     }
 
     /// Records that it ended, under its progress lock, so that it is counted once.
@@ -362,7 +393,9 @@ mod tests {
             panic!("expected a start");
         };
         // Running: the same input is the same execution; another input is refused.
-        assert!(matches!(executions.claim(&request, false), Claim::Replay(id) if id == trip_id));
+        assert!(
+            matches!(executions.claim(&request, false), Claim::Replay(known) if Arc::ptr_eq(&known, &execution))
+        );
         let other = decoded("tok_visa_9999", trip_id);
         assert!(matches!(executions.claim(&other, false), Claim::Exists(id) if id == trip_id));
         // Ended: any input is refused.
@@ -377,6 +410,35 @@ mod tests {
             executions.claim(&decoded("tok_visa_4242", TripId::new()), false),
             Claim::Start(_)
         ));
+    }
+
+    /// A replay waits for the first request's start to be recorded; when it is withdrawn
+    /// instead, the replay learns it, and the trip can be claimed again.
+    #[tokio::test]
+    async fn a_replay_answers_only_once_the_start_is_recorded_or_withdrawn() {
+        let executions = Executions::default();
+        let request = decoded("tok_visa_4242", TripId::new());
+        for recorded in [true, false] {
+            let Claim::Start(first) = executions.claim(&request, false) else {
+                panic!("expected a start");
+            };
+            let Claim::Replay(known) = executions.claim(&request, false) else {
+                panic!("expected a replay");
+            };
+            let replay = tokio::spawn(async move { known.wait_recorded().await });
+            tokio::task::yield_now().await;
+            assert!(!replay.is_finished(), "no answer before the log's");
+            if recorded {
+                first.mark_recorded(true);
+                assert!(replay.await.unwrap());
+                finish(&first);
+                executions.withdraw(&first);
+            } else {
+                executions.withdraw(&first);
+                assert!(!replay.await.unwrap());
+                assert!(matches!(executions.claim(&request, false), Claim::Start(_)));
+            }
+        }
     }
 
     #[test]

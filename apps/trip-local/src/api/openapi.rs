@@ -188,7 +188,7 @@ fn start_trip(generator: &mut SchemaGenerator, trip_id: &Value) -> Value {
             "409": error_response(generator, "The trip exists (`trip_exists`): its booking has finished, or it was started with another body."),
             "413": error_response(generator, "The body is too large (`payload_too_large`)."),
             "415": error_response(generator, "The body is not sent as `application/json` (`unsupported_media_type`)."),
-            "503": error_response(generator, "The store failed (`store_unavailable`)."),
+            "503": error_response(generator, "The store failed (`store_unavailable`), or the start could not be recorded after other requests for the same trip failed to (`start_unavailable`): retry with the same Idempotency-Key."),
         },
     })
 }

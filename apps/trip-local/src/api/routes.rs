@@ -20,7 +20,7 @@ use super::body::{
 };
 use super::error::ApiError;
 use super::executions::{Claim, TripExecution, execution_name};
-use super::schema::Rejection;
+use super::schema::{Decoded, Rejection};
 use crate::functions::Observer;
 use crate::journal::{ExecutionRecord, Started};
 use asl_executor::Resume;
@@ -68,37 +68,59 @@ pub(super) async fn start_trip(
             .map_err(|e| ApiError::store_unavailable(&e))?
             .is_some()
     };
-    match api.executions.claim(&decoded, recorded) {
-        Claim::Start(execution) => {
-            // Recorded before the 202, where it outlives this process: the answer is a promise
-            // that a restart keeps, and another server on the store sees the name taken.
-            let record = ExecutionRecord::running(
-                &execution.name(),
-                &execution.input,
-                api.saga.first_state(),
-                api.saga.start_ms(),
-            );
-            match api.log.start(&record).await {
-                Ok(Started::Now) => {
-                    start(&api, execution, None);
-                    Ok(accepted(trip_id))
-                }
-                Ok(Started::Already(existing)) => {
-                    api.executions.withdraw(&execution);
-                    if existing.is_running() && existing.input == decoded.input {
-                        Ok(accepted(trip_id))
-                    } else {
-                        Err(ApiError::trip_exists(trip_id))
-                    }
-                }
-                Err(error) => {
-                    api.executions.withdraw(&execution);
-                    Err(ApiError::store_unavailable(&error))
+    // A replay whose first request's start was withdrawn (its log write failed) claims again,
+    // and answers for itself; a few rounds, in case other requests keep failing meanwhile.
+    for _ in 0..CLAIM_ROUNDS {
+        match api.executions.claim(&decoded, recorded) {
+            Claim::Start(execution) => return start_claimed(&api, execution, &decoded).await,
+            Claim::Replay(execution) => {
+                if execution.wait_recorded().await {
+                    return Ok(accepted(trip_id));
                 }
             }
+            Claim::Exists(trip_id) => return Err(ApiError::trip_exists(trip_id)),
         }
-        Claim::Replay(trip_id) => Ok(accepted(trip_id)),
-        Claim::Exists(trip_id) => Err(ApiError::trip_exists(trip_id)),
+    }
+    Err(ApiError::start_unavailable())
+}
+
+/// How many times a request claims its trip before answering 503: each round after the first
+/// means another request's start was withdrawn meanwhile.
+const CLAIM_ROUNDS: usize = 3;
+
+/// Records the start of `execution`, which this request claimed, then runs it.
+async fn start_claimed(
+    api: &Arc<ApiState>,
+    execution: Arc<TripExecution>,
+    decoded: &Decoded,
+) -> Result<Response, ApiError> {
+    let trip_id = execution.request.trip_id;
+    // Recorded before the 202, where it outlives this process: the answer is a promise that a
+    // restart keeps, and another server on the store sees the name taken.
+    let record = ExecutionRecord::running(
+        &execution.name(),
+        &execution.input,
+        api.saga.first_state(),
+        api.saga.start_ms(),
+    );
+    match api.log.start(&record).await {
+        Ok(Started::Now) => {
+            execution.mark_recorded(true);
+            start(api, execution, None);
+            Ok(accepted(trip_id))
+        }
+        Ok(Started::Already(existing)) => {
+            api.executions.withdraw(&execution);
+            if existing.is_running() && existing.input == decoded.input {
+                Ok(accepted(trip_id))
+            } else {
+                Err(ApiError::trip_exists(trip_id))
+            }
+        }
+        Err(error) => {
+            api.executions.withdraw(&execution);
+            Err(ApiError::store_unavailable(&error))
+        }
     }
 }
 
