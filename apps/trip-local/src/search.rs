@@ -82,7 +82,10 @@ impl LocalSearch {
             Ok(queue) => Queue::Sqs(queue),
             Err(error) => Queue::InMemory(
                 Arc::new(InMemoryDeadLetters::new()),
-                format!("in memory: {endpoint} has no SQS queue for them ({error})"),
+                format!(
+                    "in memory: {endpoint} has no SQS queue for them ({})",
+                    sqs_refusal(&error)
+                ),
             ),
         };
         let described = dynamodb
@@ -354,4 +357,21 @@ async fn consume_stream(mut reader: StreamReader, projector: Projector, idle: wa
             tokio::time::sleep(IDLE).await;
         }
     }
+}
+
+/// Why an endpoint gave no queue, in a few words: the error code SQS's `CreateQueue` was
+/// answered with (`UnknownOperationException` from a server that serves DynamoDB alone), or the
+/// kind of failure when there was no answer.
+fn sqs_refusal(error: &InfraError) -> String {
+    use aws_sdk_sqs::error::ProvideErrorMetadata;
+    use aws_sdk_sqs::operation::create_queue::CreateQueueError;
+    type CreateQueueFailure =
+        aws_sdk_sqs::error::SdkError<CreateQueueError, aws_sdk_sqs::config::http::HttpResponse>;
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<CreateQueueFailure>())
+        .and_then(ProvideErrorMetadata::code)
+        .map_or_else(
+            || error.name().to_owned(),
+            |code| format!("CreateQueue: {code}"),
+        )
 }
