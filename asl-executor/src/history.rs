@@ -148,6 +148,17 @@ pub struct History {
     events: OnceLock<Vec<Event>>,
 }
 
+/// The names of the states entered in `recorded`, in order.
+pub(crate) fn states_entered(recorded: &[Recorded]) -> Vec<&str> {
+    recorded
+        .iter()
+        .filter_map(|r| match &r.event.kind {
+            EventKind::StateEntered { name, .. } => Some(&**name),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An event as recorded: its payload field is still `None`, the payload beside it.
 #[derive(Debug, Clone)]
 pub(crate) struct Recorded {
@@ -174,13 +185,7 @@ impl History {
 
     /// Names of the states entered, in order (all nesting levels).
     pub fn states_visited(&self) -> Vec<&str> {
-        self.recorded
-            .iter()
-            .filter_map(|r| match &r.event.kind {
-                EventKind::StateEntered { name, .. } => Some(&**name),
-                _ => None,
-            })
-            .collect()
+        states_entered(&self.recorded)
     }
 }
 

@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 
-use crate::history::{EventKind, Recorded};
+use crate::history::{EventKind, Recorded, states_entered};
 use crate::task::BoxFuture;
 
 /// One top-level state about to run: what a durable runner must record to resume there.
@@ -41,13 +41,7 @@ impl<'a> Checkpoint<'a> {
     /// the execution records no history. A runner that records these beside the checkpoint can
     /// show a resumed execution's whole path, not only the part after the restart.
     pub fn states_visited(&self) -> Vec<&'a str> {
-        self.earlier
-            .iter()
-            .filter_map(|r| match &r.event.kind {
-                EventKind::StateEntered { name, .. } => Some(&**name),
-                _ => None,
-            })
-            .collect()
+        states_entered(self.earlier)
     }
 
     /// How many retries were scheduled before this state.

@@ -14,7 +14,6 @@ use trip::domain::Trip;
 use trip_saga::TripContext;
 use trip_saga::trip_booking::{ASL, Function, NAME};
 
-use crate::api::body::Invocation;
 use crate::faults::FaultPlan;
 use crate::functions::{Call, Functions, Observer};
 use crate::journal::{Earlier, ExecutionLog};
@@ -263,20 +262,11 @@ impl Journal for Checkpoints<'_> {
     fn entered<'a>(&'a self, checkpoint: Checkpoint<'a>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let input = checkpoint.input.to_string();
-            let before = self.earlier.then(Earlier {
-                states_visited: checkpoint
-                    .states_visited()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-                invocations: self
-                    .functions
-                    .calls()
-                    .iter()
-                    .map(Invocation::from)
-                    .collect(),
-                retries: u32::try_from(checkpoint.retries()).unwrap_or(u32::MAX),
-            });
+            let before = self.earlier.then(Earlier::of(
+                checkpoint.states_visited(),
+                &self.functions.calls(),
+                checkpoint.retries(),
+            ));
             let before = serde_json::to_string(&before).expect("a path serializes");
             let mut pause = Duration::from_millis(50);
             for attempt in 1..=CHECKPOINT_ATTEMPTS {

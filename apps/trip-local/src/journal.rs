@@ -124,6 +124,22 @@ pub struct Earlier {
 }
 
 impl Earlier {
+    /// The path of `states_visited`, `calls` and `retries`, as one run saw them.
+    pub fn of<'a>(
+        states_visited: impl IntoIterator<Item = &'a str>,
+        calls: &[crate::functions::Call],
+        retries: usize,
+    ) -> Self {
+        Self {
+            states_visited: states_visited.into_iter().map(str::to_owned).collect(),
+            invocations: calls
+                .iter()
+                .map(crate::api::body::Invocation::from)
+                .collect(),
+            retries: u32::try_from(retries).unwrap_or(u32::MAX),
+        }
+    }
+
     /// This followed by `later`: what an execution resumed after `self` has done by `later`.
     #[must_use]
     pub fn then(&self, later: Self) -> Self {

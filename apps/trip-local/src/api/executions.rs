@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use kernel::TripId;
 use trip::domain::TripRequest;
 
-use super::body::{ExecutionCounts, ExecutionStatus, ExecutionView, Invocation};
+use super::body::{ExecutionCounts, ExecutionStatus, ExecutionView};
 use super::schema::Decoded;
 use crate::execution::Report;
 use crate::functions::{Call, Observer};
@@ -273,15 +273,11 @@ impl TripExecution {
 
     /// The execution ended with `report`.
     pub(crate) fn finish(&self, report: &Report) {
-        let path = self.earlier.then(Earlier {
-            states_visited: report
-                .states_visited()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            invocations: report.calls.iter().map(Invocation::from).collect(),
-            retries: u32::try_from(report.retries()).unwrap_or(u32::MAX),
-        });
+        let path = self.earlier.then(Earlier::of(
+            report.states_visited(),
+            &report.calls,
+            report.retries(),
+        ));
         let view = ExecutionView {
             name: execution_name(report.trip_id),
             status: report.execution.status.into(),
@@ -342,11 +338,12 @@ fn running_view(name: String, earlier: &Earlier, calls: &[Call]) -> ExecutionVie
             states_visited.push(call.state.clone());
         }
     }
-    let path = earlier.then(Earlier {
-        states_visited,
-        invocations: calls.iter().map(Invocation::from).collect(),
-        retries: u32::try_from(calls.iter().filter(|c| c.attempt > 1).count()).unwrap_or(u32::MAX),
-    });
+    let retries = calls.iter().filter(|c| c.attempt > 1).count();
+    let path = earlier.then(Earlier::of(
+        states_visited.iter().map(String::as_str),
+        calls,
+        retries,
+    ));
     ExecutionView {
         name,
         status: ExecutionStatus::Running,
