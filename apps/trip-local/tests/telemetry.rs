@@ -335,7 +335,8 @@ fn a_steps_log_lines_carry_its_trace_id_and_the_trip_id() {
     let capture = Capture::default();
     let subscriber = kernel::tracing_setup::json_subscriber(
         capture.clone(),
-        tracing_subscriber::EnvFilter::new("info"),
+        tracing_subscriber::filter::Targets::new()
+            .with_default(tracing_subscriber::filter::LevelFilter::INFO),
     );
     let trip_id = TripId::new();
     let arn = format!("arn:aws:states:eu-west-1:123456789012:execution:TripBooking:{trip_id}");

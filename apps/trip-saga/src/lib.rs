@@ -25,8 +25,12 @@ pub use context::{TABLE_NAME_VAR, TripContext, environment_sdk_config};
 pub use saga::trip_booking;
 
 /// The whole `main` of a Lambda binary of the saga: JSON logs and the exporters the
-/// environment names ([`kernel::telemetry`]), the DynamoDB context, then `function` under the
-/// Lambda runtime.
+/// environment names ([`kernel::telemetry`]), the DynamoDB context, then `entrypoint` (one of
+/// [`trip_booking::entrypoints`], the binary's function) under the Lambda runtime.
+///
+/// The binary names its entrypoint, not a [`trip_booking::Function`] chosen at run time, so that
+/// it links its own handler only: `Function::serve` reaches every handler of the saga through
+/// `Function::invoke`'s `match`, and so every binary carried them all (`docs/benchmarks.md`).
 ///
 /// The binaries run it on tokio's current-thread runtime: Lambda sends an execution environment
 /// one invocation at a time, so the multi-thread runtime's workers would only be threads to
@@ -35,11 +39,21 @@ pub use saga::trip_booking;
 /// # Errors
 /// When the environment is incomplete (reported to the Runtime API as the init error, so
 /// Lambda shows why) or the Lambda runtime API fails.
-pub async fn serve(function: trip_booking::Function) -> Result<(), lambda_runtime::Error> {
+pub async fn serve<F>(entrypoint: F) -> Result<(), lambda_runtime::Error>
+where
+    F: AsyncFn(
+        &TripContext,
+        lambda_runtime::LambdaEvent<serde_json::Value>,
+    ) -> Result<serde_json::Value, lambda_runtime::Diagnostic>,
+{
     kernel::init_tracing();
     configure_step_tracing();
     let context = saga_runtime::initialise(std::future::ready(TripContext::from_env())).await?;
-    function.serve(context).await
+    let (context, entrypoint) = (&context, &entrypoint);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| entrypoint(context, event),
+    ))
+    .await
 }
 
 /// What every step of the saga adds to its span ([`saga_runtime::trace`]): the trip id, read

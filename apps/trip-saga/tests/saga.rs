@@ -631,6 +631,17 @@ fn every_function_of_the_saga_has_its_binary() {
         let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("src/bin/{}.rs", function.binary));
         assert!(bin.exists(), "{} is missing", bin.display());
+        // The binary serves its own function's entrypoint (and so links no other handler).
+        let entrypoint = format!(
+            "trip_saga::serve(trip_saga::trip_booking::entrypoints::{})",
+            function.binary.replace('-', "_")
+        );
+        let source = std::fs::read_to_string(&bin).unwrap();
+        assert!(
+            source.contains(&entrypoint),
+            "{} does not call {entrypoint}",
+            bin.display()
+        );
     }
 }
 

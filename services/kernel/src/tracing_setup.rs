@@ -22,8 +22,12 @@
 //! links it to the trace. `otel.*` span fields (the span's name and kind for the exporter) are
 //! left out of the lines.
 //!
-//! The level comes from `RUST_LOG` (full `EnvFilter` syntax), else from Lambda's
-//! `AWS_LAMBDA_LOG_LEVEL` (set by the function's logging config), else `info`.
+//! The level comes from `RUST_LOG`, else from Lambda's `AWS_LAMBDA_LOG_LEVEL` (set by the
+//! function's logging config), else `info`. `RUST_LOG` takes comma-separated `level`, `target`
+//! and `target=level` directives (and `target[{field,…}]=level`): the static directives of
+//! `EnvFilter`'s syntax, read by `tracing_subscriber`'s `Targets`, which needs no regex engine. A
+//! `RUST_LOG` with a span filter (`target[span{field=value}]=level`, which only `EnvFilter`
+//! reads) is refused as a malformed one is: the level falls back to `AWS_LAMBDA_LOG_LEVEL`.
 //!
 //! [`init_tracing`] also installs the exporters the environment names ([`crate::telemetry`]):
 //! spans to an OTLP endpoint through a second `tracing` layer, metrics to DogStatsD.
@@ -35,13 +39,13 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{Layer, Registry};
 
 use crate::telemetry::{self, Config};
 
@@ -114,21 +118,42 @@ pub fn init(config: &Config, logs: LogOutput) -> Installed {
 }
 
 /// The level filter `init_tracing` uses: `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`.
-pub fn default_filter() -> EnvFilter {
-    if let Ok(filter) = EnvFilter::try_from_default_env() {
+pub fn default_filter() -> Targets {
+    // As `EnvFilter::try_from_default_env`: a set `RUST_LOG` without directives enables nothing.
+    if let Some(filter) = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|value| directives(&value, Targets::new()))
+    {
         return filter;
     }
     level_filter(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref())
 }
 
-/// `AWS_LAMBDA_LOG_LEVEL`'s filter. An empty `EnvFilter` lets only errors through: an absent or
-/// blank level is `info`, as documented, not that.
-fn level_filter(level: Option<&str>) -> EnvFilter {
+/// `value`'s comma-separated directives as a filter; `empty` when there are none (empty
+/// directives are skipped, as `EnvFilter` skips them: `Targets` would read one as the target
+/// `""`, which every target starts with). `None` when a directive does not parse, or filters on
+/// spans: `Targets` would read `target[span]` as a target name that matches nothing.
+fn directives(value: &str, empty: Targets) -> Option<Targets> {
+    let directives: Vec<&str> = value.split(',').filter(|d| !d.is_empty()).collect();
+    if directives.is_empty() {
+        return Some(empty);
+    }
+    let filter: Targets = directives.join(",").parse().ok()?;
+    let span_filter = |target: &str| target.contains(['[', ']', '{', '}']);
+    (!filter.iter().any(|(target, _)| span_filter(target))).then_some(filter)
+}
+
+/// `AWS_LAMBDA_LOG_LEVEL`'s filter. A filter without directives lets only errors through (as
+/// `EnvFilter::try_new` did): an absent or blank level is `info`, as documented, not that.
+fn level_filter(level: Option<&str>) -> Targets {
+    let info = || Targets::new().with_default(LevelFilter::INFO);
     match level.map(str::trim) {
-        Some(level) if !level.is_empty() => {
-            EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"))
-        }
-        _ => EnvFilter::new("info"),
+        Some(level) if !level.is_empty() => directives(
+            &level.to_lowercase(),
+            Targets::new().with_default(LevelFilter::ERROR),
+        )
+        .unwrap_or_else(info),
+        _ => info(),
     }
 }
 
@@ -142,7 +167,7 @@ fn span_filter() -> LevelFilter {
 /// The subscriber `init_tracing` installs, writing to `make_writer` (tests capture with it).
 pub fn json_subscriber<W>(
     make_writer: W,
-    filter: EnvFilter,
+    filter: Targets,
 ) -> impl Subscriber + Send + Sync + 'static
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -294,7 +319,7 @@ mod tests {
     #[test]
     fn a_line_carries_the_saga_step_fields_and_the_trip_id() {
         let capture = Capture::default();
-        let subscriber = json_subscriber(capture.clone(), EnvFilter::new("info"));
+        let subscriber = json_subscriber(capture.clone(), info());
         tracing::subscriber::with_default(subscriber, || {
             // What the generated entrypoint opens around every step.
             let step = tracing::info_span!(
@@ -343,14 +368,11 @@ mod tests {
     #[test]
     fn fields_recorded_later_are_included() {
         let capture = Capture::default();
-        tracing::subscriber::with_default(
-            json_subscriber(capture.clone(), EnvFilter::new("info")),
-            || {
-                let span = tracing::info_span!("reserve_seats", trip_id = tracing::field::Empty);
-                span.record("trip_id", "t-7");
-                span.in_scope(|| tracing::info!("known now"));
-            },
-        );
+        tracing::subscriber::with_default(json_subscriber(capture.clone(), info()), || {
+            let span = tracing::info_span!("reserve_seats", trip_id = tracing::field::Empty);
+            span.record("trip_id", "t-7");
+            span.in_scope(|| tracing::info!("known now"));
+        });
         assert_eq!(capture.lines()[0]["trip_id"], "t-7");
     }
 
@@ -370,6 +392,44 @@ mod tests {
             || tracing::info!("dropped"),
         );
         assert!(capture.lines().is_empty());
+    }
+
+    fn info() -> Targets {
+        Targets::new().with_default(LevelFilter::INFO)
+    }
+
+    #[test]
+    fn rust_log_takes_levels_and_targets_as_env_filter_did() {
+        use tracing::Level;
+        let filter = directives("warn,flight=debug,hotel::reserve=trace", Targets::new()).unwrap();
+        assert!(filter.would_enable("payment", &Level::WARN));
+        assert!(!filter.would_enable("payment", &Level::INFO));
+        assert!(filter.would_enable("flight::reserve", &Level::DEBUG));
+        assert!(!filter.would_enable("flight", &Level::TRACE));
+        assert!(filter.would_enable("hotel::reserve::rooms", &Level::TRACE));
+        assert!(!filter.would_enable("hotel", &Level::DEBUG));
+        // Upper case levels, a bare target (everything it logs), empty directives skipped.
+        let filter = directives("INFO,,kernel,", Targets::new()).unwrap();
+        assert!(filter.would_enable("kernel::dynamo", &Level::TRACE));
+        assert!(filter.would_enable("flight", &Level::INFO));
+        assert!(!filter.would_enable("flight", &Level::DEBUG));
+        // No directive at all: what the caller says (`RUST_LOG=` enables nothing).
+        let nothing = directives(",", Targets::new()).unwrap();
+        assert!(!nothing.would_enable("flight", &Level::ERROR));
+        // Field names, as a static directive of EnvFilter's.
+        assert!(directives("flight[{seats}]=debug", Targets::new()).is_some());
+    }
+
+    #[test]
+    fn a_rust_log_with_span_filters_or_bad_levels_is_refused() {
+        for value in [
+            "flight[reserve_seats]=debug",
+            "[reserve_seats]",
+            "info,flight[reserve_seats{trip_id=t}]=debug",
+            "flight=loud",
+        ] {
+            assert!(directives(value, Targets::new()).is_none(), "{value}");
+        }
     }
 
     #[test]

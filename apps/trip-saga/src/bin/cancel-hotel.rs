@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    trip_saga::serve(trip_saga::trip_booking::Function::CancelHotel).await
+    trip_saga::serve(trip_saga::trip_booking::entrypoints::cancel_hotel).await
 }
