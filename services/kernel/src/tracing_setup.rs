@@ -145,9 +145,14 @@ fn directives(value: &str, empty: Targets) -> Option<Targets> {
 
 /// `AWS_LAMBDA_LOG_LEVEL`'s filter. A filter without directives lets only errors through (as
 /// `EnvFilter::try_new` did): an absent or blank level is `info`, as documented, not that.
+/// Lambda's `FATAL`, a level `tracing` does not have, keeps errors only (read as a directive it
+/// would name a target, `fatal`, and drop everything else).
 fn level_filter(level: Option<&str>) -> Targets {
     let info = || Targets::new().with_default(LevelFilter::INFO);
     match level.map(str::trim) {
+        Some(level) if level.eq_ignore_ascii_case("fatal") => {
+            Targets::new().with_default(LevelFilter::ERROR)
+        }
         Some(level) if !level.is_empty() => directives(
             &level.to_lowercase(),
             Targets::new().with_default(LevelFilter::ERROR),
@@ -392,6 +397,16 @@ mod tests {
             || tracing::info!("dropped"),
         );
         assert!(capture.lines().is_empty());
+    }
+
+    #[test]
+    fn lambdas_fatal_level_keeps_errors_only() {
+        use tracing::Level;
+        for level in ["FATAL", "fatal"] {
+            let filter = level_filter(Some(level));
+            assert!(filter.would_enable("flight", &Level::ERROR), "{level}");
+            assert!(!filter.would_enable("flight", &Level::WARN), "{level}");
+        }
     }
 
     fn info() -> Targets {
