@@ -24,6 +24,9 @@ use trip_local::store::{
 };
 use trip_saga::TripContext;
 
+#[path = "support/serve.rs"]
+mod serve;
+
 const HAPPY_PATH: [&str; 6] = [
     "Start",
     "CreateTrip",
@@ -1066,37 +1069,13 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     rest.split_once(end).unwrap().0
 }
 
-/// Starts `trip-local serve` on a free port; answers the process and what it printed up to
-/// "Ctrl-C stops the server".
-fn start_serve() -> (std::process::Child, String) {
-    use std::io::{BufRead, BufReader};
-
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trip-local"))
-        .args(["serve", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut printed = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        printed.push_str(&std::mem::take(&mut line));
-        if printed.contains("Ctrl-C") {
-            break;
-        }
-    }
-    (child, printed)
-}
-
 /// `trip-local serve` listens, prints the curl lines with its real address, and answers them.
 #[test]
 fn serve_prints_curl_lines_and_answers_on_its_port() {
     use std::io::{Read, Write};
 
-    let (mut child, output) = start_serve();
-    let base = between(&output, "API on ", " ").to_owned();
-    let address = base.strip_prefix("http://").unwrap().to_owned();
+    let (server, address, output) = serve::serve(&[], &[]);
+    let base = format!("http://{address}");
     let exchange = |request: String| {
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
         stream.write_all(request.as_bytes()).unwrap();
@@ -1114,8 +1093,7 @@ fn serve_prints_curl_lines_and_answers_on_its_port() {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     ));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
 
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("\"status\":\"ok\""), "{health}");
@@ -1409,8 +1387,8 @@ async fn the_search_lambda_answers_as_the_local_api() {
 /// day with nothing on sale.
 #[test]
 fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sale() {
-    let (mut child, printed) = start_serve();
-    let base = between(&printed, "API on ", " ").to_owned();
+    let (server, address, _) = serve::serve(&[], &[]);
+    let base = format!("http://{address}");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/smoke-test.sh");
     let smoke = |date: &str| {
         std::process::Command::new("bash")
@@ -1427,8 +1405,7 @@ fn the_pipelines_smoke_test_passes_against_serve_and_fails_when_nothing_is_on_sa
 
     let passed = smoke("2026-12-05");
     let nothing_on_sale = smoke("2027-03-01");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
 
     let text = |o: &std::process::Output| {
         format!(

@@ -4,9 +4,9 @@
 //! last checkpoint; a retry of an ended trip's request starts nothing; the registry in memory
 //! holds only what runs.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,6 +23,10 @@ use trip_local::journal::ExecutionLog;
 use trip_local::search::LocalSearch;
 use trip_local::store::{self, HOTEL, ONE_SEAT_FLIGHT, ROOMY_FLIGHT, Store};
 use trip_saga::TripContext;
+
+#[path = "support/serve.rs"]
+mod serve;
+use serve::Server;
 
 /// A request body without `trip_id` (the `Idempotency-Key` names the trip).
 fn body(flight: &str, card: &str) -> Value {
@@ -271,52 +275,19 @@ async fn a_restarted_server_shows_how_an_execution_it_did_not_run_ended() {
 
 // ---- The process, killed, on a DynamoDB endpoint ----
 
-/// A server process, killed if the test ends first (a failed assertion must not leave it
-/// running).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `trip-local serve` on `table` of the moto server, with `extra` arguments; stops at the line
-/// that says how to stop it, giving what it printed.
+/// `trip-local serve` on `table` of the DynamoDB-compatible server at `endpoint`, in real time,
+/// with `extra` arguments.
 fn serve(endpoint: &str, table: &str, extra: &[&str]) -> (Server, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trip-local"))
-        .args([
+    serve::serve(
+        &[
             "--dynamodb-endpoint",
             endpoint,
             "--table",
             table,
             "--real-time",
-        ])
-        .args(["serve", "--port", "0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut printed = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        printed.push_str(&std::mem::take(&mut line));
-        if printed.contains("Ctrl-C") {
-            break;
-        }
-    }
-    // Keep reading, or the server blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let address = printed
-        .split("API on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in:\n{printed}"))
-        .to_owned();
-    (Server(child), address, printed)
+        ],
+        extra,
+    )
 }
 
 /// One HTTP/1.1 exchange: the status and the JSON body.
