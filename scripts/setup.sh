@@ -30,7 +30,9 @@ fi
 DYNOXIDE_VERSION=3.2.0
 if [[ ! -x .tools/bin/dynoxide || ! -f ".tools/.dynoxide-$DYNOXIDE_VERSION" ]]; then
   build_dir=$(mktemp -d)
-  cargo install dynoxide-rs --version "$DYNOXIDE_VERSION" --locked --quiet \
+  # --force: a binary there without this version's marker (another version, or copied in by
+  # hand) is replaced, not an error.
+  cargo install dynoxide-rs --version "$DYNOXIDE_VERSION" --locked --quiet --force \
     --no-default-features --features native-sqlite,http-server,cli \
     --root .tools --target-dir "$build_dir"
   rm -rf "$build_dir" .tools/.dynoxide-*
