@@ -23,6 +23,11 @@
 //! Lambda function's init (docs/benchmarks.md). Mozilla's set holds the Amazon Trust Services
 //! roots that every AWS endpoint chains to; a private CA (a TLS-inspecting proxy, say) is not
 //! trusted, as it would not be by an SDK built without the platform store either.
+//!
+//! And the connector (the TLS configuration with those roots parsed, the connection pool) is
+//! built at a client's first request only: [`https_client`] leaves out the SDK's check at client
+//! construction, which built one just to drop it. That was a millisecond of every function's
+//! init, a third of it (docs/benchmarks.md).
 
 use std::sync::LazyLock;
 
@@ -33,6 +38,11 @@ use aws_sdk_dynamodb::config::{
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::Engine;
 
 /// The HTTP client of every DynamoDB client: rustls with ring, HTTP and HTTPS endpoints, Mozilla's
@@ -45,17 +55,44 @@ use base64::Engine;
 pub fn https_client() -> SharedHttpClient {
     // The SDK builds its default client the same way (aws-smithy-runtime's
     // `default_https_client`), with aws-lc where we select ring.
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .tls_context(mozilla_roots());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
+    SharedHttpClient::new(ConnectOnFirstRequest(
+        Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .tls_context(mozilla_roots());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        }),
+    ))
+}
+
+/// The HTTP client without its check at client construction.
+///
+/// aws-smithy-http-client's client checks the configuration of every SDK client built on it by
+/// building a connector and dropping it, so that the platform's roots of trust are read at
+/// init rather than at the first request (they are cached for the process). Ours are compiled
+/// in and parsed into each connector built: that build was only thrown away, once per SDK client
+/// at every cold start, before the first request built the connector it keeps (shared by every
+/// client of this HTTP client, one per timeout setting). docs/benchmarks.md has the figures.
+#[derive(Debug)]
+struct ConnectOnFirstRequest(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The SDK configuration of a Lambda function, from what Lambda sets in every function's
@@ -113,8 +150,7 @@ pub fn lambda_sdk_config_from(
 }
 
 /// Mozilla's roots as a trust store without the platform's. The SDK takes extra roots as PEM
-/// only, and builds the connector (parsing them) for each client and again at its first
-/// request: the DER is encoded once per process.
+/// only, and parses them into each connector it builds: the DER is encoded once per process.
 fn mozilla_roots() -> TlsContext {
     static PEM: LazyLock<String> = LazyLock::new(|| {
         let mut pem = String::new();
@@ -161,7 +197,25 @@ mod tests {
     use std::net::TcpListener;
     use std::time::{Duration, Instant};
 
-    use super::{lambda_sdk_config_from, local_client};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::{
+        BehaviorVersion, ConfigBag, Credentials, Region, RuntimeComponentsBuilder,
+    };
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::http::{
+        HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+    use super::{
+        ConnectOnFirstRequest, HttpClient, SharedHttpClient, lambda_sdk_config_from, local_client,
+    };
 
     /// The first bytes the client writes to `<scheme>://127.0.0.1:<port>`, from a listener that
     /// answers nothing; `None` when the client never connects or never writes.
@@ -271,5 +325,77 @@ mod tests {
             .await
             .expect("the client connects and writes");
         assert_eq!(&first, b"POS");
+    }
+
+    /// What the SDK asked of an HTTP client: checks at client construction, and connectors.
+    #[derive(Debug, Default)]
+    struct Asked {
+        checks: AtomicUsize,
+        connectors: AtomicUsize,
+    }
+
+    /// An HTTP client that counts in `Asked` and whose connectors refuse every request.
+    #[derive(Debug)]
+    struct Counting(Arc<Asked>);
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.0.connectors.fetch_add(1, Ordering::SeqCst);
+            SharedHttpConnector::new(Refusing)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.checks.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[derive(Debug)]
+    struct Refusing;
+
+    impl HttpConnector for Refusing {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            HttpConnectorFuture::ready(Err(ConnectorError::io("refused".into())))
+        }
+    }
+
+    #[tokio::test]
+    async fn no_connector_is_built_before_the_first_request() {
+        let asked = Arc::new(Asked::default());
+        let http = SharedHttpClient::new(ConnectOnFirstRequest(SharedHttpClient::new(Counting(
+            asked.clone(),
+        ))));
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(http)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(RetryConfig::disabled())
+            .build();
+        let client = Client::from_conf(config);
+        assert_eq!(
+            asked.checks.load(Ordering::SeqCst),
+            0,
+            "the check is not passed on"
+        );
+        assert_eq!(asked.connectors.load(Ordering::SeqCst), 0);
+
+        let refused = client.list_tables().send().await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(
+            asked.connectors.load(Ordering::SeqCst),
+            1,
+            "the request's connector"
+        );
+        assert_eq!(asked.checks.load(Ordering::SeqCst), 0);
     }
 }
