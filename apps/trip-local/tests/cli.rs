@@ -294,36 +294,9 @@ async fn fill_dead_letter_queue(
     endpoint: &str,
     table: &str,
 ) -> (aws_config::SdkConfig, kernel::TripId) {
-    use search::infrastructure::StreamReader;
-
     let config = trip_local::store::local_sdk_config(endpoint).await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let stream_arn = dynamodb
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap()
-        .table()
-        .and_then(|t| t.latest_stream_arn())
-        .unwrap()
-        .to_owned();
-    let mut reader = StreamReader::new(aws_sdk_dynamodbstreams::Client::new(&config), &stream_arn);
-    let page = reader
-        .poll(1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| !p.records.is_empty())
-        .expect("the run's records");
-    let (trip_record, trip_id) = page
-        .records
-        .iter()
-        .find_map(|r| {
-            let projection = search::application::projection(r).ok().flatten()?;
-            Some((r.clone(), projection.trip_id()))
-        })
-        .expect("a trip record");
+    let (stream_arn, page) = first_stream_page(&config, table).await;
+    let (trip_record, trip_id) = trip_record(&page.records);
     let sequence = |i: usize| page.records[i].change.sequence_number.clone().unwrap();
     let on_failure = serde_json::json!({
         "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
@@ -336,19 +309,10 @@ async fn fill_dead_letter_queue(
             "streamArn": stream_arn
         }
     });
-    let mut poison = trip_record;
-    "TELEPORT".clone_into(&mut poison.event_name);
-    let poison = serde_json::json!({ "reason": "unknown event name", "record": poison });
+    let poison =
+        serde_json::json!({ "reason": "unknown event name", "record": poison(trip_record) });
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let queue_url = sqs
-        .get_queue_url()
-        .queue_name(format!("{table}-search-dead-letters"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
+    let queue_url = queue_url(&sqs, table).await;
     for body in [
         on_failure.to_string(),
         poison.to_string(),
@@ -362,6 +326,172 @@ async fn fill_dead_letter_queue(
             .unwrap();
     }
     (config, trip_id)
+}
+
+/// The single table's stream ARN and the first page of its stream that holds records.
+async fn first_stream_page(
+    config: &aws_config::SdkConfig,
+    table: &str,
+) -> (String, search::infrastructure::streams::ShardPage) {
+    let stream_arn = aws_sdk_dynamodb::Client::new(config)
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .unwrap()
+        .to_owned();
+    let mut reader = search::infrastructure::StreamReader::new(
+        aws_sdk_dynamodbstreams::Client::new(config),
+        &stream_arn,
+    );
+    let page = reader
+        .poll(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| !p.records.is_empty())
+        .expect("the run's records");
+    (stream_arn, page)
+}
+
+/// The first record of `records` about a trip, and the trip.
+fn trip_record(
+    records: &[kernel::stream::ChangeRecord],
+) -> (kernel::stream::ChangeRecord, kernel::TripId) {
+    records
+        .iter()
+        .find_map(|r| {
+            let projection = search::application::projection(r).ok().flatten()?;
+            Some((r.clone(), projection.trip_id()))
+        })
+        .expect("a trip record")
+}
+
+/// `record` with an event name DynamoDB never sends: it can never be projected.
+fn poison(mut record: kernel::stream::ChangeRecord) -> kernel::stream::ChangeRecord {
+    "TELEPORT".clone_into(&mut record.event_name);
+    record
+}
+
+/// The URL of the local consumer's dead-letter queue of `table`.
+async fn queue_url(sqs: &aws_sdk_sqs::Client, table: &str) -> String {
+    sqs.get_queue_url()
+        .queue_name(trip_local::search::dead_letter_queue_name(table))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned()
+}
+
+/// The stream consumer's own binary, `project-trips`, under a local Lambda Runtime API, as
+/// Lambda runs it on the table's stream: a batch whose first record is poison dead-letters it
+/// on SQS (through the client the binary builds only then) and projects the trip record after
+/// it; the same batch again (the event source mapping redelivers) writes nothing twice.
+#[test]
+fn the_stream_consumer_binary_sends_poison_to_the_queue_and_projects_the_rest() {
+    use saga_runtime::testing::RuntimeApi;
+    use search::infrastructure::{DynamoSearchRepository, SEARCH_TABLE};
+
+    // moto: the dead letters need its SQS.
+    let server = kernel::testing::shared_server_of(kernel::testing::Engine::Moto);
+    let table = format!("trip-local-consumer-{}", kernel::TripId::new());
+    let (ok, stdout, stderr) = trip_local(&[
+        "run",
+        "--dynamodb-endpoint",
+        server.endpoint(),
+        "--table",
+        &table,
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = trip_local::store::local_sdk_config(server.endpoint()).await;
+        let (_, page) = first_stream_page(&config, &table).await;
+        let (trip_record, trip_id) = trip_record(&page.records);
+        let mut batch = kernel::stream::ChangeBatch::default();
+        batch.records = vec![poison(trip_record.clone()), trip_record];
+        let batch = serde_json::to_value(batch).unwrap();
+        // A search table of its own: what it holds, the binary wrote.
+        let search_table = format!("{table}-consumer");
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        trip_local::store::ensure_table_as(&dynamodb, &SEARCH_TABLE, &search_table)
+            .await
+            .unwrap();
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let queue = queue_url(&sqs, &table).await;
+
+        let api = RuntimeApi::start([batch.clone(), batch]).await.unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_project-trips"))
+            .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "project-trips")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("SEARCH_TABLE_NAME", &search_table)
+            .env("DEAD_LETTER_QUEUE_URL", &queue)
+            .env("AWS_ENDPOINT_URL", server.endpoint())
+            .env("AWS_REGION", kernel::testing::REGION)
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let log = api
+            .wait_until(
+                |log| log.answers.len() == 2,
+                std::time::Duration::from_secs(30),
+            )
+            .await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let log = log.expect("two answers");
+
+        for answer in &log.answers {
+            assert!(!answer.is_error, "{}", answer.body);
+            assert_eq!(
+                answer.body["batchItemFailures"],
+                serde_json::json!([]),
+                "nothing to retry: {}",
+                answer.body
+            );
+        }
+        let repository = DynamoSearchRepository::new(dynamodb, &search_table);
+        let document = search::domain::SearchRepository::get(&repository, trip_id)
+            .await
+            .unwrap()
+            .expect("the trip record was projected");
+        assert_eq!(document.trip_id, trip_id);
+
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let letters: Vec<serde_json::Value> = received
+            .messages()
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+            .collect();
+        // Once per delivery: a standard queue does not deduplicate, and both copies name the
+        // same record (its sequence number), which is what a reader of the queue acts on.
+        assert_eq!(letters.len(), 2, "{letters:?}");
+        for letter in &letters {
+            assert_eq!(
+                letter["reason"], "unknown event name `TELEPORT`",
+                "{letter}"
+            );
+            assert_eq!(letter["record"]["eventName"], "TELEPORT", "{letter}");
+        }
+    });
 }
 
 #[test]

@@ -115,8 +115,9 @@ pub fn projector_from_env() -> Result<Projector, String> {
             aws_sdk_dynamodb::Client::new(&config),
             table,
         )),
-        Arc::new(SqsDeadLetters::new(
-            aws_sdk_sqs::Client::new(&config),
+        // Most environments never send a dead letter: their start does not pay for the client.
+        Arc::new(SqsDeadLetters::deferred(
+            move || aws_sdk_sqs::Client::new(&config),
             queue,
         )),
     ))

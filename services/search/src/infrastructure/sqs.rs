@@ -2,23 +2,52 @@
 //! event source mapping sends the location of batches that failed for good, and a replay
 //! ([`crate::application::Replay`]) receives both and deletes what it re-drove.
 
+use std::sync::{Arc, LazyLock};
+
 use aws_sdk_sqs::Client;
 use kernel::{BoxFuture, InfraError};
 
 use crate::domain::{DeadLetter, DeadLetterQueue, DeadLetters, Letter, Received};
 
+/// A client built when it is first used.
+type Deferred = LazyLock<Client, Box<dyn FnOnce() -> Client + Send>>;
+
 /// Dead letters as SQS messages (JSON bodies).
 #[derive(Clone, Debug)]
 pub struct SqsDeadLetters {
-    client: Client,
+    client: Arc<Deferred>,
     queue_url: String,
 }
 
 impl SqsDeadLetters {
     /// The queue at `queue_url`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self::deferred(move || client, queue_url)
+    }
+
+    /// The queue at `queue_url`, its client built by `client` when the first message goes out.
+    ///
+    /// For the stream consumer, which sends one only for a record it can never project: building
+    /// an SDK client (its configuration, plugins and interceptors) is part of every cold start,
+    /// for a queue most execution environments never use.
+    ///
+    /// ```no_run
+    /// # fn config() -> aws_sdk_sqs::config::Config { unimplemented!() }
+    /// use search::infrastructure::SqsDeadLetters;
+    ///
+    /// let config = config();
+    /// let queue = SqsDeadLetters::deferred(
+    ///     move || aws_sdk_sqs::Client::from_conf(config),
+    ///     "https://sqs.ap-northeast-1.amazonaws.com/123456789012/trip-search-dead-letters",
+    /// );
+    /// assert!(queue.url().ends_with("/trip-search-dead-letters"));
+    /// ```
+    pub fn deferred(
+        client: impl FnOnce() -> Client + Send + 'static,
+        queue_url: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: Arc::new(LazyLock::new(Box::new(client))),
             queue_url: queue_url.into(),
         }
     }
