@@ -33,11 +33,12 @@ use std::sync::LazyLock;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{
-    BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+    BehaviorVersion, ConfigBag, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
 };
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpConnector,
@@ -70,7 +71,7 @@ pub fn https_client() -> SharedHttpClient {
     ))
 }
 
-/// The HTTP client without its check at client construction.
+/// The HTTP client without its check at client construction; everything else is passed on.
 ///
 /// aws-smithy-http-client's client checks the configuration of every SDK client built on it by
 /// building a connector and dropping it, so that the platform's roots of trust are read at
@@ -88,6 +89,14 @@ impl HttpClient for ConnectOnFirstRequest {
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
         self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        config: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, config)
     }
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
