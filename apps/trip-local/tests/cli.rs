@@ -296,7 +296,7 @@ async fn fill_dead_letter_queue(
 ) -> (aws_config::SdkConfig, kernel::TripId) {
     let config = trip_local::store::local_sdk_config(endpoint).await;
     let (stream_arn, page) = first_stream_page(&config, table).await;
-    let (trip_record, trip_id) = trip_record(&page.records);
+    let (trip_record, trip_id) = first_trip_record(&page.records);
     let sequence = |i: usize| page.records[i].change.sequence_number.clone().unwrap();
     let on_failure = serde_json::json!({
         "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
@@ -358,7 +358,7 @@ async fn first_stream_page(
 }
 
 /// The first record of `records` about a trip, and the trip.
-fn trip_record(
+fn first_trip_record(
     records: &[kernel::stream::ChangeRecord],
 ) -> (kernel::stream::ChangeRecord, kernel::TripId) {
     records
@@ -413,7 +413,7 @@ fn the_stream_consumer_binary_sends_poison_to_the_queue_and_projects_the_rest() 
     runtime.block_on(async {
         let config = trip_local::store::local_sdk_config(server.endpoint()).await;
         let (_, page) = first_stream_page(&config, &table).await;
-        let (trip_record, trip_id) = trip_record(&page.records);
+        let (trip_record, trip_id) = first_trip_record(&page.records);
         let mut batch = kernel::stream::ChangeBatch::default();
         batch.records = vec![poison(trip_record.clone()), trip_record];
         let batch = serde_json::to_value(batch).unwrap();
